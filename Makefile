@@ -1,0 +1,48 @@
+# make test is the README's test command and what CI runs (.ci/run).
+SHELL := /bin/bash
+GOBIN_DIR := $(CURDIR)/.tools/bin
+STATICCHECK_VERSION := v0.8.2
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+GO_TEST_FLAGS ?= -race -timeout 30m
+
+.PHONY: all test tools npm-tools go-tools fmt-check vet staticcheck unit bench build workflows
+
+all: test
+
+test: tools fmt-check vet staticcheck unit
+
+# npm tools the tests use (asl-validator, dynalite, @octokit/webhooks-examples),
+# installed from the lock file into test/tools/node_modules (ignored).
+npm-tools:
+	cd test/tools && npm ci --no-audit --no-fund --loglevel=error
+
+# Go tools: staticcheck and aws-lambda-rie, pinned, into .tools/bin (ignored).
+go-tools:
+	@mkdir -p $(GOBIN_DIR)
+	@test -x $(GOBIN_DIR)/staticcheck || GOBIN=$(GOBIN_DIR) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@test -x $(GOBIN_DIR)/aws-lambda-rie || GOBIN=$(GOBIN_DIR) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+tools: npm-tools go-tools
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	go vet ./...
+
+staticcheck: go-tools
+	$(GOBIN_DIR)/staticcheck ./...
+
+unit:
+	go test $(GO_TEST_FLAGS) ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+build:
+	go build ./...
+
+# Writes the compiled workflows to build/workflows.
+workflows:
+	go run ./cmd/ai3 workflows build --out build/workflows

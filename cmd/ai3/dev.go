@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbalswa/ai3-mvp/internal/local"
+)
+
+// devEnv is what every part of the embedded shape is wired with: one HTTP
+// mux, one data directory, one SQLite database, one logger. Parts register
+// background work with Go, which runs until the server stops.
+type devEnv struct {
+	Mux     *http.ServeMux
+	DataDir string
+	DB      *sql.DB
+	Log     *slog.Logger
+	// background functions started after mounting; each returns when ctx ends.
+	background []func(ctx context.Context) error
+	// health checks run by GET /healthz.
+	checks map[string]func(ctx context.Context) error
+}
+
+// Go registers a background loop (bus workers, executor, schedulers).
+func (e *devEnv) Go(f func(ctx context.Context) error) { e.background = append(e.background, f) }
+
+// Check registers a dependency check for GET /healthz.
+func (e *devEnv) Check(name string, f func(ctx context.Context) error) { e.checks[name] = f }
+
+func newDevCmd() *cobra.Command {
+	var addr, dataDir string
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole system on this machine (SQLite, files, embedded bus and executor)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDev(ctx, addr, dataDir, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:3000", "address to listen on")
+	cmd.Flags().StringVar(&dataDir, "data", ".ai3-data", "directory for the database, archived payloads and keys")
+	return cmd
+}
+
+func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := local.OpenSQLite(ctx, filepath.Join(dataDir, "ai3.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	env := &devEnv{Mux: http.NewServeMux(), DataDir: dataDir, DB: db, Log: log, checks: map[string]func(context.Context) error{}}
+	env.Check("sqlite", db.PingContext)
+
+	for _, mount := range []func(context.Context, *devEnv, io.Writer) error{
+		mountWebhook, // dev_webhook.go
+		mountOAuth,   // dev_oauth.go
+	} {
+		if err := mount(ctx, env, out); err != nil {
+			return err
+		}
+	}
+	env.Mux.HandleFunc("GET /healthz", env.healthz)
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: env.Mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, len(env.background)+1)
+	for _, f := range env.background {
+		go func() { errc <- f(ctx) }()
+	}
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(out, "ai3 dev listening on http://%s (data in %s)\n", ln.Addr(), dataDir)
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutdownCtx)
+	cancel()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// healthz answers 200 when every registered dependency answers, else 503
+// naming the ones that did not.
+func (e *devEnv) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	failed := map[string]string{}
+	for name, check := range e.checks {
+		if err := check(ctx); err != nil {
+			failed[name] = err.Error()
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, "{\"ok\":false,\"failed\":%q}\n", fmt.Sprint(failed))
+		return
+	}
+	fmt.Fprintln(w, `{"ok":true}`)
+}

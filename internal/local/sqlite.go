@@ -1,0 +1,38 @@
+// Package local holds the embedded adapters of ai3's ports: SQLite stores,
+// payload files on disk, the durable in-process bus and the local keyring.
+package local
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver ("sqlite")
+)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path with the
+// settings every embedded store relies on: WAL journal, a busy timeout so
+// concurrent writers wait instead of failing, foreign keys on, and
+// synchronous=FULL so a committed write survives a crash.
+func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		"busy_timeout(10000)",
+		"foreign_keys(ON)",
+		"synchronous(FULL)",
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
