@@ -1,0 +1,58 @@
+// Package events defines what the receiver puts on the event bus (the
+// Envelope), the ports that store and carry it, and the routing rules shared
+// by EventBridge and the embedded bus.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Source is the EventBridge source of every envelope the receiver publishes.
+const Source = "ai3.github"
+
+// InlineLimit is the largest payload carried inline in an envelope. Larger
+// payloads travel as an S3 (or file) reference; EventBridge's own limit for a
+// whole entry is 256 KB, so the envelope fields need the rest.
+const InlineLimit = 200 * 1024
+
+// Envelope is the EventBridge detail of one GitHub delivery (detail-type = the
+// GitHub event name). Field names are the wire names of DESIGN.md.
+type Envelope struct {
+	DeliveryID      string          `json:"delivery_id"`
+	Event           string          `json:"event"`
+	Action          string          `json:"action,omitempty"`
+	HookID          string          `json:"hook_id"`
+	InstallationID  int64           `json:"installation_id,omitempty"`
+	Repository      string          `json:"repository,omitempty"` // "owner/name"
+	Sender          string          `json:"sender,omitempty"`     // login
+	ReceivedAt      time.Time       `json:"received_at"`
+	PayloadComplete bool            `json:"payload_complete"`  // true when Payload holds the whole body
+	S3Reference     *Ref            `json:"s3_reference"`      // always set once archived; null only if never archived
+	Payload         json.RawMessage `json:"payload,omitempty"` // raw JSON, inline only when under InlineLimit
+}
+
+// Ref locates an archived payload: an S3 bucket and key, or (embedded shape)
+// the archive root's name and a relative file path.
+type Ref struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+// Archive stores raw delivery payloads. Put must be atomic (a reader never
+// sees a partial object) and idempotent for the same key and body.
+type Archive interface {
+	Put(ctx context.Context, key string, body []byte) (Ref, error)
+	Get(ctx context.Context, ref Ref) ([]byte, error)
+}
+
+// Publisher puts an envelope on the event bus. It returns nil only when the
+// bus has durably accepted the event (EventBridge: no failed entry).
+type Publisher interface {
+	Publish(ctx context.Context, env *Envelope) error
+}
+
+// ErrNotFound is returned by an Archive when a referenced payload is absent.
+var ErrNotFound = errors.New("archived payload not found")
