@@ -1,6 +1,20 @@
 // Package events defines what the receiver puts on the event bus (the
 // Envelope), the ports that store and carry it, and the routing rules shared
 // by EventBridge and the embedded bus.
+//
+// The receiver, after verifying and claiming a delivery:
+//
+//	d := events.Delivery{ID: id, Event: event, HookID: hook, ReceivedAt: now, Body: body}
+//	key, err := events.ArchiveKey(d)     // yyyy/mm/dd/<event>/<delivery>.json; ErrBadDelivery → 400
+//	ref, err := archive.Put(ctx, key, body)
+//	env, err := events.NewEnvelope(d, ref) // inline payload only under InlineLimit
+//	err = publisher.Publish(ctx, env)
+//
+// A handler (events.Handler: Name + Handle) reads the payload with
+// events.Load(ctx, archive, env), whichever way it travelled, and may wrap
+// itself with events.Once(marks, h, lease) to take effect once per delivery.
+// Rules() routes by detail-type (the GitHub event name) to handler names;
+// Rule.EventPattern renders the same rule for EventBridge.
 package events
 
 import (

@@ -1,0 +1,127 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Delivery is what the receiver knows about one verified webhook delivery:
+// the GitHub headers it needs and the raw JSON body (already extracted from a
+// form-encoded `payload=` body when GitHub sent one).
+type Delivery struct {
+	ID         string    // X-GitHub-Delivery
+	Event      string    // X-GitHub-Event
+	HookID     string    // X-GitHub-Hook-ID
+	ReceivedAt time.Time // when the receiver accepted the request
+	Body       []byte    // raw JSON payload
+}
+
+// ErrBadDelivery is wrapped by NewEnvelope and ArchiveKey when a delivery
+// cannot be turned into an envelope (missing header, unsafe name, payload
+// that is not a JSON object). The receiver answers such deliveries with 400.
+var ErrBadDelivery = errors.New("bad delivery")
+
+// ArchiveKey returns where a delivery's raw payload is archived:
+// yyyy/mm/dd/<event>/<delivery>.json, dated in UTC by ReceivedAt. The event
+// name and delivery id must be safe path segments (letters, digits, '.',
+// '_', '-'), so a hostile header can never escape the archive's prefix.
+func ArchiveKey(d Delivery) (string, error) {
+	if err := checkSegment("event", d.Event); err != nil {
+		return "", err
+	}
+	if err := checkSegment("delivery id", d.ID); err != nil {
+		return "", err
+	}
+	if d.ReceivedAt.IsZero() {
+		return "", fmt.Errorf("%w: delivery %s has no received time", ErrBadDelivery, d.ID)
+	}
+	return d.ReceivedAt.UTC().Format("2006/01/02") + "/" + d.Event + "/" + d.ID + ".json", nil
+}
+
+func checkSegment(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%w: %s is empty", ErrBadDelivery, what)
+	}
+	if len(s) > 128 || s == "." || s == ".." {
+		return fmt.Errorf("%w: %s %.40q is not a valid name", ErrBadDelivery, what, s)
+	}
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return fmt.Errorf("%w: %s %.40q has a character other than letters, digits, '.', '_', '-'", ErrBadDelivery, what, s)
+		}
+	}
+	return nil
+}
+
+// summary holds the payload fields copied into the envelope; decoding into it
+// skips everything else in the payload.
+type summary struct {
+	Action       string `json:"action"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Repository *struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	Sender *struct {
+		Login string `json:"login"`
+	} `json:"sender"`
+}
+
+// NewEnvelope builds the envelope of a delivery whose payload was archived at
+// ref. The payload travels inline only when it is smaller than InlineLimit;
+// otherwise the envelope carries only the reference and PayloadComplete is
+// false. A zero ref means the payload was not archived, which is allowed only
+// for inline-sized payloads. The body must be a JSON object.
+func NewEnvelope(d Delivery, ref Ref) (*Envelope, error) {
+	if _, err := ArchiveKey(d); err != nil {
+		return nil, err
+	}
+	if err := checkSegment("hook id", d.HookID); err != nil {
+		return nil, err
+	}
+	var s summary
+	if err := json.Unmarshal(d.Body, &s); err != nil {
+		return nil, fmt.Errorf("%w: delivery %s payload is not a JSON object: %v", ErrBadDelivery, d.ID, err)
+	}
+	if !isObject(d.Body) {
+		return nil, fmt.Errorf("%w: delivery %s payload is not a JSON object", ErrBadDelivery, d.ID)
+	}
+	env := &Envelope{
+		DeliveryID: d.ID,
+		Event:      d.Event,
+		Action:     s.Action,
+		HookID:     d.HookID,
+		ReceivedAt: d.ReceivedAt.UTC(),
+	}
+	if s.Installation != nil {
+		env.InstallationID = s.Installation.ID
+	}
+	if s.Repository != nil {
+		env.Repository = s.Repository.FullName
+	}
+	if s.Sender != nil {
+		env.Sender = s.Sender.Login
+	}
+	if ref != (Ref{}) {
+		r := ref
+		env.S3Reference = &r
+	}
+	if len(d.Body) < InlineLimit {
+		env.Payload = json.RawMessage(d.Body)
+		env.PayloadComplete = true
+	} else if env.S3Reference == nil {
+		return nil, fmt.Errorf("delivery %s: payload of %d bytes is over the inline limit and was not archived", d.ID, len(d.Body))
+	}
+	return env, nil
+}
+
+// isObject reports whether valid JSON data is an object (json.Unmarshal into a
+// struct also accepts null).
+func isObject(data []byte) bool {
+	return strings.HasPrefix(strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n"), "{")
+}
