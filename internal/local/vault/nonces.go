@@ -1,0 +1,78 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/oauth"
+)
+
+const noncesSchema = `CREATE TABLE IF NOT EXISTS oauth_states (
+	key        TEXT    PRIMARY KEY,
+	verifier   TEXT    NOT NULL,
+	expires_at INTEGER NOT NULL,
+	used_at    INTEGER
+)`
+
+// NonceStore is an oauth.NonceStore in SQLite.
+type NonceStore struct{ db *sql.DB }
+
+// NewNonceStore creates the table if needed and returns the store.
+func NewNonceStore(ctx context.Context, db *sql.DB) (*NonceStore, error) {
+	if _, err := db.ExecContext(ctx, noncesSchema); err != nil {
+		return nil, fmt.Errorf("create oauth_states table: %w", err)
+	}
+	return &NonceStore{db: db}, nil
+}
+
+// Put implements oauth.NonceStore.
+func (s *NonceStore) Put(ctx context.Context, key string, n oauth.Nonce) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO oauth_states (key, verifier, expires_at) VALUES (?,?,?) ON CONFLICT (key) DO NOTHING`,
+		key, n.Verifier, n.ExpiresAt.UnixNano())
+	if err != nil {
+		return fmt.Errorf("store login state: %w", err)
+	}
+	if c, _ := res.RowsAffected(); c == 0 {
+		return oauth.ErrStateExists
+	}
+	return nil
+}
+
+// Consume implements oauth.NonceStore with one UPDATE … RETURNING, so two
+// callbacks racing on one state cannot both succeed.
+func (s *NonceStore) Consume(ctx context.Context, key string, now time.Time) (oauth.Nonce, error) {
+	var n oauth.Nonce
+	var exp int64
+	err := s.db.QueryRowContext(ctx, `UPDATE oauth_states SET used_at=? WHERE key=? AND used_at IS NULL RETURNING verifier, expires_at`,
+		now.UnixNano(), key).Scan(&n.Verifier, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		var one int
+		switch err := s.db.QueryRowContext(ctx, `SELECT 1 FROM oauth_states WHERE key=?`, key).Scan(&one); {
+		case errors.Is(err, sql.ErrNoRows):
+			return oauth.Nonce{}, oauth.ErrStateUnknown
+		case err != nil:
+			return oauth.Nonce{}, fmt.Errorf("consume login state: %w", err)
+		}
+		return oauth.Nonce{}, oauth.ErrStateUsed
+	}
+	if err != nil {
+		return oauth.Nonce{}, fmt.Errorf("consume login state: %w", err)
+	}
+	n.ExpiresAt = time.Unix(0, exp).UTC()
+	if !now.Before(n.ExpiresAt) {
+		return oauth.Nonce{}, oauth.ErrStateExpired
+	}
+	return n, nil
+}
+
+// Sweep deletes states that expired more than a day before now; until then a
+// replay is still reported as "already used" rather than "unknown".
+func (s *NonceStore) Sweep(ctx context.Context, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, now.Add(-24*time.Hour).UnixNano()); err != nil {
+		return fmt.Errorf("sweep login states: %w", err)
+	}
+	return nil
+}
