@@ -1,0 +1,86 @@
+package claims_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/local"
+	"github.com/sbalswa/ai3-mvp/internal/local/claims"
+	"github.com/sbalswa/ai3-mvp/internal/webhook"
+	"github.com/sbalswa/ai3-mvp/internal/webhook/webhooktest"
+)
+
+func open(t *testing.T) *claims.Store {
+	t.Helper()
+	ctx := context.Background()
+	db, err := local.OpenSQLite(ctx, filepath.Join(t.TempDir(), "ai3.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := claims.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	webhooktest.ClaimStore(t, func(t *testing.T) webhook.ClaimStore { return open(t) })
+}
+
+func TestSweepForgetsOnlyExpiredClaims(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []webhook.Claim{
+		{Key: "1/old", Token: "a", At: at, LeaseUntil: at.Add(time.Minute), ExpiresAt: at.Add(time.Hour)},
+		{Key: "1/new", Token: "b", At: at, LeaseUntil: at.Add(time.Minute), ExpiresAt: at.Add(48 * time.Hour)},
+	} {
+		if _, err := s.Claim(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Sweep(ctx, at.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want 1 row", n, err)
+	}
+	later := at.Add(3 * time.Hour)
+	got, err := s.Claim(ctx, webhook.Claim{Key: "1/new", Token: "c", At: later, LeaseUntil: later.Add(time.Minute), ExpiresAt: later.Add(time.Hour)})
+	if err != nil || got != webhook.Duplicate {
+		t.Fatalf("Claim of the unexpired delivery after sweep = %s, %v; want duplicate", got, err)
+	}
+}
+
+func TestOpenTwiceKeepsClaims(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ai3.db")
+	at := time.Now()
+	c := webhook.Claim{Key: "1/d", Token: "a", At: at, LeaseUntil: at.Add(time.Minute), ExpiresAt: at.Add(time.Hour)}
+	for i, want := range []webhook.Outcome{webhook.Acquired, webhook.Duplicate} {
+		db, err := local.OpenSQLite(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := claims.Open(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Token = string(rune('a' + i))
+		got, err := s.Claim(ctx, c)
+		if err != nil || got != want {
+			t.Fatalf("open %d: Claim = %s, %v; want %s", i, got, err, want)
+		}
+		if got == webhook.Acquired {
+			if err := s.Finish(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+}

@@ -1,0 +1,61 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ClaimStore records which deliveries are being processed or are done, so a
+// delivery is published once even when GitHub (or an operator) redelivers it
+// or several copies arrive at the same moment. Every write is conditional:
+// two callers can never both hold the same key.
+type ClaimStore interface {
+	// Claim takes c.Key for c.Token when the key is free: absent, past its
+	// ExpiresAt, or processing with a lease that ended at or before c.At (its
+	// holder crashed). Otherwise it reports who has it and changes nothing.
+	Claim(ctx context.Context, c Claim) (Outcome, error)
+	// Finish marks c.Key done; it fails with ErrNotHolder when c.Token no
+	// longer holds the key.
+	Finish(ctx context.Context, c Claim) error
+	// Release frees c.Key so a redelivery is processed; it is a no-op when
+	// c.Token no longer holds the key.
+	Release(ctx context.Context, c Claim) error
+}
+
+// Claim is one attempt to own a delivery.
+type Claim struct {
+	Key        string    // hook id + "/" + delivery id
+	Token      string    // random, identifies this attempt
+	At         time.Time // when the attempt is made
+	LeaseUntil time.Time // after this, a crashed holder's claim may be taken
+	ExpiresAt  time.Time // the record's TTL (24 h): after this the key is forgotten
+}
+
+// Outcome is what Claim found.
+type Outcome int
+
+const (
+	// Acquired means the caller now holds the key.
+	Acquired Outcome = iota + 1
+	// Duplicate means the delivery was already processed.
+	Duplicate
+	// InProgress means another attempt holds a live lease on the key.
+	InProgress
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Acquired:
+		return "acquired"
+	case Duplicate:
+		return "duplicate"
+	case InProgress:
+		return "in_progress"
+	}
+	return "unknown"
+}
+
+// ErrNotHolder is returned by Finish when the claim was taken over (its lease
+// expired) or released.
+var ErrNotHolder = errors.New("claim is no longer held by this attempt")

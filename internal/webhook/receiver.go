@@ -1,0 +1,203 @@
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+)
+
+// Config is what a Receiver is wired with. Secrets, Claims, Archive and
+// Publisher are required; the rest have defaults.
+type Config struct {
+	Secrets   SecretSource
+	Claims    ClaimStore
+	Archive   events.Archive
+	Publisher events.Publisher
+	Log       *slog.Logger
+
+	MaxBody  int64            // largest accepted body; default DefaultMaxBody (25 MB)
+	Lease    time.Duration    // how long a claim protects an attempt; default 60 s
+	ClaimTTL time.Duration    // how long a delivery id is remembered; default 24 h
+	Now      func() time.Time // default time.Now
+}
+
+// Receiver is the transport-neutral webhook core. It is safe for concurrent use.
+type Receiver struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns a Receiver. It reads the secret once, so a
+// missing or empty secret is a startup error (ErrNoSecret), never a receiver
+// that accepts everything.
+func New(ctx context.Context, cfg Config) (*Receiver, error) {
+	switch {
+	case cfg.Secrets == nil:
+		return nil, errors.New("webhook receiver: no secret source")
+	case cfg.Claims == nil:
+		return nil, errors.New("webhook receiver: no claim store")
+	case cfg.Archive == nil:
+		return nil, errors.New("webhook receiver: no archive")
+	case cfg.Publisher == nil:
+		return nil, errors.New("webhook receiver: no publisher")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 60 * time.Second
+	}
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	secrets, err := cfg.Secrets.Secrets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhook receiver: %w", err)
+	}
+	if !anyNonEmpty(secrets) {
+		return nil, fmt.Errorf("webhook receiver: %w", ErrNoSecret)
+	}
+	return &Receiver{cfg: cfg, log: cfg.Log}, nil
+}
+
+func anyNonEmpty(secrets [][]byte) bool {
+	for _, s := range secrets {
+		if len(s) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Handle processes one delivery: verify the signature over the raw body,
+// claim hook id + delivery id, archive the payload, publish the envelope,
+// mark the claim done. Any failure after the claim releases it and answers
+// 5xx, so GitHub's redelivery is processed rather than deduplicated away.
+func (r *Receiver) Handle(ctx context.Context, req Request) Response {
+	if req.Method != http.MethodPost {
+		resp := failure(http.StatusMethodNotAllowed, "method_not_allowed", "deliveries are POSTed")
+		resp.Header = http.Header{"Allow": {http.MethodPost}}
+		return resp
+	}
+	h := req.Header
+	if h == nil {
+		h = http.Header{}
+	}
+	mt := mediaType(h)
+	if mt != mediaJSON && mt != mediaForm {
+		return failure(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Content-Type must be application/json or application/x-www-form-urlencoded")
+	}
+	d := events.Delivery{ID: h.Get(DeliveryHeader), Event: h.Get(EventHeader), HookID: h.Get(HookIDHeader)}
+	for _, hd := range []struct{ name, value string }{{EventHeader, d.Event}, {DeliveryHeader, d.ID}, {HookIDHeader, d.HookID}} {
+		if hd.value == "" {
+			return failure(http.StatusBadRequest, "missing_header", hd.name+" header is required")
+		}
+		if !validID(hd.value) {
+			return failure(http.StatusBadRequest, "bad_header", hd.name+" header must be letters, digits, '.', '_' or '-'")
+		}
+	}
+	log := r.log.With("delivery_id", d.ID, "event", d.Event, "hook_id", d.HookID)
+
+	length := req.ContentLength
+	if req.Body == nil {
+		length = 0
+	}
+	body, err := readBody(req.Body, length, r.cfg.MaxBody)
+	if errors.Is(err, errTooLarge) {
+		return failure(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over %d bytes", r.cfg.MaxBody))
+	}
+	if err != nil {
+		return failure(http.StatusBadRequest, "bad_body", err.Error())
+	}
+
+	secrets, err := r.cfg.Secrets.Secrets(ctx)
+	if err != nil {
+		log.ErrorContext(ctx, "webhook secret unavailable", "err", err)
+		return failure(http.StatusServiceUnavailable, "secret_unavailable", "the webhook secret could not be read; redeliver later")
+	}
+	if err := VerifySignature(secrets, body, h.Get(SignatureHeader)); err != nil {
+		log.WarnContext(ctx, "rejected delivery", "reason", err)
+		return failure(http.StatusUnauthorized, "bad_signature", err.Error())
+	}
+
+	payload, err := ParsePayload(mt, body)
+	if err != nil {
+		return failure(http.StatusBadRequest, "bad_payload", err.Error())
+	}
+	d.Body = payload
+	d.ReceivedAt = r.cfg.Now().UTC()
+	key, err := events.ArchiveKey(d)
+	if err != nil {
+		return failure(http.StatusBadRequest, "bad_delivery", err.Error())
+	}
+	// Build (and so validate) the envelope before claiming anything; the
+	// archive's real reference replaces the placeholder below.
+	env, err := events.NewEnvelope(d, events.Ref{Key: key})
+	if err != nil {
+		return failure(http.StatusBadRequest, "bad_payload", err.Error())
+	}
+
+	claim := Claim{
+		Key:        d.HookID + "/" + d.ID,
+		Token:      rand.Text(),
+		At:         d.ReceivedAt,
+		LeaseUntil: d.ReceivedAt.Add(r.cfg.Lease),
+		ExpiresAt:  d.ReceivedAt.Add(r.cfg.ClaimTTL),
+	}
+	outcome, err := r.cfg.Claims.Claim(ctx, claim)
+	if err != nil {
+		log.ErrorContext(ctx, "claim failed", "err", err)
+		return failure(http.StatusServiceUnavailable, "claim_unavailable", "could not record the delivery; redeliver later")
+	}
+	switch outcome {
+	case Duplicate:
+		log.InfoContext(ctx, "duplicate delivery ignored")
+		return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID, Duplicate: true})
+	case InProgress:
+		log.InfoContext(ctx, "delivery already in progress")
+		return failure(http.StatusConflict, "in_progress", "this delivery is being processed by another request")
+	}
+
+	ref, err := r.cfg.Archive.Put(ctx, key, payload)
+	if err != nil {
+		r.release(ctx, log, claim)
+		log.ErrorContext(ctx, "archive failed", "err", err)
+		return failure(http.StatusServiceUnavailable, "archive_unavailable", "could not archive the payload; redeliver later")
+	}
+	env.S3Reference = &ref
+	if err := r.cfg.Publisher.Publish(ctx, env); err != nil {
+		r.release(ctx, log, claim)
+		log.ErrorContext(ctx, "publish failed", "err", err)
+		return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later")
+	}
+	if err := r.cfg.Claims.Finish(ctx, claim); err != nil {
+		// The event is on the bus; answering 5xx would invite a second
+		// publish. The claim stays "processing" until its lease ends.
+		log.WarnContext(ctx, "published but could not mark the claim done", "err", err)
+	}
+	log.InfoContext(ctx, "delivery accepted", "bytes", len(payload), "inline", env.PayloadComplete)
+	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
+}
+
+// release frees a claim after a failure, even when ctx was cancelled (the
+// client hung up), so the redelivery is not taken for a duplicate.
+func (r *Receiver) release(ctx context.Context, log *slog.Logger, c Claim) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.cfg.Claims.Release(ctx, c); err != nil {
+		log.ErrorContext(ctx, "could not release claim; it frees itself when the lease ends", "err", err, "lease_until", c.LeaseUntil)
+	}
+}
