@@ -1,0 +1,52 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+)
+
+// BenchmarkPublish measures durable publishes from concurrent callers (the
+// receiver's HTTP handlers), with no workers running.
+func BenchmarkPublish(b *testing.B) {
+	ctx := context.Background()
+	bus := newBus(b, openDB(b, filepath.Join(b.TempDir(), "bus.db")), fastOpts())
+	bus.Subscribe(newRecorder(events.TargetStub))
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bus.Publish(ctx, envelope(fmt.Sprintf("b%d", n.Add(1)), "issue_comment")); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkPublishDeliver measures one publish and its delivery to the stub
+// handler, end to end through SQLite.
+func BenchmarkPublishDeliver(b *testing.B) {
+	ctx := context.Background()
+	bus := newBus(b, openDB(b, filepath.Join(b.TempDir(), "bus.db")), fastOpts())
+	done := make(chan struct{}, 1024)
+	bus.Subscribe(events.HandlerFunc(events.TargetStub, func(context.Context, *events.Envelope) error {
+		done <- struct{}{}
+		return nil
+	}))
+	run(b, bus)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if err := bus.Publish(ctx, envelope(fmt.Sprintf("e%d", i), "push")); err != nil {
+			b.Fatal(err)
+		}
+		<-done
+	}
+}

@@ -1,0 +1,250 @@
+// Package bus is the embedded shape's durable event bus: an events.Publisher
+// backed by SQLite that delivers each published envelope, at least once, to
+// every subscribed handler a routing rule (events.Rules) sends it to.
+//
+// Delivery rows are written in the same transaction as the event, so an
+// accepted event survives a crash or restart; a handler that fails, panics or
+// hangs past its timeout is retried with exponential backoff, and after the
+// last attempt the event moves to a dead-letter table and the dead-letter
+// handler (monitor's alert) is called with the reason — also durably, so an
+// alert is never lost either. Publish is idempotent per hook and delivery id
+// while the event is retained.
+//
+// Wiring (cmd/ai3 dev):
+//
+//	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: log})
+//	b.Subscribe(monitor.NewStub(log))          // and every other handler
+//	b.SubscribeDeadLetters(monitor.NewAlert(log, metrics))
+//	env.Go(b.Run)                              // workers until ctx ends
+//	env.Check("bus", b.Check)
+//	// the receiver publishes with b.Publish(ctx, envelope)
+//
+// Subscribe every handler before Run. An event is routed when it is
+// published, to the rule targets subscribed at that moment.
+package bus
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+)
+
+// Options tune the bus; the zero value gives the documented defaults.
+type Options struct {
+	Rules          []events.Rule // routing rules; default events.Rules()
+	Workers        int           // concurrent handler calls; default 4
+	MaxAttempts    int           // attempts before dead-lettering; default 5
+	BackoffBase    time.Duration // delay after the first failure, doubled each time; default 1s
+	BackoffMax     time.Duration // longest delay between attempts; default 5m
+	HandlerTimeout time.Duration // one attempt's deadline; default 30s
+	PollInterval   time.Duration // how often due retries are looked for; default 250ms
+	Retention      time.Duration // how long delivered events are kept for publish dedupe; default 24h
+	Logger         *slog.Logger  // default slog.Default()
+}
+
+func (o *Options) defaults() {
+	if o.Rules == nil {
+		o.Rules = events.Rules()
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = time.Second
+	}
+	if o.BackoffMax <= 0 {
+		o.BackoffMax = 5 * time.Minute
+	}
+	if o.HandlerTimeout <= 0 {
+		o.HandlerTimeout = 30 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 250 * time.Millisecond
+	}
+	if o.Retention <= 0 {
+		o.Retention = 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Bus is the durable embedded bus. Its methods are safe for concurrent use.
+type Bus struct {
+	db   *sql.DB
+	opts Options
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu       sync.RWMutex
+	handlers map[string]events.Handler
+	dead     events.DeadLetterHandler
+
+	// Group commit: concurrent Publish calls share one transaction (one
+	// fsync). pending collects items; commitMu lets one caller at a time
+	// commit everything pending.
+	pendingMu sync.Mutex
+	pending   *pubBatch
+	commitMu  sync.Mutex
+	// writeMu serializes the bus's own write transactions, so they queue in
+	// Go instead of colliding on SQLite's lock and sleeping in its busy
+	// handler.
+	writeMu sync.Mutex
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS bus_events (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	publish_key  TEXT NOT NULL UNIQUE,   -- hook id + delivery id: Publish dedupe
+	delivery_id  TEXT NOT NULL,
+	detail_type  TEXT NOT NULL,
+	envelope     BLOB NOT NULL,
+	published_at INTEGER NOT NULL        -- unix ms
+);
+CREATE TABLE IF NOT EXISTS bus_deliveries (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	event_id    INTEGER NOT NULL REFERENCES bus_events(id) ON DELETE CASCADE,
+	target      TEXT NOT NULL,
+	attempts    INTEGER NOT NULL DEFAULT 0,
+	next_at     INTEGER NOT NULL,        -- unix ms: due time
+	lease_until INTEGER NOT NULL DEFAULT 0, -- unix ms: taken by a worker until
+	last_error  TEXT NOT NULL DEFAULT '',
+	UNIQUE (event_id, target)
+);
+CREATE INDEX IF NOT EXISTS bus_deliveries_due ON bus_deliveries (next_at);
+CREATE TABLE IF NOT EXISTS bus_dead_letters (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	delivery_id   TEXT NOT NULL,
+	detail_type   TEXT NOT NULL,
+	target        TEXT NOT NULL,
+	envelope      BLOB NOT NULL,
+	reason        TEXT NOT NULL,
+	attempts      INTEGER NOT NULL,
+	failed_at     INTEGER NOT NULL,      -- unix ms
+	alerted       INTEGER NOT NULL DEFAULT 0,
+	alert_tries   INTEGER NOT NULL DEFAULT 0,
+	alert_next_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS bus_dead_letters_unalerted ON bus_dead_letters (alerted, alert_next_at);
+`
+
+// Open creates the bus tables in db if needed and returns the bus. Leases
+// left by a previous process are cleared: that process is gone, so what it
+// was delivering is due again now.
+func Open(ctx context.Context, db *sql.DB, opts Options) (*Bus, error) {
+	opts.defaults()
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return nil, fmt.Errorf("bus: create tables: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE bus_deliveries SET lease_until = 0 WHERE lease_until > 0`); err != nil {
+		return nil, fmt.Errorf("bus: clear stale leases: %w", err)
+	}
+	return &Bus{
+		db: db, opts: opts, log: opts.Logger,
+		wake:     make(chan struct{}, 1),
+		handlers: map[string]events.Handler{},
+	}, nil
+}
+
+// Subscribe registers h under h.Name(); rules whose Target is that name
+// deliver to it. Subscribing a second handler under the same name replaces
+// the first.
+func (b *Bus) Subscribe(h events.Handler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.handlers[h.Name()] = h
+}
+
+// SubscribeDeadLetters registers the handler called once for every dead
+// letter (the alert handler). Dead letters recorded while none is registered
+// are alerted once one is.
+func (b *Bus) SubscribeDeadLetters(h events.DeadLetterHandler) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dead = h
+}
+
+func (b *Bus) subscribed() []string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	names := make([]string, 0, len(b.handlers))
+	for n := range b.handlers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ErrInvalidEnvelope is returned by Publish for an envelope that lacks its
+// delivery id or event name.
+var ErrInvalidEnvelope = errors.New("bus: envelope needs a delivery id and an event name")
+
+// Publish durably stores env and one delivery per subscribed rule target,
+// in one transaction, and wakes the workers. It returns nil once the event
+// is committed; publishing the same hook and delivery id again while the
+// first is retained stores nothing and returns nil.
+func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
+	if env == nil || env.DeliveryID == "" || env.Event == "" {
+		return ErrInvalidEnvelope
+	}
+	body, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("bus: encode envelope of delivery %s: %w", env.DeliveryID, err)
+	}
+	subs := b.subscribed()
+	var targets []string
+	for _, t := range events.Targets(b.opts.Rules, env) {
+		if slices.Contains(subs, t) {
+			targets = append(targets, t)
+		}
+	}
+	it := pubItem{key: env.HookID + "/" + env.DeliveryID, deliveryID: env.DeliveryID, event: env.Event, body: body, targets: targets}
+	if err := b.commit(it); err != nil {
+		return fmt.Errorf("bus: publish delivery %s: %w", env.DeliveryID, err)
+	}
+	b.poke()
+	return nil
+}
+
+func (b *Bus) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// tx runs f in a transaction and commits it, or rolls back on error.
+func (b *Bus) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	b.writeMu.Lock()
+	defer b.writeMu.Unlock()
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Check reports whether the bus's database answers (for GET /healthz and the
+// health handler).
+func (b *Bus) Check(ctx context.Context) error {
+	var n int
+	if err := b.db.QueryRowContext(ctx, `SELECT count(*) FROM bus_deliveries WHERE 0`).Scan(&n); err != nil {
+		return fmt.Errorf("bus: database: %w", err)
+	}
+	return nil
+}
