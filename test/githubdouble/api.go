@@ -110,7 +110,9 @@ func (s *Server) installationToken(w http.ResponseWriter, r *http.Request) {
 	claims := &jwt.RegisteredClaims{}
 	parser := jwt.Parser{ValidMethods: []string{"RS256"}, SkipClaimsValidation: true}
 	_, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &s.appKey.PublicKey, nil })
-	now := s.now()
+	// JWT signers use the wall clock, so the JWT is checked against it too;
+	// the token's own expiry follows the double's clock.
+	wall, now := time.Now(), s.now()
 	switch {
 	case err != nil:
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "A JSON web token could not be decoded"})
@@ -118,7 +120,7 @@ func (s *Server) installationToken(w http.ResponseWriter, r *http.Request) {
 	case claims.Issuer != strconv.FormatInt(s.appID, 10):
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "'Issuer' claim ('iss') must be an Integer"})
 		return
-	case claims.ExpiresAt == nil || claims.ExpiresAt.Time.Before(now) || claims.ExpiresAt.Time.Sub(now) > 10*time.Minute+time.Minute:
+	case claims.ExpiresAt == nil || claims.ExpiresAt.Time.Before(wall) || claims.ExpiresAt.Time.Sub(wall) > 10*time.Minute+time.Minute:
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "'Expiration time' claim ('exp') is too far in the future"})
 		return
 	}
