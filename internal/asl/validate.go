@@ -1,0 +1,548 @@
+package asl
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits Step Functions enforces that the validator checks.
+const (
+	// MaxDefinitionBytes is the largest definition Step Functions accepts.
+	MaxDefinitionBytes = 1 << 20
+	// MaxStateNameLength is the longest state name, in characters.
+	MaxStateNameLength = 80
+	// ExpressMaxSeconds is how long an EXPRESS execution may run.
+	ExpressMaxSeconds = 300
+)
+
+// Validate checks the machine against every rule for a machine of type t and
+// returns a *ValidationError listing all problems, or nil.
+func (m *StateMachine) Validate(t MachineType) error {
+	size := -1
+	if b, err := json.Marshal(m); err == nil {
+		size = len(b)
+	} else {
+		return (&problems{{Message: fmt.Sprintf("cannot encode: %v", err)}}).err()
+	}
+	return validate(m, t, size).err()
+}
+
+type validator struct {
+	typ   MachineType
+	probs problems
+	names map[string]string // state name → path of its first definition
+}
+
+func validate(m *StateMachine, t MachineType, size int) problems {
+	v := &validator{typ: t, names: map[string]string{}}
+	if t != Express && t != Standard {
+		v.probs.add("", "machine type must be EXPRESS or STANDARD, not %q", t)
+	}
+	if size > MaxDefinitionBytes {
+		v.probs.add("", "definition is %d bytes, over the %d-byte limit", size, MaxDefinitionBytes)
+	}
+	if m.TimeoutSeconds < 0 {
+		v.probs.add("TimeoutSeconds", "must not be negative")
+	}
+	if t == Express && m.TimeoutSeconds > ExpressMaxSeconds {
+		v.probs.add("TimeoutSeconds", "%d s exceeds the %d s an EXPRESS machine may run", m.TimeoutSeconds, ExpressMaxSeconds)
+	}
+	v.scope("", m.StartAt, m.States)
+	return v.probs
+}
+
+// scope checks one (sub-)machine: its states, transitions and reachability.
+func (v *validator) scope(scope, startAt string, states States) {
+	at := strings.TrimSuffix(scope, ".")
+	index := map[string]State{}
+	for _, ns := range states {
+		p := statePath(scope, ns.Name)
+		if first, dup := v.names[ns.Name]; dup {
+			v.probs.add(p, "duplicate state name %q (first defined at %s)", ns.Name, first)
+		} else {
+			v.names[ns.Name] = p
+		}
+		if ns.Name == "" {
+			v.probs.add(p, "empty state name")
+		}
+		if n := utf8.RuneCountInString(ns.Name); n > MaxStateNameLength {
+			v.probs.add(p, "state name is %d characters, over the limit of %d", n, MaxStateNameLength)
+		}
+		if _, ok := index[ns.Name]; !ok {
+			index[ns.Name] = ns.State
+		}
+	}
+	switch {
+	case len(states) == 0:
+		v.probs.add(at, "no states")
+		return
+	case startAt == "":
+		v.probs.add(at, "missing StartAt")
+	case index[startAt] == nil:
+		v.probs.add(at, "StartAt %q names no state", startAt)
+	}
+	for _, ns := range states {
+		v.state(scope, ns.Name, ns.State, index)
+	}
+	// Reachability from StartAt and co-reachability of a terminal state.
+	reach := map[string]bool{}
+	queue := []string{startAt}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		st := index[n]
+		if st == nil || reach[n] {
+			continue
+		}
+		reach[n] = true
+		queue = append(queue, st.transitions()...)
+	}
+	reverse := map[string][]string{}
+	var done []string
+	for _, ns := range states {
+		if ns.State == nil {
+			continue
+		}
+		for _, next := range ns.State.transitions() {
+			reverse[next] = append(reverse[next], ns.Name)
+		}
+		if ns.State.terminal() {
+			done = append(done, ns.Name)
+		}
+	}
+	ends := map[string]bool{}
+	for len(done) > 0 {
+		n := done[0]
+		done = done[1:]
+		if ends[n] {
+			continue
+		}
+		ends[n] = true
+		done = append(done, reverse[n]...)
+	}
+	seen := map[string]bool{}
+	for _, ns := range states {
+		if seen[ns.Name] {
+			continue
+		}
+		seen[ns.Name] = true
+		p := statePath(scope, ns.Name)
+		switch {
+		case !reach[ns.Name] && index[startAt] != nil:
+			v.probs.add(p, "unreachable from StartAt %q", startAt)
+		case !ends[ns.Name]:
+			v.probs.add(p, "no path to a terminal state (End, Succeed or Fail)")
+		}
+	}
+}
+
+func (v *validator) state(scope, name string, st State, index map[string]State) {
+	at := statePath(scope, name)
+	if st == nil {
+		v.probs.add(at, "state is nil")
+		return
+	}
+	for _, next := range st.transitions() {
+		if next != "" && index[next] == nil {
+			v.probs.add(at, "transition to %q, which names no state in this scope", next)
+		}
+	}
+	flow := func(f Flow) {
+		switch {
+		case f.Next != "" && f.End:
+			v.probs.add(at, "has both Next and End")
+		case f.Next == "" && !f.End:
+			v.probs.add(at, "missing Next (or End: true)")
+		}
+	}
+	io := func(p IO) {
+		v.optPath(at, "InputPath", p.InputPath, jsonPath, true)
+		v.optPath(at, "OutputPath", p.OutputPath, jsonPath, true)
+	}
+	switch s := st.(type) {
+	case *Task:
+		flow(s.Flow)
+		io(s.IO)
+		v.task(at, s)
+	case *Pass:
+		flow(s.Flow)
+		io(s.IO)
+		v.template(at+".Parameters", s.Parameters)
+		v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
+	case *Wait:
+		flow(s.Flow)
+		io(s.IO)
+		v.wait(at, s)
+	case *Succeed:
+		io(s.IO)
+	case *Fail:
+		if s.Error != "" && s.ErrorPath != "" {
+			v.probs.add(at, "has both Error and ErrorPath")
+		}
+		if s.Cause != "" && s.CausePath != "" {
+			v.probs.add(at, "has both Cause and CausePath")
+		}
+		v.pathOrIntrinsic(at, "ErrorPath", s.ErrorPath)
+		v.pathOrIntrinsic(at, "CausePath", s.CausePath)
+	case *Choice:
+		io(s.IO)
+		if len(s.Choices) == 0 {
+			v.probs.add(at, "Choice has no rules (Choices must not be empty)")
+		}
+		for i, r := range s.Choices {
+			rp := fmt.Sprintf("%s.Choices[%d]", at, i)
+			if r.Next == "" {
+				v.probs.add(rp, "missing Next")
+			}
+			v.condition(rp, r.Condition)
+		}
+	case *Parallel:
+		flow(s.Flow)
+		io(s.IO)
+		v.template(at+".Parameters", s.Parameters)
+		v.template(at+".ResultSelector", s.ResultSelector)
+		v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
+		v.retryCatch(at, s.Retry, s.Catch)
+		if len(s.Branches) == 0 {
+			v.probs.add(at, "Parallel has no Branches")
+		}
+		for i, b := range s.Branches {
+			if b == nil {
+				v.probs.add(at, "branch %d is nil", i)
+				continue
+			}
+			v.scope(fmt.Sprintf("%s.Branches[%d].", at, i), b.StartAt, b.States)
+		}
+	case *Map:
+		flow(s.Flow)
+		io(s.IO)
+		v.mapState(at, s)
+	case *Raw:
+		typed, err := s.parse()
+		if err != nil {
+			v.probs.add(at, "raw state: %v", err)
+			return
+		}
+		v.state(scope, name, typed, index)
+	default:
+		v.probs.add(at, "unsupported state %T", st)
+	}
+}
+
+func (v *validator) task(at string, s *Task) {
+	switch {
+	case s.Resource == "":
+		v.probs.add(at, "missing Resource")
+	case !strings.HasPrefix(s.Resource, "arn:") && !strings.HasPrefix(s.Resource, "${"):
+		v.probs.add(at, "Resource %q is not an ARN", s.Resource)
+	}
+	waits := strings.HasSuffix(s.Resource, ".waitForTaskToken")
+	syncs := strings.Contains(s.Resource, ".sync")
+	if v.typ == Express && (waits || syncs) {
+		v.probs.add(at, "EXPRESS machines cannot use %s (only STANDARD can wait for a callback or a job)", s.Resource)
+	}
+	if waits && !mentionsTaskToken(s.Parameters) {
+		v.probs.add(at, ".waitForTaskToken needs the task token ($$.Task.Token) in Parameters")
+	}
+	v.template(at+".Parameters", s.Parameters)
+	v.template(at+".ResultSelector", s.ResultSelector)
+	v.template(at+".Credentials", s.Credentials)
+	v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
+	if s.TimeoutSeconds != 0 && s.TimeoutSecondsPath != "" {
+		v.probs.add(at, "has both TimeoutSeconds and TimeoutSecondsPath")
+	}
+	if s.HeartbeatSeconds != 0 && s.HeartbeatSecondsPath != "" {
+		v.probs.add(at, "has both HeartbeatSeconds and HeartbeatSecondsPath")
+	}
+	if s.TimeoutSeconds < 0 || s.HeartbeatSeconds < 0 {
+		v.probs.add(at, "TimeoutSeconds and HeartbeatSeconds must be positive")
+	}
+	if s.HeartbeatSeconds > 0 && s.TimeoutSeconds > 0 && s.HeartbeatSeconds >= s.TimeoutSeconds {
+		v.probs.add(at, "HeartbeatSeconds (%d) must be smaller than TimeoutSeconds (%d)", s.HeartbeatSeconds, s.TimeoutSeconds)
+	}
+	v.refPath(at, "TimeoutSecondsPath", s.TimeoutSecondsPath)
+	v.refPath(at, "HeartbeatSecondsPath", s.HeartbeatSecondsPath)
+	v.retryCatch(at, s.Retry, s.Catch)
+}
+
+func (v *validator) wait(at string, s *Wait) {
+	n := 0
+	for _, set := range []bool{s.Seconds != nil, s.Timestamp != "", s.SecondsPath != "", s.TimestampPath != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		v.probs.add(at, "Wait needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath (has %d)", n)
+	}
+	if s.Seconds != nil && *s.Seconds < 0 {
+		v.probs.add(at, "Seconds must not be negative")
+	}
+	if s.Seconds != nil && v.typ == Express && *s.Seconds > ExpressMaxSeconds {
+		v.probs.add(at, "waits %d s, longer than an EXPRESS machine may run (%d s)", *s.Seconds, ExpressMaxSeconds)
+	}
+	if s.Timestamp != "" {
+		if _, err := time.Parse(time.RFC3339, s.Timestamp); err != nil {
+			v.probs.add(at, "Timestamp %q is not RFC 3339", s.Timestamp)
+		}
+	}
+	v.refPath(at, "SecondsPath", s.SecondsPath)
+	v.refPath(at, "TimestampPath", s.TimestampPath)
+}
+
+func (v *validator) mapState(at string, s *Map) {
+	v.optPath(at, "ItemsPath", s.ItemsPath, referencePath, true)
+	v.template(at+".ItemSelector", s.ItemSelector)
+	v.template(at+".Parameters", s.Parameters)
+	v.template(at+".ResultSelector", s.ResultSelector)
+	v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
+	v.retryCatch(at, s.Retry, s.Catch)
+	if s.ItemSelector != nil && s.Parameters != nil {
+		v.probs.add(at, "has both ItemSelector and the legacy Parameters")
+	}
+	if s.MaxConcurrency < 0 {
+		v.probs.add(at, "MaxConcurrency must not be negative")
+	}
+	if s.ToleratedFailurePercentage < 0 || s.ToleratedFailurePercentage > 100 {
+		v.probs.add(at, "ToleratedFailurePercentage must be between 0 and 100")
+	}
+	if s.ToleratedFailureCount < 0 {
+		v.probs.add(at, "ToleratedFailureCount must not be negative")
+	}
+	v.refPath(at, "MaxConcurrencyPath", s.MaxConcurrencyPath)
+	v.refPath(at, "ToleratedFailureCountPath", s.ToleratedFailureCountPath)
+	v.refPath(at, "ToleratedFailurePercentagePath", s.ToleratedFailurePercentagePath)
+	proc := s.ItemProcessor
+	field := "ItemProcessor"
+	switch {
+	case s.ItemProcessor != nil && s.Iterator != nil:
+		v.probs.add(at, "has both ItemProcessor and the legacy Iterator")
+	case s.ItemProcessor == nil && s.Iterator == nil:
+		v.probs.add(at, "Map needs an ItemProcessor")
+		return
+	case s.Iterator != nil:
+		proc, field = s.Iterator, "Iterator"
+	}
+	if pc := proc.ProcessorConfig; pc != nil {
+		switch pc.Mode {
+		case "", "INLINE":
+		case "DISTRIBUTED":
+			if v.typ == Express {
+				v.probs.add(at, "EXPRESS machines cannot run a DISTRIBUTED Map")
+			}
+		default:
+			v.probs.add(at, "ProcessorConfig.Mode must be INLINE or DISTRIBUTED, not %q", pc.Mode)
+		}
+	}
+	v.scope(at+"."+field+".", proc.StartAt, proc.States)
+}
+
+func (v *validator) retryCatch(at string, retry []Retrier, catch []Catcher) {
+	errs := func(p string, list []string, last bool) {
+		if len(list) == 0 {
+			v.probs.add(p, "ErrorEquals must not be empty")
+		}
+		for _, e := range list {
+			if e == "States.ALL" && (len(list) > 1 || !last) {
+				v.probs.add(p, "States.ALL must appear alone and in the last entry")
+			}
+		}
+	}
+	for i, r := range retry {
+		p := fmt.Sprintf("%s.Retry[%d]", at, i)
+		errs(p, r.ErrorEquals, i == len(retry)-1)
+		if r.IntervalSeconds < 0 {
+			v.probs.add(p, "IntervalSeconds must be positive")
+		}
+		if r.MaxAttempts != nil && *r.MaxAttempts < 0 {
+			v.probs.add(p, "MaxAttempts must not be negative")
+		}
+		if r.BackoffRate != 0 && r.BackoffRate < 1 {
+			v.probs.add(p, "BackoffRate must be at least 1.0")
+		}
+		if r.MaxDelaySeconds < 0 {
+			v.probs.add(p, "MaxDelaySeconds must be positive")
+		}
+		if r.JitterStrategy != "" && r.JitterStrategy != "FULL" && r.JitterStrategy != "NONE" {
+			v.probs.add(p, "JitterStrategy must be FULL or NONE, not %q", r.JitterStrategy)
+		}
+	}
+	for i, c := range catch {
+		p := fmt.Sprintf("%s.Catch[%d]", at, i)
+		errs(p, c.ErrorEquals, i == len(catch)-1)
+		if c.Next == "" {
+			v.probs.add(p, "missing Next")
+		}
+		v.optPath(p, "ResultPath", c.ResultPath, referencePath, false)
+	}
+}
+
+func (v *validator) condition(at string, c Condition) {
+	nested := 0
+	if c.And != nil {
+		nested++
+		if len(c.And) == 0 {
+			v.probs.add(at, "And needs at least one rule")
+		}
+		for i, s := range c.And {
+			v.condition(fmt.Sprintf("%s.And[%d]", at, i), s)
+		}
+	}
+	if c.Or != nil {
+		nested++
+		if len(c.Or) == 0 {
+			v.probs.add(at, "Or needs at least one rule")
+		}
+		for i, s := range c.Or {
+			v.condition(fmt.Sprintf("%s.Or[%d]", at, i), s)
+		}
+	}
+	if c.Not != nil {
+		nested++
+		v.condition(at+".Not", *c.Not)
+	}
+	if c.Op == "" {
+		if nested != 1 {
+			v.probs.add(at, "a rule needs exactly one comparator, And, Or or Not")
+		}
+		return
+	}
+	if nested > 0 {
+		v.probs.add(at, "a rule cannot combine %s with And/Or/Not", c.Op)
+	}
+	kind, ok := comparatorOperand(c.Op)
+	if !ok {
+		v.probs.add(at, "unknown comparator %q", c.Op)
+		return
+	}
+	if c.Variable == "" {
+		v.probs.add(at, "%s needs a Variable", c.Op)
+	} else if err := checkPath(c.Variable, referencePath, true); err != nil {
+		v.probs.add(at, "Variable: %v", err)
+	}
+	switch kind {
+	case opString:
+		if _, ok := c.Value.(string); !ok {
+			v.probs.add(at, "%s needs a string, not %s", c.Op, jsonKind(c.Value))
+		}
+	case opNumber:
+		if _, ok := c.Value.(float64); !ok {
+			v.probs.add(at, "%s needs a number, not %s", c.Op, jsonKind(c.Value))
+		}
+	case opBool:
+		if _, ok := c.Value.(bool); !ok {
+			v.probs.add(at, "%s needs a boolean, not %s", c.Op, jsonKind(c.Value))
+		}
+	case opTimestamp:
+		s, ok := c.Value.(string)
+		if _, err := time.Parse(time.RFC3339, s); !ok || err != nil {
+			v.probs.add(at, "%s needs an RFC 3339 timestamp, not %v", c.Op, c.Value)
+		}
+	case opPath:
+		s, ok := c.Value.(string)
+		if !ok {
+			v.probs.add(at, "%s needs a path string, not %s", c.Op, jsonKind(c.Value))
+		} else if err := checkPath(s, referencePath, true); err != nil {
+			v.probs.add(at, "%s: %v", c.Op, err)
+		}
+	}
+}
+
+func jsonKind(x any) string {
+	switch x.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64, int, json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+func (v *validator) optPath(at, field string, p Path, kind pathKind, ctx bool) {
+	if p.IsZero() || p.IsNull() {
+		return
+	}
+	if err := checkPath(p.Expr(), kind, ctx); err != nil {
+		v.probs.add(at, "%s: %v", field, err)
+	}
+}
+
+func (v *validator) refPath(at, field, p string) {
+	if p == "" {
+		return
+	}
+	if err := checkPath(p, referencePath, true); err != nil {
+		v.probs.add(at, "%s: %v", field, err)
+	}
+}
+
+func (v *validator) pathOrIntrinsic(at, field, p string) {
+	if p == "" {
+		return
+	}
+	var err error
+	if strings.HasPrefix(p, "States.") {
+		err = checkIntrinsic(p)
+	} else {
+		err = checkPath(p, referencePath, true)
+	}
+	if err != nil {
+		v.probs.add(at, "%s: %v", field, err)
+	}
+}
+
+// template checks a payload template (Parameters, ResultSelector,
+// ItemSelector): every "key.$" must hold a path or an intrinsic function.
+func (v *validator) template(at string, t any) {
+	switch x := t.(type) {
+	case map[string]any:
+		for k, val := range x {
+			p := at + "." + k
+			if !strings.HasSuffix(k, ".$") {
+				v.template(p, val)
+				continue
+			}
+			s, ok := val.(string)
+			switch {
+			case !ok:
+				v.probs.add(p, "a .$ field must hold a path or intrinsic function string, not %s", jsonKind(val))
+			case strings.HasPrefix(s, "States."):
+				if err := checkIntrinsic(s); err != nil {
+					v.probs.add(p, "%v", err)
+				}
+			default:
+				if err := checkPath(s, jsonPath, true); err != nil {
+					v.probs.add(p, "%v", err)
+				}
+			}
+		}
+	case []any:
+		for i, val := range x {
+			v.template(fmt.Sprintf("%s[%d]", at, i), val)
+		}
+	case nil, string, float64, bool, int, json.Number:
+	default:
+		// Builder users may pass typed Go values; check them in their JSON form.
+		b, err := json.Marshal(x)
+		if err != nil {
+			v.probs.add(at, "cannot encode: %v", err)
+			return
+		}
+		var generic any
+		if err := json.Unmarshal(b, &generic); err == nil {
+			v.template(at, generic)
+		}
+	}
+}
+
+func mentionsTaskToken(t any) bool {
+	b, err := json.Marshal(t)
+	return err == nil && strings.Contains(string(b), "$$.Task.Token")
+}
