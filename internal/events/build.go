@@ -125,3 +125,18 @@ func NewEnvelope(d Delivery, ref Ref) (*Envelope, error) {
 func isObject(data []byte) bool {
 	return strings.HasPrefix(strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n"), "{")
 }
+
+// CheckKey reports whether key is a safe archive key: '/'-separated segments
+// of letters, digits, '.', '_' and '-', none empty, "." or "..". Archive
+// adapters refuse any other key, so a key can never leave the archive's root.
+func CheckKey(key string) error {
+	if key == "" || len(key) > 1024 {
+		return fmt.Errorf("%w: archive key %.40q is empty or too long", ErrBadDelivery, key)
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if err := checkSegment("archive key segment", seg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

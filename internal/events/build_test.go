@@ -166,3 +166,16 @@ func FuzzNewEnvelope(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckKey(t *testing.T) {
+	for _, ok := range []string{"2026/11/28/push/d.json", "a", "a-b_c.d/e"} {
+		if err := CheckKey(ok); err != nil {
+			t.Errorf("CheckKey(%q) = %v, want nil", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "/a", "a/", "a//b", "../a", "a/../b", "a/./b", `a\b`, "a b", "ä", strings.Repeat("a/", 600)} {
+		if err := CheckKey(bad); !errors.Is(err, ErrBadDelivery) {
+			t.Errorf("CheckKey(%q) = %v, want ErrBadDelivery", bad, err)
+		}
+	}
+}

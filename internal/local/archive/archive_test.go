@@ -1,0 +1,178 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/events/archivetest"
+)
+
+func TestContract(t *testing.T) {
+	archivetest.Run(t, func(t *testing.T) events.Archive {
+		a, err := Open(filepath.Join(t.TempDir(), "payloads"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	})
+}
+
+func TestFilesArePrivate(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "payloads")
+	a, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(context.Background(), "2026/11/28/push/p.json", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{root, 0o700}, {filepath.Join(root, "2026", "11", "28", "push"), 0o700}, {filepath.Join(root, "2026/11/28/push/p.json"), 0o600},
+	} {
+		st, err := os.Stat(p.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != p.want {
+			t.Errorf("%s has mode %v, want %v", p.path, st.Mode().Perm(), p.want)
+		}
+	}
+}
+
+// A crash in the middle of a write leaves only a hidden temp file: the key
+// reads as absent (never partial) and the next Put succeeds.
+func TestCrashLeftoverIsNeverRead(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "2026/11/28/push/crash.json"
+	dir := filepath.Join(root, "2026/11/28/push")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".tmp-crash.json-123"), []byte(`{"half":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ref := events.Ref{Bucket: Bucket, Key: key}
+	if _, err := a.Get(ctx, ref); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("Get after a crashed write: %v, want ErrNotFound", err)
+	}
+	if _, err := a.Put(ctx, key, []byte(`{"whole":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Get(ctx, ref); err != nil || string(got) != `{"whole":true}` {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+}
+
+// A write that fails at the last step (rename) reports the error and leaves
+// neither the key nor a temp file behind.
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "2026/11/28/push/blocked.json"
+	// A non-empty directory where the file should go makes rename fail.
+	if err := os.MkdirAll(filepath.Join(root, key, "inside"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, key, []byte(`{}`)); err == nil {
+		t.Fatal("Put over a directory succeeded")
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "2026/11/28/push"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Fatalf("failed Put left temp file %s", e.Name())
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := a.Put(cctx, "2026/11/28/push/cancelled.json", []byte(`{}`)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a cancelled context: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "2026/11/28/push/cancelled.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("cancelled Put stored a file: %v", err)
+	}
+}
+
+// Readers racing a writer see one whole version or the other, never a mix.
+func TestReadersNeverSeePartialWrites(t *testing.T) {
+	ctx := context.Background()
+	a, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "2026/11/28/push/race.json"
+	v1 := bytes.Repeat([]byte("a"), 1<<20)
+	v2 := bytes.Repeat([]byte("b"), 2<<20)
+	ref, err := a.Put(ctx, key, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			body := v1
+			if i%2 == 0 {
+				body = v2
+			}
+			if _, err := a.Put(ctx, key, body); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 200 {
+		got, err := a.Get(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, v1) && !bytes.Equal(got, v2) {
+			t.Fatalf("read a torn payload of %d bytes", len(got))
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestCheck(t *testing.T) {
+	root := t.TempDir()
+	a, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Check(context.Background()); err == nil {
+		t.Fatal("Check on a deleted root returned nil")
+	}
+}
