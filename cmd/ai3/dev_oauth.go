@@ -2,10 +2,102 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/local/keyring"
+	"github.com/sbalswa/ai3-mvp/internal/local/vault"
+	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
 
-// mountOAuth serves GET /oauth/login and GET /oauth/callback with the embedded adapters.
+// clientSecretFile is the data-directory file that may hold the OAuth client
+// secret (mode 0600) instead of GITHUB_CLIENT_SECRET.
+const clientSecretFile = "github-client-secret"
+
+// mountOAuth serves GET /oauth/login and GET /oauth/callback with the embedded
+// adapters. Without an OAuth client configured the server still starts and
+// both routes answer 503 saying what to set.
 func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
+	id := os.Getenv("GITHUB_CLIENT_ID")
+	secret, err := oauthClientSecret(env.DataDir)
+	if err != nil {
+		return err
+	}
+	if id == "" || secret == "" {
+		why := "OAuth is not configured: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (or write the secret to " +
+			filepath.Join(env.DataDir, clientSecretFile) + " with mode 0600) and restart."
+		fmt.Fprintln(out, "ai3 dev: OAuth login disabled —", why)
+		env.Mux.Handle("GET /oauth/login", oauth.Unavailable(why))
+		env.Mux.Handle("GET /oauth/callback", oauth.Unavailable(why))
+		return nil
+	}
+	nonces, err := vault.NewNonceStore(ctx, env.DB)
+	if err != nil {
+		return err
+	}
+	store, err := vault.NewTokenStore(ctx, env.DB)
+	if err != nil {
+		return err
+	}
+	keys, err := keyring.Open(filepath.Join(env.DataDir, "master.key"))
+	if err != nil {
+		return err
+	}
+	log := slog.New(tokens.RedactingHandler(env.Log.Handler()))
+	client := oauth.NewClient(oauth.Config{
+		BaseURL: os.Getenv("GITHUB_URL"), APIURL: os.Getenv("GITHUB_API_URL"),
+		ClientID: id, ClientSecret: secret,
+	})
+	v := tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})
+	web := &oauth.Web{Client: client, Nonces: nonces, Tokens: v, Log: log,
+		RedirectURL: os.Getenv("AI3_OAUTH_REDIRECT_URL")}
+	web.Mount(env.Mux)
+	env.Go(func(ctx context.Context) error {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if err := nonces.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("sweep login states", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+	})
+	fmt.Fprintln(out, "ai3 dev: OAuth login at /oauth/login (client", id+")")
 	return nil
+}
+
+// oauthClientSecret reads GITHUB_CLIENT_SECRET, else the 0600 secret file in
+// the data directory; "" when neither is set.
+func oauthClientSecret(dataDir string) (string, error) {
+	if s := os.Getenv("GITHUB_CLIENT_SECRET"); s != "" {
+		return s, nil
+	}
+	path := filepath.Join(dataDir, clientSecretFile)
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("OAuth client secret file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("OAuth client secret file %s has mode %v: run `chmod 600 %s`", path, st.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("OAuth client secret file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
