@@ -1,0 +1,100 @@
+package localsfn
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Clock is the executor's source of time. Wait states, retry delays and
+// timeouts all wait through it, so tests can replace it with a FakeClock and
+// never sleep.
+type Clock interface {
+	Now() time.Time
+	// After returns a channel that receives once d has passed.
+	After(d time.Duration) <-chan time.Time
+}
+
+// realClock is the wall clock.
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now().UTC() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// FakeClock is a Clock that moves only when told to. In auto mode every wait
+// completes at once and moves the clock forward by its duration, which runs
+// Wait states and retries instantly while keeping timestamps consistent.
+type FakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	auto    bool
+	waiters []fakeWaiter
+}
+
+type fakeWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// NewFakeClock returns a manual FakeClock set to start.
+func NewFakeClock(start time.Time) *FakeClock { return &FakeClock{now: start.UTC()} }
+
+// NewAutoClock returns a FakeClock in auto mode set to start.
+func NewAutoClock(start time.Time) *FakeClock { return &FakeClock{now: start.UTC(), auto: true} }
+
+// Now returns the fake time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// After returns a channel that fires when the clock reaches now+d.
+func (c *FakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	if c.auto {
+		c.now = c.now.Add(d)
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves the clock forward and fires every wait that is due.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
+	keep := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+			continue
+		}
+		keep = append(keep, w)
+	}
+	c.waiters = keep
+}
+
+// Waiters returns how many waits are pending, so a test can advance the
+// clock once the execution has reached the wait it means to end.
+func (c *FakeClock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiters)
+}
+
+// BlockUntil polls (in real time) until at least n waits are pending.
+func (c *FakeClock) BlockUntil(n int) {
+	for c.Waiters() < n {
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,579 @@
+package localsfn
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Machine is a parsed, validated state machine (or a Parallel branch, or a
+// Map's ItemProcessor). Parsing compiles every path, template, intrinsic and
+// Choice rule once, so running a state does no parsing.
+type Machine struct {
+	StartAt        string
+	States         map[string]*State
+	TimeoutSeconds int64
+	// QueryLanguage is "JSONPath" (the default) or "JSONata".
+	QueryLanguage string
+}
+
+// State is one compiled state. Fields that do not apply to its Type are zero.
+type State struct {
+	Name string
+	Type string
+	Next string
+	End  bool
+
+	io ioProcessor // the query-language seam: how input and output are shaped
+
+	Result    any
+	hasResult bool
+
+	// Task
+	Resource         string
+	TimeoutSeconds   int64
+	HeartbeatSeconds int64
+	timeoutPath      *path
+	heartbeatPath    *path
+	Retry            []Retrier
+	Catch            []Catcher
+
+	// Choice
+	choices []choiceRule
+	Default string
+
+	// Wait
+	seconds       *int64
+	timestamp     *time.Time
+	secondsPath   *path
+	timestampPath *path
+
+	// Fail
+	errorName, cause   string
+	hasError, hasCause bool
+	errorPath          dynString
+	causePath          dynString
+
+	// Parallel
+	Branches []*Machine
+
+	// Map
+	Processor            *Machine
+	MaxConcurrency       int64
+	maxConcurrencyPath   *path
+	toleratedCount       int64
+	toleratedPercent     float64
+	hasTolerance         bool
+	toleratedCountPath   *path
+	toleratedPercentPath *path
+}
+
+type choiceRule struct {
+	cond condition
+	next string
+}
+
+// dynString is a Fail state's ErrorPath/CausePath: a path or an intrinsic.
+type dynString struct {
+	field string
+	p     *path
+	call  *intrinsic
+}
+
+// Retrier is one Retry entry.
+type Retrier struct {
+	ErrorEquals     []string
+	IntervalSeconds float64
+	MaxAttempts     int64
+	BackoffRate     float64
+	MaxDelaySeconds float64
+	JitterFull      bool
+}
+
+// Catcher is one Catch entry.
+type Catcher struct {
+	ErrorEquals []string
+	Next        string
+	resultPath  resultPath
+}
+
+// DefinitionError says what is wrong with a state machine definition.
+type DefinitionError struct {
+	State string // empty for machine-level problems
+	Msg   string
+}
+
+func (e *DefinitionError) Error() string {
+	if e.State == "" {
+		return "invalid state machine definition: " + e.Msg
+	}
+	return fmt.Sprintf("invalid state machine definition: state %q: %s", e.State, e.Msg)
+}
+
+// ErrUnsupported marks definitions that use a feature the embedded executor
+// does not run yet (JSONata, variables, ItemReader).
+var ErrUnsupported = errors.New("not supported by the embedded executor yet")
+
+// Parse compiles an ASL JSON definition.
+func Parse(definition []byte) (*Machine, error) {
+	v, err := decodeJSON(definition)
+	if err != nil {
+		return nil, &DefinitionError{Msg: "not valid JSON: " + err.Error()}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &DefinitionError{Msg: "the definition must be a JSON object"}
+	}
+	return parseMachine(m, "")
+}
+
+func parseMachine(m map[string]any, inherited string) (*Machine, error) {
+	mc := &Machine{States: map[string]*State{}, QueryLanguage: "JSONPath"}
+	if inherited != "" {
+		mc.QueryLanguage = inherited
+	}
+	if ql, ok := m["QueryLanguage"].(string); ok {
+		mc.QueryLanguage = ql
+	}
+	if mc.QueryLanguage != "JSONPath" && mc.QueryLanguage != "JSONata" {
+		return nil, &DefinitionError{Msg: fmt.Sprintf("QueryLanguage must be JSONPath or JSONata, got %q", mc.QueryLanguage)}
+	}
+	start, ok := m["StartAt"].(string)
+	if !ok || start == "" {
+		return nil, &DefinitionError{Msg: "StartAt is required"}
+	}
+	mc.StartAt = start
+	if t, ok := m["TimeoutSeconds"]; ok {
+		n, ok := toInt(t)
+		if !ok || n <= 0 {
+			return nil, &DefinitionError{Msg: "TimeoutSeconds must be a positive integer"}
+		}
+		mc.TimeoutSeconds = n
+	}
+	states, ok := m["States"].(map[string]any)
+	if !ok || len(states) == 0 {
+		return nil, &DefinitionError{Msg: "States must be a non-empty object"}
+	}
+	for _, name := range sortedKeys(states) {
+		sm, ok := states[name].(map[string]any)
+		if !ok {
+			return nil, &DefinitionError{State: name, Msg: "must be an object"}
+		}
+		st, err := parseState(name, sm, mc.QueryLanguage)
+		if err != nil {
+			var de *DefinitionError
+			if errors.As(err, &de) {
+				return nil, err
+			}
+			return nil, &DefinitionError{State: name, Msg: err.Error()}
+		}
+		mc.States[name] = st
+	}
+	if _, ok := mc.States[start]; !ok {
+		return nil, &DefinitionError{Msg: fmt.Sprintf("StartAt %q names no state", start)}
+	}
+	for _, st := range mc.States {
+		targets := []string{st.Next, st.Default}
+		for _, c := range st.choices {
+			targets = append(targets, c.next)
+		}
+		for _, c := range st.Catch {
+			targets = append(targets, c.Next)
+		}
+		for _, t := range targets {
+			if _, ok := mc.States[t]; t != "" && !ok {
+				return nil, &DefinitionError{State: st.Name, Msg: fmt.Sprintf("transition to %q, which is not a state of this machine", t)}
+			}
+		}
+	}
+	return mc, nil
+}
+
+var stateTypes = []string{"Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"}
+
+func parseState(name string, m map[string]any, ql string) (*State, error) {
+	st := &State{Name: name}
+	st.Type, _ = m["Type"].(string)
+	if !slices.Contains(stateTypes, st.Type) {
+		return nil, fmt.Errorf("Type must be one of %s, got %q", strings.Join(stateTypes, ", "), st.Type)
+	}
+	if q, ok := m["QueryLanguage"].(string); ok {
+		ql = q
+	}
+	if ql == "JSONata" {
+		return nil, fmt.Errorf("QueryLanguage JSONata: %w", ErrUnsupported)
+	}
+	if _, ok := m["Assign"]; ok {
+		return nil, fmt.Errorf("Assign (workflow variables): %w", ErrUnsupported)
+	}
+	st.Next, _ = m["Next"].(string)
+	st.End, _ = m["End"].(bool)
+	terminal := st.Type == "Choice" || st.Type == "Succeed" || st.Type == "Fail"
+	if !terminal && (st.Next == "") == !st.End {
+		return nil, fmt.Errorf("exactly one of Next and End is required")
+	}
+	io, err := compileJSONPathIO(st.Type, m)
+	if err != nil {
+		return nil, err
+	}
+	st.io = io
+	if r, ok := m["Result"]; ok {
+		st.Result, st.hasResult = r, true
+	}
+	switch st.Type {
+	case "Task":
+		err = parseTask(st, m)
+	case "Choice":
+		err = parseChoice(st, m)
+	case "Wait":
+		err = parseWait(st, m)
+	case "Fail":
+		err = parseFail(st, m)
+	case "Parallel":
+		err = parseParallel(st, m, ql)
+	case "Map":
+		err = parseMap(st, m, ql)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.Type == "Task" || st.Type == "Parallel" || st.Type == "Map" {
+		if st.Retry, err = parseRetry(m["Retry"]); err != nil {
+			return nil, err
+		}
+		if st.Catch, err = parseCatch(m["Catch"]); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func optPath(m map[string]any, key string) (*path, error) {
+	v, ok := m[key]
+	if !ok {
+		return nil, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("%s must be a path string", key)
+	}
+	p, err := parsePath(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return p, nil
+}
+
+func optInt(m map[string]any, key string, min int64) (int64, bool, error) {
+	v, ok := m[key]
+	if !ok {
+		return 0, false, nil
+	}
+	n, ok := toInt(v)
+	if !ok || n < min {
+		return 0, false, fmt.Errorf("%s must be an integer ≥ %d", key, min)
+	}
+	return n, true, nil
+}
+
+func parseTask(st *State, m map[string]any) error {
+	st.Resource, _ = m["Resource"].(string)
+	if st.Resource == "" {
+		return fmt.Errorf("Resource is required")
+	}
+	var err error
+	if st.TimeoutSeconds, _, err = optInt(m, "TimeoutSeconds", 1); err != nil {
+		return err
+	}
+	if st.HeartbeatSeconds, _, err = optInt(m, "HeartbeatSeconds", 1); err != nil {
+		return err
+	}
+	if st.TimeoutSeconds > 0 && st.HeartbeatSeconds >= st.TimeoutSeconds {
+		return fmt.Errorf("HeartbeatSeconds must be smaller than TimeoutSeconds")
+	}
+	if st.timeoutPath, err = optPath(m, "TimeoutSecondsPath"); err != nil {
+		return err
+	}
+	st.heartbeatPath, err = optPath(m, "HeartbeatSecondsPath")
+	return err
+}
+
+func parseChoice(st *State, m map[string]any) error {
+	st.Default, _ = m["Default"].(string)
+	list, ok := m["Choices"].([]any)
+	if !ok || len(list) == 0 {
+		return fmt.Errorf("Choices must be a non-empty array")
+	}
+	for i, e := range list {
+		rm, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("Choices[%d] must be an object", i)
+		}
+		next, _ := rm["Next"].(string)
+		if next == "" {
+			return fmt.Errorf("Choices[%d] needs Next", i)
+		}
+		c, err := compileCondition(rm)
+		if err != nil {
+			return fmt.Errorf("Choices[%d]: %w", i, err)
+		}
+		st.choices = append(st.choices, choiceRule{cond: c, next: next})
+	}
+	return nil
+}
+
+func parseWait(st *State, m map[string]any) error {
+	n := 0
+	if v, ok := m["Seconds"]; ok {
+		s, ok := toInt(v)
+		if !ok || s < 0 {
+			return fmt.Errorf("Seconds must be a non-negative integer")
+		}
+		st.seconds = &s
+		n++
+	}
+	if v, ok := m["Timestamp"]; ok {
+		s, _ := v.(string)
+		t, ok := parseTimestamp(s)
+		if !ok {
+			return fmt.Errorf("Timestamp must be an RFC 3339 timestamp, got %s", encodeJSON(v))
+		}
+		st.timestamp = &t
+		n++
+	}
+	var err error
+	if st.secondsPath, err = optPath(m, "SecondsPath"); err != nil {
+		return err
+	}
+	if st.timestampPath, err = optPath(m, "TimestampPath"); err != nil {
+		return err
+	}
+	if st.secondsPath != nil {
+		n++
+	}
+	if st.timestampPath != nil {
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("exactly one of Seconds, Timestamp, SecondsPath and TimestampPath is required")
+	}
+	return nil
+}
+
+func parseFail(st *State, m map[string]any) error {
+	if v, ok := m["Error"]; ok {
+		st.errorName, st.hasError = fmt.Sprint(v), true
+	}
+	if v, ok := m["Cause"]; ok {
+		st.cause, st.hasCause = fmt.Sprint(v), true
+	}
+	for _, f := range []struct {
+		key string
+		dst *dynString
+		has bool
+	}{{"ErrorPath", &st.errorPath, st.hasError}, {"CausePath", &st.causePath, st.hasCause}} {
+		v, ok := m[f.key]
+		if !ok {
+			continue
+		}
+		if f.has {
+			return fmt.Errorf("%s and %s cannot both be set", f.key, strings.TrimSuffix(f.key, "Path"))
+		}
+		s, _ := v.(string)
+		f.dst.field = f.key
+		var err error
+		if isIntrinsic(s) {
+			f.dst.call, err = parseIntrinsic(s)
+		} else {
+			f.dst.p, err = parsePath(s)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.key, err)
+		}
+	}
+	return nil
+}
+
+func parseParallel(st *State, m map[string]any, ql string) error {
+	list, ok := m["Branches"].([]any)
+	if !ok || len(list) == 0 {
+		return fmt.Errorf("Branches must be a non-empty array")
+	}
+	for i, b := range list {
+		bm, ok := b.(map[string]any)
+		if !ok {
+			return fmt.Errorf("Branches[%d] must be an object", i)
+		}
+		mc, err := parseMachine(bm, ql)
+		if err != nil {
+			return fmt.Errorf("Branches[%d]: %w", i, err)
+		}
+		st.Branches = append(st.Branches, mc)
+	}
+	return nil
+}
+
+func parseMap(st *State, m map[string]any, ql string) error {
+	proc, ok := m["ItemProcessor"].(map[string]any)
+	if !ok {
+		proc, ok = m["Iterator"].(map[string]any)
+	}
+	if !ok {
+		return fmt.Errorf("ItemProcessor is required")
+	}
+	if _, ok := m["ItemReader"]; ok {
+		return fmt.Errorf("ItemReader: %w", ErrUnsupported)
+	}
+	var err error
+	if st.Processor, err = parseMachine(proc, ql); err != nil {
+		return fmt.Errorf("ItemProcessor: %w", err)
+	}
+	if st.MaxConcurrency, _, err = optInt(m, "MaxConcurrency", 0); err != nil {
+		return err
+	}
+	if st.maxConcurrencyPath, err = optPath(m, "MaxConcurrencyPath"); err != nil {
+		return err
+	}
+	st.toleratedCount, st.toleratedPercent = -1, -1
+	if n, has, err := optInt(m, "ToleratedFailureCount", 0); err != nil {
+		return err
+	} else if has {
+		st.toleratedCount, st.hasTolerance = n, true
+	}
+	if v, ok := m["ToleratedFailurePercentage"]; ok {
+		f, ok := toFloat(v)
+		if !ok || f < 0 || f > 100 {
+			return fmt.Errorf("ToleratedFailurePercentage must be a number from 0 to 100")
+		}
+		st.toleratedPercent, st.hasTolerance = f, true
+	}
+	if st.toleratedCountPath, err = optPath(m, "ToleratedFailureCountPath"); err != nil {
+		return err
+	}
+	if st.toleratedPercentPath, err = optPath(m, "ToleratedFailurePercentagePath"); err != nil {
+		return err
+	}
+	if st.toleratedCountPath != nil || st.toleratedPercentPath != nil {
+		st.hasTolerance = true
+	}
+	return nil
+}
+
+func errorEquals(m map[string]any, what string, i int) ([]string, error) {
+	list, ok := m["ErrorEquals"].([]any)
+	if !ok || len(list) == 0 {
+		return nil, fmt.Errorf("%s[%d].ErrorEquals must be a non-empty array", what, i)
+	}
+	var out []string
+	for _, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s[%d].ErrorEquals must hold strings", what, i)
+		}
+		out = append(out, s)
+	}
+	if slices.Contains(out, ErrAll) && len(out) != 1 {
+		return nil, fmt.Errorf("%s[%d]: States.ALL must appear alone in ErrorEquals", what, i)
+	}
+	return out, nil
+}
+
+func parseRetry(v any) ([]Retrier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("Retry must be an array")
+	}
+	var out []Retrier
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("Retry[%d] must be an object", i)
+		}
+		eq, err := errorEquals(m, "Retry", i)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(eq, ErrAll) && i != len(list)-1 {
+			return nil, fmt.Errorf("Retry[%d]: a States.ALL retrier must be the last one", i)
+		}
+		r := Retrier{ErrorEquals: eq, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2}
+		if x, ok := m["IntervalSeconds"]; ok {
+			n, ok := toInt(x)
+			if !ok || n < 1 {
+				return nil, fmt.Errorf("Retry[%d].IntervalSeconds must be a positive integer", i)
+			}
+			r.IntervalSeconds = float64(n)
+		}
+		if x, ok := m["MaxAttempts"]; ok {
+			n, ok := toInt(x)
+			if !ok || n < 0 {
+				return nil, fmt.Errorf("Retry[%d].MaxAttempts must be a non-negative integer", i)
+			}
+			r.MaxAttempts = n
+		}
+		if x, ok := m["BackoffRate"]; ok {
+			f, ok := toFloat(x)
+			if !ok || f < 1 {
+				return nil, fmt.Errorf("Retry[%d].BackoffRate must be a number ≥ 1.0", i)
+			}
+			r.BackoffRate = f
+		}
+		if x, ok := m["MaxDelaySeconds"]; ok {
+			n, ok := toInt(x)
+			if !ok || n < 1 {
+				return nil, fmt.Errorf("Retry[%d].MaxDelaySeconds must be a positive integer", i)
+			}
+			r.MaxDelaySeconds = float64(n)
+		}
+		if x, ok := m["JitterStrategy"]; ok {
+			switch x {
+			case "FULL":
+				r.JitterFull = true
+			case "NONE":
+			default:
+				return nil, fmt.Errorf("Retry[%d].JitterStrategy must be FULL or NONE", i)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func parseCatch(v any) ([]Catcher, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("Catch must be an array")
+	}
+	var out []Catcher
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("Catch[%d] must be an object", i)
+		}
+		eq, err := errorEquals(m, "Catch", i)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(eq, ErrAll) && i != len(list)-1 {
+			return nil, fmt.Errorf("Catch[%d]: a States.ALL catcher must be the last one", i)
+		}
+		c := Catcher{ErrorEquals: eq}
+		c.Next, _ = m["Next"].(string)
+		if c.Next == "" {
+			return nil, fmt.Errorf("Catch[%d] needs Next", i)
+		}
+		if c.resultPath, err = compileResultPath(m); err != nil {
+			return nil, fmt.Errorf("Catch[%d]: %w", i, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,385 @@
+package localsfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// env is what one state's evaluation can see: its execution, its entry
+// time and event id, its retry count, its task token, and (in a Map's
+// ItemSelector) the current item. The Context object is built from it on
+// first use only, so states that never read $$ do not pay for it.
+type env struct {
+	x         *execution
+	state     *State
+	th        *thread
+	entered   time.Time
+	enteredID int64
+	retry     int
+	token     string
+	item      *mapItem
+	cx        any
+}
+
+type mapItem struct {
+	index int
+	value any
+}
+
+func (e *env) contextObject() any {
+	if e.cx != nil {
+		return e.cx
+	}
+	st := map[string]any{
+		"EnteredTime": formatTime(e.entered),
+		"Name":        e.state.Name,
+		"RetryCount":  num(int64(e.retry)),
+	}
+	cx := map[string]any{
+		"Execution":    e.x.ctxExecution,
+		"StateMachine": e.x.ctxMachine,
+		"State":        st,
+	}
+	if e.token != "" {
+		cx["Task"] = map[string]any{"Token": e.token}
+	}
+	if e.item != nil {
+		cx["Map"] = map[string]any{"Item": map[string]any{"Index": num(int64(e.item.index)), "Value": e.item.value}}
+	}
+	e.cx = cx
+	return cx
+}
+
+// formatTime writes timestamps as Step Functions does: UTC, milliseconds.
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// errAborted is returned by states that stop because the execution was
+// stopped, timed out, or a sibling branch failed.
+var errAborted = &Failure{Error: "States.Aborted", HasError: true}
+
+// stateEventPrefix maps a state type to its history event prefix.
+func stateEventPrefix(typ string) string { return typ }
+
+// runMachine runs a machine (or branch, or iteration) from the named state
+// until it ends. at is the state to start from; onTransition, when set, is
+// told about every completed state (the durable checkpoint).
+func (x *execution) runMachine(ctx context.Context, m *Machine, at string, input any, th *thread, resume *resumePoint) (any, *Failure) {
+	name := at
+	for {
+		if ctx.Err() != nil {
+			return nil, errAborted
+		}
+		st := m.States[name]
+		out, next, f := x.runState(ctx, st, input, th, resume)
+		resume = nil
+		if f != nil {
+			return nil, f
+		}
+		if next == "" {
+			return out, nil
+		}
+		if th == x.main {
+			if err := x.checkpoint(ctx, next, out); err != nil {
+				return nil, fail(ErrRuntime, "checkpoint: "+err.Error())
+			}
+		}
+		name, input = next, out
+	}
+}
+
+// resumePoint carries what a restarted execution knows about the state it
+// resumes in: when it was entered and the task token it already issued.
+type resumePoint struct {
+	entered time.Time
+	token   string
+}
+
+func (x *execution) stateEvent(th *thread, st *State, suffix, key string, v any) int64 {
+	return x.hist.add(th, x.ex.clock.Now(), stateEventPrefix(st.Type)+suffix, key, func() map[string]any {
+		d := map[string]any{"name": st.Name}
+		if suffix == "StateEntered" {
+			d["input"] = string(encodeJSON(v))
+		} else {
+			d["output"] = string(encodeJSON(v))
+		}
+		return d
+	})
+}
+
+func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread, resume *resumePoint) (out any, next string, f *Failure) {
+	e := &env{x: x, state: st, th: th, entered: x.ex.clock.Now()}
+	if resume != nil && !resume.entered.IsZero() {
+		e.entered = resume.entered
+	}
+	if resume != nil {
+		e.token = resume.token
+	}
+	e.enteredID = x.stateEvent(th, st, "StateEntered", "stateEnteredEventDetails", raw)
+	next = st.Next
+	switch st.Type {
+	case "Pass":
+		out, f = x.runPass(e, raw)
+	case "Succeed":
+		out, f = x.runSimple(e, raw)
+		next = ""
+	case "Choice":
+		out, next, f = x.runChoice(e, raw)
+	case "Wait":
+		out, f = x.runWait(ctx, e, raw)
+	case "Fail":
+		return nil, "", x.runFail(e, raw)
+	case "Task", "Parallel", "Map":
+		out, next, f = x.runWithRetry(ctx, e, raw)
+	}
+	if f != nil {
+		return nil, "", f
+	}
+	if jsonSize(out) > PayloadLimit {
+		return nil, "", fail(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name))
+	}
+	x.stateEvent(th, st, "StateExited", "stateExitedEventDetails", out)
+	return out, next, nil
+}
+
+// runtimeFailure reports an I/O or evaluation error inside a state.
+func (e *env) runtimeFailure(err error) *Failure {
+	name := ErrRuntime
+	var ie *ioError
+	if errors.As(err, &ie) && ie.name != "" {
+		name = ie.name
+	}
+	return stateRuntimeError(name, e.state.Name, e.enteredID, err.Error())
+}
+
+func (x *execution) runPass(e *env, raw any) (any, *Failure) {
+	eff, err := e.state.io.input(raw, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	if e.state.hasResult {
+		eff = e.state.Result
+	}
+	out, err := e.state.io.output(raw, eff, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	return out, nil
+}
+
+// runSimple is Succeed: InputPath then OutputPath.
+func (x *execution) runSimple(e *env, raw any) (any, *Failure) {
+	eff, err := e.state.io.input(raw, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	out, err := e.state.io.output(raw, eff, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	return out, nil
+}
+
+func (x *execution) runChoice(e *env, raw any) (any, string, *Failure) {
+	eff, err := e.state.io.input(raw, e)
+	if err != nil {
+		return nil, "", e.runtimeFailure(err)
+	}
+	next := ""
+	for _, rule := range e.state.choices {
+		ok, err := rule.cond.match(eff, e.contextObject())
+		if err != nil {
+			return nil, "", e.runtimeFailure(err)
+		}
+		if ok {
+			next = rule.next
+			break
+		}
+	}
+	if next == "" {
+		next = e.state.Default
+	}
+	if next == "" {
+		return nil, "", fail(ErrNoChoiceMatched, fmt.Sprintf("No Matches! State '%s' has no rule that matches its input and no Default.", e.state.Name))
+	}
+	out, err := e.state.io.output(raw, eff, e)
+	if err != nil {
+		return nil, "", e.runtimeFailure(err)
+	}
+	return out, next, nil
+}
+
+func (x *execution) runWait(ctx context.Context, e *env, raw any) (any, *Failure) {
+	st := e.state
+	eff, err := st.io.input(raw, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	var until time.Time
+	switch {
+	case st.seconds != nil:
+		until = e.entered.Add(time.Duration(*st.seconds) * time.Second)
+	case st.timestamp != nil:
+		until = *st.timestamp
+	case st.secondsPath != nil:
+		v, ok := st.secondsPath.get(rootFor(st.secondsPath, eff, e.contextObject()))
+		if !ok {
+			return nil, e.runtimeFailure(fmt.Errorf("Invalid path '%s' : No results for path: %s", st.secondsPath.text, canonicalPath(st.secondsPath)))
+		}
+		n, isInt := toInt(v)
+		if !isInt {
+			return nil, e.runtimeFailure(fmt.Errorf("The SecondsPath parameter does not reference a valid integer value: %s == %s", st.secondsPath.text, encodeJSON(v)))
+		}
+		if n < 0 {
+			return nil, e.runtimeFailure(fmt.Errorf("The SecondsPath parameter references a negative value: %s == %d", st.secondsPath.text, n))
+		}
+		until = e.entered.Add(time.Duration(n) * time.Second)
+	case st.timestampPath != nil:
+		v, ok := st.timestampPath.get(rootFor(st.timestampPath, eff, e.contextObject()))
+		if !ok {
+			return nil, e.runtimeFailure(fmt.Errorf("Invalid path '%s' : No results for path: %s", st.timestampPath.text, canonicalPath(st.timestampPath)))
+		}
+		s, _ := v.(string)
+		t, ok := parseTimestamp(s)
+		if !ok {
+			return nil, e.runtimeFailure(fmt.Errorf("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", st.timestampPath.text, encodeJSON(v)))
+		}
+		until = t
+	}
+	if err := x.sleepUntil(ctx, until); err != nil {
+		return nil, errAborted
+	}
+	out, err := st.io.output(raw, eff, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	return out, nil
+}
+
+// sleepUntil waits on the executor's clock; it returns early when ctx ends.
+func (x *execution) sleepUntil(ctx context.Context, t time.Time) error {
+	d := t.Sub(x.ex.clock.Now())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-x.ex.clock.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (x *execution) runFail(e *env, raw any) *Failure {
+	st := e.state
+	f := &Failure{Error: st.errorName, HasError: st.hasError, Cause: st.cause, HasCause: st.hasCause}
+	for _, d := range []struct {
+		dyn *dynString
+		dst *string
+		has *bool
+	}{{&st.errorPath, &f.Error, &f.HasError}, {&st.causePath, &f.Cause, &f.HasCause}} {
+		if d.dyn.p == nil && d.dyn.call == nil {
+			continue
+		}
+		var v any
+		if d.dyn.call != nil {
+			var err error
+			if v, err = d.dyn.call.eval(raw, e.contextObject()); err != nil {
+				return e.runtimeFailure(&intrinsicError{field: d.dyn.field, err: err})
+			}
+		} else {
+			root := raw
+			if d.dyn.p.context {
+				root = e.contextObject()
+			}
+			var ok bool
+			if v, ok = d.dyn.p.get(root); !ok {
+				return e.runtimeFailure(&pathError{field: d.dyn.field, path: d.dyn.p.text, input: root})
+			}
+		}
+		s, ok := v.(string)
+		if !ok {
+			return e.runtimeFailure(fmt.Errorf("The %s value must be a string, but was %s", d.dyn.field, encodeJSON(v)))
+		}
+		*d.dst, *d.has = s, true
+	}
+	return f
+}
+
+// runWithRetry runs a Task, Parallel or Map state, applying Retry and Catch.
+func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, string, *Failure) {
+	st := e.state
+	attempts := make([]int64, len(st.Retry))
+	for {
+		result, f := x.attempt(ctx, e, raw)
+		if f == nil {
+			out, err := st.io.output(raw, result, e)
+			if err != nil {
+				return nil, "", e.runtimeFailure(err)
+			}
+			return out, st.Next, nil
+		}
+		if f == errAborted || ctx.Err() != nil {
+			return nil, "", errAborted
+		}
+		if i := matchRetrier(st.Retry, f); i >= 0 && attempts[i] < st.Retry[i].MaxAttempts {
+			r := st.Retry[i]
+			delay := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(attempts[i]))
+			if r.MaxDelaySeconds > 0 {
+				delay = math.Min(delay, r.MaxDelaySeconds)
+			}
+			if r.JitterFull {
+				delay = rand.Float64() * delay
+			}
+			attempts[i]++
+			e.retry++
+			e.cx, e.token = nil, ""
+			if err := x.sleepUntil(ctx, x.ex.clock.Now().Add(time.Duration(delay*float64(time.Second)))); err != nil {
+				return nil, "", errAborted
+			}
+			continue
+		}
+		for _, c := range st.Catch {
+			if !f.matches(c.ErrorEquals) {
+				continue
+			}
+			out := f.output()
+			switch {
+			case c.resultPath.null:
+				out = raw
+			case c.resultPath.p != nil:
+				v, err := c.resultPath.p.set(raw, out)
+				if err != nil {
+					return nil, "", stateRuntimeError(ErrResultPathMatchFailure, st.Name, e.enteredID, fmt.Sprintf("Unable to apply ResultPath '%s' to input '%s': %v", c.resultPath.p.text, encodeJSON(raw), err))
+				}
+				out = v
+			}
+			return out, c.Next, nil
+		}
+		return nil, "", f
+	}
+}
+
+// matchRetrier returns the first retrier whose ErrorEquals matches, or -1.
+// Only the first match counts: an exhausted retrier does not fall through.
+func matchRetrier(rs []Retrier, f *Failure) int {
+	for i, r := range rs {
+		if f.matches(r.ErrorEquals) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (x *execution) attempt(ctx context.Context, e *env, raw any) (any, *Failure) {
+	switch e.state.Type {
+	case "Task":
+		return x.runTask(ctx, e, raw)
+	case "Parallel":
+		return x.runParallel(ctx, e, raw)
+	}
+	return x.runMap(ctx, e, raw)
+}

@@ -1,0 +1,215 @@
+package localsfn
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// maxInlineConcurrency is how many iterations an inline Map runs at once
+// when MaxConcurrency is 0 (unlimited), as in AWS.
+const maxInlineConcurrency = 40
+
+func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Failure) {
+	st := e.state
+	eff, err := st.io.input(raw, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	x.hist.add(e.th, x.ex.clock.Now(), "ParallelStateStarted", "", nil)
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]any, len(st.Branches))
+	var mu sync.Mutex
+	var first *Failure
+	var wg sync.WaitGroup
+	for i, b := range st.Branches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			th := &thread{last: e.th.last}
+			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, nil)
+			if f != nil {
+				mu.Lock()
+				if first == nil && f != errAborted {
+					first = f
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			results[i] = out
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		x.hist.add(e.th, x.ex.clock.Now(), "ParallelStateFailed", "", nil)
+		return nil, first
+	}
+	if ctx.Err() != nil {
+		x.hist.add(e.th, x.ex.clock.Now(), "ParallelStateAborted", "", nil)
+		return nil, errAborted
+	}
+	x.hist.add(e.th, x.ex.clock.Now(), "ParallelStateSucceeded", "", nil)
+	return results, nil
+}
+
+// mapLimits resolves MaxConcurrency and the tolerated failures, literal or by path.
+type mapLimits struct {
+	concurrency int
+	count       int64   // -1: not set
+	percent     float64 // -1: not set
+}
+
+func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
+	st := e.state
+	l := mapLimits{concurrency: int(st.MaxConcurrency), count: -1, percent: -1}
+	if st.maxConcurrencyPath != nil {
+		v, ok := st.maxConcurrencyPath.get(rootFor(st.maxConcurrencyPath, eff, e.contextObject()))
+		n, isInt := toInt(v)
+		if !ok || !isInt {
+			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), st.maxConcurrencyPath.text))
+		}
+		if n < 0 {
+			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to a negative value: %s", st.maxConcurrencyPath.text))
+		}
+		l.concurrency = int(n)
+	}
+	if st.hasTolerance {
+		l.count, l.percent = st.toleratedCount, st.toleratedPercent
+		if p := st.toleratedCountPath; p != nil {
+			v, ok := p.get(rootFor(p, eff, e.contextObject()))
+			n, isInt := toInt(v)
+			if !ok || !isInt {
+				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), p.text))
+			}
+			if n < 0 {
+				return l, e.runtimeFailure(fmt.Errorf("ToleratedFailureCount cannot be negative."))
+			}
+			l.count = n
+		}
+		if p := st.toleratedPercentPath; p != nil {
+			v, ok := p.get(rootFor(p, eff, e.contextObject()))
+			f, isNum := toFloat(v)
+			if !ok || !isNum {
+				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid number: %s", encodeJSON(v), p.text))
+			}
+			if f < 0 || f > 100 {
+				return l, e.runtimeFailure(fmt.Errorf("ToleratedFailurePercentage must be between 0 and 100."))
+			}
+			l.percent = f
+		}
+	}
+	if l.concurrency == 0 || l.concurrency > maxInlineConcurrency {
+		l.concurrency = maxInlineConcurrency
+	}
+	return l, nil
+}
+
+func (l mapLimits) exceeded(failed, total int) bool {
+	if l.count < 0 && l.percent < 0 {
+		return failed > 0
+	}
+	return (l.count >= 0 && int64(failed) > l.count) ||
+		(l.percent >= 0 && float64(failed)*100/float64(total) > l.percent)
+}
+
+func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure) {
+	st := e.state
+	eff, err := st.io.input(raw, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	sel, err := st.io.selectItems(eff, e)
+	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	items, ok := sel.([]any)
+	if !ok {
+		return nil, e.runtimeFailure(fmt.Errorf("Map state input must be an array but was: %s", encodeJSON(sel)))
+	}
+	limits, f := x.mapLimits(e, eff)
+	if f != nil {
+		return nil, f
+	}
+	x.hist.add(e.th, x.ex.clock.Now(), "MapStateStarted", "mapStateStartedEventDetails", func() map[string]any {
+		return map[string]any{"length": len(items)}
+	})
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]any, len(items))
+	var mu sync.Mutex
+	var first *Failure
+	failed := 0
+	sem := make(chan struct{}, limits.concurrency)
+	var wg sync.WaitGroup
+	for i, item := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-mctx.Done():
+		}
+		if mctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ie := &env{x: x, state: st, th: e.th, entered: e.entered, enteredID: e.enteredID, retry: e.retry, item: &mapItem{index: i, value: item}}
+			in, err := st.io.itemInput(eff, item, ie)
+			var out any
+			var f *Failure
+			th := &thread{last: e.th.last}
+			if err != nil {
+				f = e.runtimeFailure(err)
+			} else {
+				x.hist.add(th, x.ex.clock.Now(), "MapIterationStarted", "mapIterationStartedEventDetails", func() map[string]any {
+					return map[string]any{"name": st.Name, "index": i}
+				})
+				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, nil)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if f == nil {
+				results[i] = out
+				x.hist.add(th, x.ex.clock.Now(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", func() map[string]any {
+					return map[string]any{"name": st.Name, "index": i}
+				})
+				return
+			}
+			if f == errAborted {
+				return
+			}
+			x.hist.add(th, x.ex.clock.Now(), "MapIterationFailed", "mapIterationFailedEventDetails", func() map[string]any {
+				return map[string]any{"name": st.Name, "index": i}
+			})
+			if !f.retriable() {
+				if first == nil {
+					first = f
+					cancel()
+				}
+				return
+			}
+			failed++
+			results[i] = f.output()
+			if first == nil && limits.exceeded(failed, len(items)) {
+				if limits.count >= 0 || limits.percent >= 0 {
+					first = fail(ErrExceedToleratedFailureThreshold, "The specified tolerated failure threshold was exceeded")
+				} else {
+					first = f
+				}
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		x.hist.add(e.th, x.ex.clock.Now(), "MapStateFailed", "", nil)
+		return nil, first
+	}
+	if ctx.Err() != nil {
+		x.hist.add(e.th, x.ex.clock.Now(), "MapStateAborted", "", nil)
+		return nil, errAborted
+	}
+	x.hist.add(e.th, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
+	return results, nil
+}

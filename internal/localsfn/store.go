@@ -1,0 +1,313 @@
+package localsfn
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+)
+
+// OpenDB opens (or creates) the executor's SQLite database at path with WAL
+// and a busy timeout, using the pure-Go driver.
+func OpenDB(ctx context.Context, path string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, fmt.Errorf("open executor database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open executor database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	_, err := db.ExecContext(ctx, `
+CREATE TABLE IF NOT EXISTS sfn_state_machines (
+  arn TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, definition BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS sfn_executions (
+  arn TEXT PRIMARY KEY, machine_arn TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+  input TEXT NOT NULL, output TEXT NOT NULL DEFAULT '', error TEXT, cause TEXT,
+  start_ns INTEGER NOT NULL, stop_ns INTEGER NOT NULL DEFAULT 0,
+  cp_state TEXT NOT NULL DEFAULT '', cp_input TEXT NOT NULL DEFAULT '', cp_entered_ns INTEGER NOT NULL DEFAULT 0,
+  cp_token TEXT NOT NULL DEFAULT '', next_event INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sfn_executions_status ON sfn_executions(status);
+CREATE TABLE IF NOT EXISTS sfn_events (
+  execution_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (execution_arn, id));
+CREATE TABLE IF NOT EXISTS sfn_task_tokens (
+  token TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
+  output TEXT, error TEXT, cause TEXT);`)
+	if err != nil {
+		return fmt.Errorf("create executor tables: %w", err)
+	}
+	return nil
+}
+
+func saveMachine(ctx context.Context, db *sql.DB, rec *machineRecord) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO sfn_state_machines(arn, name, type, definition) VALUES(?,?,?,?)
+ON CONFLICT(arn) DO UPDATE SET type=excluded.type, definition=excluded.definition`, rec.arn, rec.name, rec.typ, rec.definition)
+	if err != nil {
+		return fmt.Errorf("save state machine %s: %w", rec.name, err)
+	}
+	return nil
+}
+
+func loadMachine(ctx context.Context, db *sql.DB, arn string) (*machineRecord, error) {
+	rec := &machineRecord{arn: arn}
+	err := db.QueryRowContext(ctx, `SELECT name, type, definition FROM sfn_state_machines WHERE arn=?`, arn).Scan(&rec.name, &rec.typ, &rec.definition)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("state machine %s: %w", arn, ErrStateMachineDoesNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load state machine %s: %w", arn, err)
+	}
+	if rec.machine, err = Parse(rec.definition); err != nil {
+		return nil, fmt.Errorf("load state machine %s: %w", arn, err)
+	}
+	return rec, nil
+}
+
+func insertExecution(ctx context.Context, db *sql.DB, x *execution) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO sfn_executions(arn, machine_arn, name, status, input, start_ns) VALUES(?,?,?,?,?,?)`,
+		x.arn, x.rec.arn, x.name, StatusRunning, x.inputText, x.start.UnixNano())
+	if err != nil {
+		return fmt.Errorf("save execution %s: %w", x.name, err)
+	}
+	return nil
+}
+
+func nullable(s string, ok bool) any {
+	if !ok {
+		return nil
+	}
+	return s
+}
+
+// flushEvents writes the events not yet persisted, inside tx.
+func flushEvents(ctx context.Context, tx *sql.Tx, x *execution) error {
+	for _, ev := range x.hist.unflushed() {
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_events(execution_arn, id, body) VALUES(?,?,?)`, x.arn, ev.ID, string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func inTx(ctx context.Context, db *sql.DB, what string, f func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func saveCheckpoint(ctx context.Context, db *sql.DB, x *execution, next string, input any, at time.Time) error {
+	return inTx(ctx, db, "checkpoint "+x.name, func(tx *sql.Tx) error {
+		if err := flushEvents(ctx, tx, x); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET cp_state=?, cp_input=?, cp_entered_ns=?, cp_token='', next_event=? WHERE arn=?`,
+			next, string(encodeJSON(input)), at.UnixNano(), x.hist.lastID(), x.arn)
+		return err
+	})
+}
+
+func finishExecution(ctx context.Context, db *sql.DB, x *execution) error {
+	d := x.describe()
+	return inTx(ctx, db, "finish execution "+x.name, func(tx *sql.Tx) error {
+		if err := flushEvents(ctx, tx, x); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET status=?, output=?, error=?, cause=?, stop_ns=? WHERE arn=?`,
+			d.Status, d.Output, nullable(d.Error, d.HasError), nullable(d.Cause, d.HasCause), d.StopDate.UnixNano(), x.arn)
+		return err
+	})
+}
+
+func saveToken(ctx context.Context, db *sql.DB, arn, token string) error {
+	return inTx(ctx, db, "save task token", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sfn_task_tokens(token, execution_arn) VALUES(?,?)`, token, arn); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET cp_token=? WHERE arn=?`, token, arn)
+		return err
+	})
+}
+
+func tokenPending(ctx context.Context, db *sql.DB, token string) (bool, error) {
+	var done int
+	err := db.QueryRowContext(ctx, `SELECT done FROM sfn_task_tokens WHERE token=?`, token).Scan(&done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read task token: %w", err)
+	}
+	return done == 0, nil
+}
+
+// completeStoredToken records a token's result once; it reports false when
+// the token is unknown to the store or already completed.
+func completeStoredToken(ctx context.Context, db *sql.DB, token string, res invokeResult, output string) (bool, error) {
+	var errName, cause any
+	if res.f != nil {
+		errName, cause = nullable(res.f.Error, res.f.HasError), nullable(res.f.Cause, res.f.HasCause)
+	}
+	r, err := db.ExecContext(ctx, `UPDATE sfn_task_tokens SET done=1, output=?, error=?, cause=? WHERE token=? AND done=0`, output, errName, cause, token)
+	if err != nil {
+		return false, fmt.Errorf("complete task token: %w", err)
+	}
+	n, _ := r.RowsAffected()
+	return n == 1, nil
+}
+
+func storedTokenResult(ctx context.Context, db *sql.DB, token string) (invokeResult, bool, error) {
+	var done int
+	var output, errName, cause sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT done, output, error, cause FROM sfn_task_tokens WHERE token=?`, token).Scan(&done, &output, &errName, &cause)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && done == 0) {
+		return invokeResult{}, false, nil
+	}
+	if err != nil {
+		return invokeResult{}, false, err
+	}
+	if errName.Valid || cause.Valid {
+		return invokeResult{f: &Failure{Error: errName.String, HasError: errName.Valid, Cause: cause.String, HasCause: cause.Valid}}, true, nil
+	}
+	v, err := decodeJSON([]byte(output.String))
+	if err != nil {
+		return invokeResult{}, false, err
+	}
+	return invokeResult{out: v}, true, nil
+}
+
+func loadDescription(ctx context.Context, db *sql.DB, arn string) (*ExecutionDescription, error) {
+	d := &ExecutionDescription{ExecutionArn: arn}
+	var errName, cause sql.NullString
+	var start, stop int64
+	err := db.QueryRowContext(ctx, `SELECT machine_arn, name, status, input, output, error, cause, start_ns, stop_ns FROM sfn_executions WHERE arn=?`, arn).
+		Scan(&d.StateMachineArn, &d.Name, &d.Status, &d.Input, &d.Output, &errName, &cause, &start, &stop)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("execution %s: %w", arn, ErrExecutionDoesNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load execution %s: %w", arn, err)
+	}
+	d.Error, d.HasError, d.Cause, d.HasCause = errName.String, errName.Valid, cause.String, cause.Valid
+	d.StartDate = time.Unix(0, start).UTC()
+	if stop != 0 {
+		d.StopDate = time.Unix(0, stop).UTC()
+	}
+	return d, nil
+}
+
+func loadEvents(ctx context.Context, db *sql.DB, arn string) ([]Event, error) {
+	if _, err := loadDescription(ctx, db, arn); err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT body FROM sfn_events WHERE execution_arn=? ORDER BY id`, arn)
+	if err != nil {
+		return nil, fmt.Errorf("load history of %s: %w", arn, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var ev Event
+		if err := json.Unmarshal([]byte(body), &ev); err != nil {
+			return nil, fmt.Errorf("load history of %s: %w", arn, err)
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// Resume restarts every durable STANDARD execution that a previous process
+// left RUNNING, from the last state it completed, and returns how many.
+func (e *Executor) Resume(ctx context.Context) (int, error) {
+	if e.db == nil {
+		return 0, nil
+	}
+	type row struct {
+		arn, machine, name, input, cpState, cpInput, cpToken string
+		start, cpEntered                                     int64
+	}
+	rows, err := e.db.QueryContext(ctx, `SELECT arn, machine_arn, name, input, start_ns, cp_state, cp_input, cp_entered_ns, cp_token FROM sfn_executions WHERE status=?`, StatusRunning)
+	if err != nil {
+		return 0, fmt.Errorf("resume executions: %w", err)
+	}
+	var list []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.arn, &r.machine, &r.name, &r.input, &r.start, &r.cpState, &r.cpInput, &r.cpEntered, &r.cpToken); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("resume executions: %w", err)
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	n := 0
+	for _, r := range list {
+		e.mu.Lock()
+		_, running := e.executions[r.arn]
+		e.mu.Unlock()
+		if running {
+			continue
+		}
+		rec, err := e.machine(ctx, r.machine)
+		if err != nil {
+			return n, err
+		}
+		input, err := decodeJSON([]byte(r.input))
+		if err != nil {
+			return n, fmt.Errorf("resume %s: %w", r.arn, err)
+		}
+		x := newExecution(e, rec, r.arn, r.name, r.input, input, time.Unix(0, r.start).UTC())
+		events, err := loadEvents(ctx, e.db, r.arn)
+		if err != nil {
+			return n, err
+		}
+		x.hist.events, x.hist.flushed = events, len(events)
+		if len(events) > 0 {
+			x.hist.next = events[len(events)-1].ID
+			x.main.last = x.hist.next
+		}
+		at, stateInput := rec.machine.StartAt, input
+		var resume *resumePoint
+		if r.cpState != "" {
+			at = r.cpState
+			if stateInput, err = decodeJSON([]byte(r.cpInput)); err != nil {
+				return n, fmt.Errorf("resume %s: %w", r.arn, err)
+			}
+			resume = &resumePoint{entered: time.Unix(0, r.cpEntered).UTC(), token: r.cpToken}
+		} else if r.cpToken != "" {
+			resume = &resumePoint{token: r.cpToken}
+		}
+		e.mu.Lock()
+		e.executions[r.arn] = x
+		e.mu.Unlock()
+		e.log.Info("resuming execution", "execution", r.arn, "state", at)
+		e.launch(x, at, stateInput, resume)
+		n++
+	}
+	return n, nil
+}
