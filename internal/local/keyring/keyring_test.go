@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sbalswa/ai3-mvp/internal/local/keyring"
+	"github.com/sbalswa/ai3-mvp/internal/tokens/tokenstest"
 )
 
 func TestOpenCreatesA0600KeyAndReusesIt(t *testing.T) {
@@ -89,4 +90,12 @@ func TestDecryptEnforcesEncryptionContext(t *testing.T) {
 	if _, err := k.Decrypt(ctx, wrapped, map[string]string{"purpose": "p", "user_id": "1"}); err != nil {
 		t.Fatalf("right context refused: %v", err)
 	}
+}
+
+func TestKeyringContract(t *testing.T) {
+	k, err := keyring.Open(filepath.Join(t.TempDir(), "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenstest.RunDataKeys(t, k)
 }

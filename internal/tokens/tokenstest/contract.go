@@ -214,3 +214,40 @@ func raceErrs(n int, f func(i int) error) []error {
 	wg.Wait()
 	return errs
 }
+
+// RunDataKeys runs the DataKeys contract: data keys are 32 random bytes, open
+// only under the encryption context they were made with, and differ per call.
+func RunDataKeys(t *testing.T, keys tokens.DataKeys) {
+	ctx := context.Background()
+	ec := map[string]string{"purpose": "ai3-user-token", "user_id": "42"}
+	dk1, w1, err := keys.GenerateDataKey(ctx, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk2, w2, err := keys.GenerateDataKey(ctx, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dk1) != 32 || bytes.Equal(dk1, dk2) || bytes.Equal(w1, w2) || bytes.Contains(w1, dk1) {
+		t.Fatalf("data keys must be 32 fresh bytes, wrapped: got len %d, equal=%v", len(dk1), bytes.Equal(dk1, dk2))
+	}
+	got, err := keys.Decrypt(ctx, w1, map[string]string{"user_id": "42", "purpose": "ai3-user-token"})
+	if err != nil || !bytes.Equal(got, dk1) {
+		t.Fatalf("Decrypt under the same context: %v", err)
+	}
+	for name, other := range map[string]map[string]string{
+		"other user":    {"purpose": "ai3-user-token", "user_id": "43"},
+		"no context":    nil,
+		"extra entry":   {"purpose": "ai3-user-token", "user_id": "42", "x": "y"},
+		"other purpose": {"purpose": "other", "user_id": "42"},
+	} {
+		if _, err := keys.Decrypt(ctx, w1, other); err == nil {
+			t.Errorf("%s: Decrypt opened a data key under the wrong encryption context", name)
+		}
+	}
+	tampered := bytes.Clone(w2)
+	tampered[len(tampered)-1] ^= 1
+	if _, err := keys.Decrypt(ctx, tampered, ec); err == nil {
+		t.Error("Decrypt opened a tampered data key")
+	}
+}
