@@ -33,3 +33,19 @@ func Load(ctx context.Context, a Archive, env *Envelope) (json.RawMessage, error
 	}
 	return json.RawMessage(body), nil
 }
+
+// ErrInvalidEnvelope is returned by publishers for an envelope that cannot be
+// routed or deduplicated: nil, or without delivery id, event name or hook id.
+var ErrInvalidEnvelope = errors.New("envelope needs a delivery id, an event name and a hook id")
+
+// CheckEnvelope returns ErrInvalidEnvelope (wrapped) when env cannot be
+// published. Every Publisher calls it before doing anything else.
+func CheckEnvelope(env *Envelope) error {
+	if env == nil {
+		return fmt.Errorf("nil envelope: %w", ErrInvalidEnvelope)
+	}
+	if env.DeliveryID == "" || env.Event == "" || env.HookID == "" {
+		return fmt.Errorf("delivery %q, event %q, hook %q: %w", env.DeliveryID, env.Event, env.HookID, ErrInvalidEnvelope)
+	}
+	return nil
+}

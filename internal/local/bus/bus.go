@@ -27,7 +27,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -186,17 +185,13 @@ func (b *Bus) subscribed() []string {
 	return names
 }
 
-// ErrInvalidEnvelope is returned by Publish for an envelope that lacks its
-// delivery id or event name.
-var ErrInvalidEnvelope = errors.New("bus: envelope needs a delivery id and an event name")
-
 // Publish durably stores env and one delivery per subscribed rule target,
 // in one transaction, and wakes the workers. It returns nil once the event
 // is committed; publishing the same hook and delivery id again while the
 // first is retained stores nothing and returns nil.
 func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
-	if env == nil || env.DeliveryID == "" || env.Event == "" {
-		return ErrInvalidEnvelope
+	if err := events.CheckEnvelope(env); err != nil {
+		return fmt.Errorf("bus: publish: %w", err)
 	}
 	body, err := json.Marshal(env)
 	if err != nil {

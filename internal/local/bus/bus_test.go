@@ -202,8 +202,8 @@ func TestPublishRejectsBadInputAndDedupes(t *testing.T) {
 	b := newBus(t, openDB(t, filepath.Join(t.TempDir(), "bus.db")), fastOpts())
 	stub := newRecorder(events.TargetStub)
 	b.Subscribe(stub)
-	for _, env := range []*events.Envelope{nil, {Event: "push"}, {DeliveryID: "x"}} {
-		if err := b.Publish(ctx, env); !errors.Is(err, ErrInvalidEnvelope) {
+	for _, env := range []*events.Envelope{nil, {Event: "push", HookID: "1"}, {DeliveryID: "x", HookID: "1"}, {DeliveryID: "x", Event: "push"}} {
+		if err := b.Publish(ctx, env); !errors.Is(err, events.ErrInvalidEnvelope) {
 			t.Errorf("Publish(%+v) = %v, want ErrInvalidEnvelope", env, err)
 		}
 	}

@@ -1,0 +1,49 @@
+package bus
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/events/publishertest"
+)
+
+func TestPublisherContract(t *testing.T) {
+	publishertest.Run(t, func(t *testing.T) publishertest.Harness {
+		db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+		b := newBus(t, db, fastOpts())
+		var mu sync.Mutex
+		var got []*events.Envelope
+		b.Subscribe(events.HandlerFunc(events.TargetStub, func(ctx context.Context, env *events.Envelope) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, env)
+			return nil
+		}))
+		run(t, b)
+		return publishertest.Harness{
+			Publisher: b,
+			Received: func(t *testing.T, n int) []*events.Envelope {
+				t.Helper()
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					mu.Lock()
+					if len(got) >= n {
+						out := append([]*events.Envelope(nil), got...)
+						mu.Unlock()
+						return out
+					}
+					mu.Unlock()
+					if time.Now().After(deadline) {
+						t.Fatalf("fewer than %d envelopes reached the handler within 10s", n)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			},
+			Break: func() { db.Close() },
+		}
+	})
+}
