@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sync"
 )
@@ -66,7 +67,7 @@ func (e *Executor) newToken() string {
 }
 
 // SendTaskSuccess completes the task waiting on token with output (JSON).
-func (e *Executor) SendTaskSuccess(ctx context.Context, token string, output []byte) error {
+func (e *Executor) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
 	v, err := decodeJSON(output)
 	if err != nil {
 		return fmt.Errorf("send task success: the output is not valid JSON (%v): %w", err, ErrInvalidOutput)
