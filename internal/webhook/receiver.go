@@ -143,9 +143,7 @@ func (r *Receiver) Handle(ctx context.Context, req Request) Response {
 	if err != nil {
 		return failure(http.StatusBadRequest, "bad_delivery", err.Error())
 	}
-	// Build (and so validate) the envelope before claiming anything; the
-	// archive's real reference replaces the placeholder below.
-	env, err := events.NewEnvelope(d, events.Ref{Key: key})
+	env, err := r.envelope(d, key)
 	if err != nil {
 		return failure(http.StatusBadRequest, "bad_payload", err.Error())
 	}
@@ -200,4 +198,33 @@ func (r *Receiver) release(ctx context.Context, log *slog.Logger, c Claim) {
 	if err := r.cfg.Claims.Release(ctx, c); err != nil {
 		log.ErrorContext(ctx, "could not release claim; it frees itself when the lease ends", "err", err, "lease_until", c.LeaseUntil)
 	}
+}
+
+// envelope validates the payload and builds its envelope before anything is
+// claimed; the archive's real reference replaces the placeholder later. The
+// one-pass scanner handles ordinary payloads; anything unusual goes through
+// events.NewEnvelope, the reference implementation.
+func (r *Receiver) envelope(d events.Delivery, key string) (*events.Envelope, error) {
+	sum, err := scanPayload(d.Body)
+	if errors.Is(err, errUnusual) {
+		return events.NewEnvelope(d, events.Ref{Key: key})
+	}
+	if err != nil {
+		return nil, err
+	}
+	env := &events.Envelope{
+		DeliveryID:     d.ID,
+		Event:          d.Event,
+		Action:         sum.action,
+		HookID:         d.HookID,
+		InstallationID: sum.installation,
+		Repository:     sum.repository,
+		Sender:         sum.sender,
+		ReceivedAt:     d.ReceivedAt.UTC(),
+		S3Reference:    &events.Ref{Key: key},
+	}
+	if len(d.Body) < events.InlineLimit {
+		env.Payload, env.PayloadComplete = d.Body, true
+	}
+	return env, nil
 }
