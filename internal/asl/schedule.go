@@ -73,19 +73,25 @@ func (p *Plan) Steps() []string {
 // scheduler holds the DAG, its nodes renumbered in a topological order, and
 // the transitive closure as bitsets, for the decomposition in schedule.
 type scheduler struct {
-	names []string // by position
-	preds [][]int  // by position, positions of direct needs
-	anc   []uint64 // n rows of words: ancestors of each position
-	desc  []uint64 // n rows of words: descendants of each position
-	words int
-	inS   []uint64 // membership of the set being decomposed
-	uf    []int
+	names   []string // by position
+	preds   [][]int  // by position, positions of direct needs
+	anc     []uint64 // n rows of words: ancestors of each position
+	desc    []uint64 // n rows of words: descendants of each position
+	words   int
+	inS     []uint64 // membership of the set being decomposed
+	uf      []int
+	balance int
 }
 
 // schedule turns a DAG (needs[i] are the indexes step i needs; the graph is
 // acyclic) into a series-parallel Plan. See the package documentation for
 // the algorithm and its guarantees.
-func schedule(names []string, needs [][]int) *Plan {
+func schedule(names []string, needs [][]int) *Plan { return scheduleWith(names, needs, cutBalance) }
+
+// cutBalance: a prime set's cut leaves at least 1/cutBalance of it on each side.
+const cutBalance = 16
+
+func scheduleWith(names []string, needs [][]int, balance int) *Plan {
 	n := len(names)
 	if n == 0 {
 		return &Plan{Kind: PlanSeries}
@@ -125,7 +131,7 @@ func schedule(names []string, needs [][]int) *Plan {
 	for p, v := range order {
 		pos[v] = p
 	}
-	s := &scheduler{names: make([]string, n), preds: make([][]int, n), words: (n + 63) / 64}
+	s := &scheduler{names: make([]string, n), preds: make([][]int, n), words: (n + 63) / 64, balance: balance}
 	for p, v := range order {
 		s.names[p] = names[v]
 		for _, d := range needs[v] {
@@ -307,19 +313,26 @@ func (s *scheduler) countIn(m []uint64, v, lo, hi int) int {
 }
 
 // bestCut picks k so that running set[:k] entirely before set[k:] adds the
-// fewest new ordering pairs; ties go to the most balanced cut.
+// fewest new ordering pairs, among the cuts whose smaller side holds at least
+// 1/balance of the set (so the recursion stays O(log n) deep: unrestricted,
+// the cheapest cut is often next to an end and peels one step per level);
+// ties go to the most balanced cut.
 func (s *scheduler) bestCut(set []int) int {
 	lo, hi := set[0], set[len(set)-1]
 	n := len(set)
-	best, bestK := -1, 1
+	minSide := max(1, n/s.balance)
+	bestK, bestAdded, bestSide := 0, 0, 0
 	cross := 0 // comparable pairs (p in prefix, q in rest)
 	for k := 1; k < n; k++ {
 		v := set[k-1]
 		cross += s.countIn(s.desc, v, lo, hi) - s.countIn(s.anc, v, lo, hi)
+		side := min(k, n-k)
+		if side < minSide {
+			continue
+		}
 		added := k*(n-k) - cross
-		balance := min(k, n-k)
-		if best < 0 || added < best || added == best && balance > min(bestK, n-bestK) {
-			best, bestK = added, k
+		if bestK == 0 || added < bestAdded || added == bestAdded && side > bestSide {
+			bestK, bestAdded, bestSide = k, added, side
 		}
 	}
 	return bestK
