@@ -1,0 +1,204 @@
+package jsonata
+
+import (
+	"math"
+)
+
+func (ev *evaluator) binary(n *node, input any, en *env) (any, error) {
+	lhs, err := ev.eval(n.lhs, input, en)
+	if err != nil {
+		return nil, err
+	}
+	switch n.op {
+	case "and":
+		if !truthy(lhs) {
+			return false, nil
+		}
+		rhs, err := ev.eval(n.rhs, input, en)
+		if err != nil {
+			return nil, err
+		}
+		return truthy(rhs), nil
+	case "or":
+		if truthy(lhs) {
+			return true, nil
+		}
+		rhs, err := ev.eval(n.rhs, input, en)
+		if err != nil {
+			return nil, err
+		}
+		return truthy(rhs), nil
+	}
+	rhs, err := ev.eval(n.rhs, input, en)
+	if err != nil {
+		return nil, err
+	}
+	switch n.op {
+	case "+", "-", "*", "/", "%":
+		return arithmetic(n, lhs, rhs)
+	case "=", "!=":
+		if isUndefined(lhs) || isUndefined(rhs) {
+			return false, nil
+		}
+		eq := deepEqual(lhs, rhs)
+		if n.op == "!=" {
+			return !eq, nil
+		}
+		return eq, nil
+	case "<", "<=", ">", ">=":
+		return comparison(n, lhs, rhs)
+	case "&":
+		ls, err := stringOf(lhs, n.pos)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := stringOf(rhs, n.pos)
+		if err != nil {
+			return nil, err
+		}
+		return ls + rs, nil
+	case "in":
+		if isUndefined(lhs) || isUndefined(rhs) {
+			return false, nil
+		}
+		items, ok := arrayItems(rhs)
+		if !ok {
+			items = []any{rhs}
+		}
+		for _, it := range items {
+			if scalarEqual(lhs, it) {
+				return true, nil
+			}
+		}
+		return false, nil
+	case "..":
+		return rangeOp(n, lhs, rhs)
+	}
+	return nil, newError("S0204", n.pos, n.op, nil)
+}
+
+// scalarEqual is JavaScript's === as the in operator uses it: values compare
+// by value, objects and arrays only by identity, which we never claim.
+func scalarEqual(a, b any) bool {
+	switch a.(type) {
+	case map[string]any, []any, *sequence:
+		return false
+	}
+	return deepEqual(a, b)
+}
+
+// stringOf is the & operator's cast: undefined becomes "".
+func stringOf(v any, pos int) (string, error) {
+	if isUndefined(v) {
+		return "", nil
+	}
+	return castString(v, pos)
+}
+
+func arithmetic(n *node, lhs, rhs any) (any, error) {
+	l, lok := finiteNumber(lhs)
+	r, rok := finiteNumber(rhs)
+	if !isUndefined(lhs) && !lok {
+		return nil, newError("T2001", n.pos, n.op, plain(lhs))
+	}
+	if !isUndefined(rhs) && !rok {
+		return nil, newError("T2002", n.pos, n.op, plain(rhs))
+	}
+	if !lok || !rok {
+		return undefinedValue{}, nil
+	}
+	var res float64
+	switch n.op {
+	case "+":
+		res = l + r
+	case "-":
+		res = l - r
+	case "*":
+		res = l * r
+	case "/":
+		res = l / r
+	case "%":
+		res = math.Mod(l, r)
+	}
+	return res, nil
+}
+
+// finiteNumber accepts the numbers arithmetic may use: not NaN or infinite
+// (1/0 yields Infinity, which no further operator accepts).
+func finiteNumber(v any) (float64, bool) {
+	f, ok := asNumber(v)
+	if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func comparison(n *node, lhs, rhs any) (any, error) {
+	lt, rt := typeName(lhs), typeName(rhs)
+	lcomp := lt == "undefined" || lt == "string" || lt == "number"
+	rcomp := rt == "undefined" || rt == "string" || rt == "number"
+	if !lcomp || !rcomp {
+		bad := lhs
+		if lcomp {
+			bad = rhs
+		}
+		return nil, newError("T2010", n.pos, n.op, plain(bad))
+	}
+	if lt == "undefined" || rt == "undefined" {
+		return undefinedValue{}, nil
+	}
+	if lt != rt {
+		return nil, newError("T2009", n.pos, n.op, plain(lhs), "value2", plain(rhs))
+	}
+	c := compareScalars(lhs, rhs)
+	switch n.op {
+	case "<":
+		return c < 0, nil
+	case "<=":
+		return c <= 0, nil
+	case ">":
+		return c > 0, nil
+	}
+	return c >= 0, nil
+}
+
+// maxRange bounds the size of a range so [1..1e12] cannot exhaust memory.
+const maxRange = 1e7
+
+func rangeOp(n *node, lhs, rhs any) (any, error) {
+	l, lok := asNumber(lhs)
+	r, rok := asNumber(rhs)
+	if !isUndefined(lhs) && (!lok || l != math.Trunc(l)) {
+		return nil, newError("T2003", n.pos, "..", plain(lhs))
+	}
+	if !isUndefined(rhs) && (!rok || r != math.Trunc(r)) {
+		return nil, newError("T2004", n.pos, "..", plain(rhs))
+	}
+	if !lok || !rok || l > r {
+		return undefinedValue{}, nil
+	}
+	size := r - l + 1
+	if size > maxRange {
+		return nil, newError("D2014", n.pos, "..", size)
+	}
+	out := make([]any, int(size))
+	for i := range out {
+		out[i] = l + float64(i)
+	}
+	return out, nil
+}
+
+func (ev *evaluator) negate(n *node, input any, en *env) (any, error) {
+	v, err := ev.eval(n.lhs, input, en)
+	if err != nil {
+		return nil, err
+	}
+	if isUndefined(v) {
+		return v, nil
+	}
+	f, ok := asNumber(v)
+	if !ok {
+		return nil, newError("D1002", n.pos, "-", plain(v))
+	}
+	return -f, nil
+}

@@ -1,0 +1,201 @@
+package jsonata
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
+)
+
+// fixedNow is the instant tests evaluate at, so $now/$millis are stable.
+func fixedNow() time.Time { return time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC) }
+
+// loadFixture reads testdata/<name>.json; "none" is no input and "array" a
+// small nested array.
+func loadFixture(t testing.TB, name string) (any, bool) {
+	t.Helper()
+	switch name {
+	case "none":
+		return nil, false
+	case "array":
+		return []any{1.0, 2.0, 3.0, []any{4.0, 5.0}}, true
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("fixture %s: %v", name, err)
+	}
+	return v, true
+}
+
+type diffCase struct {
+	line    int
+	fixture string
+	expr    string
+}
+
+func readDiffCases(t *testing.T) []diffCase {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "differential.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []diffCase
+	for i, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fixture, expr, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("differential.txt:%d: want <fixture>\\t<expression>", i+1)
+		}
+		cases = append(cases, diffCase{line: i + 1, fixture: fixture, expr: expr})
+	}
+	return cases
+}
+
+type oracleResult struct {
+	Value     any    `json:"value"`
+	Undefined bool   `json:"undefined"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+}
+
+// runOracle evaluates every case with jsonata-js in one node process.
+func runOracle(t *testing.T, cases []diffCase) []oracleResult {
+	t.Helper()
+	pkg := testenv.NodePackageDir(t, "jsonata")
+	if _, err := exec.LookPath("node"); err != nil {
+		testenv.Missing(t, "node", "install Node.js")
+	}
+	type req struct {
+		Expr  string `json:"expr"`
+		Input any    `json:"input,omitempty"`
+	}
+	reqs := make([]map[string]any, len(cases))
+	for i, c := range cases {
+		r := map[string]any{"expr": c.expr}
+		if in, ok := loadFixture(t, c.fixture); ok {
+			r["input"] = in // marshalled with sorted keys, as our maps iterate
+		}
+		reqs[i] = r
+	}
+	body, err := json.Marshal(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("node", filepath.Join("testdata", "oracle.js"), pkg)
+	cmd.Stdin = bytes.NewReader(body)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("oracle: %v: %s", err, stderr.String())
+	}
+	var results []oracleResult
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("oracle output: %v", err)
+	}
+	if len(results) != len(cases) {
+		t.Fatalf("oracle returned %d results for %d cases", len(results), len(cases))
+	}
+	return results
+}
+
+// knownDifferences are corpus expressions where we differ from jsonata-js
+// 2.2 on purpose, with the reason.
+func knownDifferences() map[string]string {
+	return map[string]string{}
+}
+
+// canonical round-trips a value through JSON so both sides compare as
+// encoding/json values; functions become "<function>".
+func canonical(v any) any {
+	v = replaceFunctions(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func replaceFunctions(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[k] = replaceFunctions(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = replaceFunctions(val)
+		}
+		return out
+	}
+	if isFunction(v) {
+		return "<function>"
+	}
+	return v
+}
+
+// TestDifferentialAgainstJSONataJS evaluates the corpus in
+// testdata/differential.txt with this package and with the reference
+// jsonata-js, and requires the same value, the same undefined, or the same
+// error code.
+func TestDifferentialAgainstJSONataJS(t *testing.T) {
+	cases := readDiffCases(t)
+	oracle := runOracle(t, cases)
+	known := knownDifferences()
+	for i, c := range cases {
+		want := oracle[i]
+		got, err := evalCase(t, c)
+		t.Run(c.expr, func(t *testing.T) {
+			if reason, ok := known[c.expr]; ok {
+				t.Skipf("known difference: %s", reason)
+			}
+			var jerr *Error
+			switch {
+			case want.Code != "":
+				if !errors.As(err, &jerr) || jerr.Code != want.Code {
+					t.Errorf("line %d: want error %s (%s), got %v, %v", c.line, want.Code, want.Message, got, err)
+				}
+			case want.Undefined:
+				if !errors.Is(err, ErrUndefined) {
+					t.Errorf("line %d: want undefined, got %v, %v", c.line, got, err)
+				}
+			default:
+				if err != nil {
+					t.Errorf("line %d: want %v, got error %v", c.line, want.Value, err)
+				} else if g := canonical(got); !reflect.DeepEqual(g, want.Value) {
+					gb, _ := json.Marshal(g)
+					wb, _ := json.Marshal(want.Value)
+					t.Errorf("line %d:\n got %s\nwant %s", c.line, gb, wb)
+				}
+			}
+		})
+	}
+}
+
+func evalCase(t *testing.T, c diffCase) (any, error) {
+	e, err := Compile(c.expr)
+	if err != nil {
+		return nil, err
+	}
+	in, _ := loadFixture(t, c.fixture)
+	return e.EvalAt(fixedNow(), in, nil)
+}

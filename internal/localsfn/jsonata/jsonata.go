@@ -1,0 +1,111 @@
+package jsonata
+
+import (
+	"time"
+)
+
+// Expr is a compiled JSONata expression. It is immutable and safe for
+// concurrent use by several goroutines.
+type Expr struct {
+	src  string
+	root *node
+	lib  *library
+}
+
+// Compile parses a JSONata expression. A syntax error is returned as *Error
+// with JSONata's code (S0xxx) and the position in expr. With AWSFunctions()
+// a reference to $eval is refused here, as AWS refuses it.
+func Compile(expr string, opts ...Option) (*Expr, error) {
+	lib := standardLibrary()
+	if len(opts) > 0 {
+		lib = lib.clone()
+		for _, o := range opts {
+			if err := o(lib); err != nil {
+				return nil, err
+			}
+		}
+	}
+	raw, err := parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	pr := &processor{}
+	root, err := pr.process(raw)
+	if err != nil {
+		return nil, err
+	}
+	if root.seekingParent != nil || root.typ == nParent {
+		return nil, newError("S0217", root.pos, "%", nil)
+	}
+	if lib.refuseEval {
+		if n := findVariable(root, "eval"); n != nil {
+			return nil, &Error{Code: "S0201", Position: n.pos, Token: "$eval",
+				Message: "The $eval function is not supported by AWS Step Functions; use $parse to read JSON text"}
+		}
+	}
+	return &Expr{src: expr, root: root, lib: lib}, nil
+}
+
+// String returns the expression's source text.
+func (e *Expr) String() string { return e.src }
+
+// Eval evaluates the expression against input with the given variables
+// (each name without its $). input and vars hold encoding/json values
+// (map[string]any, []any, string, bool, nil, float64 or json.Number); the
+// maps are only read. Numbers in the result are float64. An expression that
+// yields nothing returns (nil, ErrUndefined); a failure returns *Error.
+// $now() and $millis() return the same instant throughout one call.
+func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
+	return e.EvalAt(time.Now(), input, vars)
+}
+
+// EvalAt is Eval with the instant that $now() and $millis() report, so
+// callers (and tests) can fix the clock.
+func (e *Expr) EvalAt(now time.Time, input any, vars map[string]any) (any, error) {
+	ev := &evaluator{lib: e.lib, now: now}
+	input = normNumber(input)
+	if arr, ok := input.([]any); ok {
+		// an array given as the whole input is one item, not a sequence
+		input = &sequence{items: []any{arr}, outerWrapper: true}
+	}
+	root := &env{vars: vars}
+	top := &env{parent: root, vars: map[string]any{"$": input}}
+	res, err := ev.eval(e.root, input, top)
+	if err != nil {
+		return nil, err
+	}
+	if isUndefined(res) {
+		return nil, ErrUndefined
+	}
+	return plain(res), nil
+}
+
+// findVariable returns the first reference to $name in the tree.
+func findVariable(n *node, name string) *node {
+	if n == nil {
+		return nil
+	}
+	if n.typ == nVariable && n.op == name {
+		return n
+	}
+	kids := []*node{n.lhs, n.rhs, n.body, n.cond, n.then, n.els, n.update, n.del}
+	kids = append(kids, n.items...)
+	for _, p := range n.pairs {
+		kids = append(kids, p[0], p[1])
+	}
+	for _, p := range n.group {
+		kids = append(kids, p[0], p[1])
+	}
+	for _, st := range append(n.stages, n.predicate...) {
+		kids = append(kids, st.filter)
+	}
+	for _, t := range n.terms {
+		kids = append(kids, t.expr)
+	}
+	for _, k := range kids {
+		if found := findVariable(k, name); found != nil {
+			return found
+		}
+	}
+	return nil
+}

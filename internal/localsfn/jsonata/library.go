@@ -1,0 +1,101 @@
+package jsonata
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// library is the set of functions an expression can call by $name.
+type library struct {
+	funcs      map[string]*builtin
+	refuseEval bool // AWS refuses $eval when the expression is compiled
+}
+
+// Func is an extension function: it receives the validated arguments
+// (encoding/json shapes; a missing argument is nil) and returns a result,
+// or Undefined to return nothing.
+type Func func(args []any) (any, error)
+
+// Undefined is the value an extension Func returns to produce JSONata's
+// undefined.
+type Undefined struct{}
+
+// Option configures Compile.
+type Option func(*library) error
+
+// WithFunction registers an extension function $name with a JSONata
+// signature such as "<s-n?:s>" (empty: any arguments).
+func WithFunction(name, sig string, fn Func) Option {
+	return func(lib *library) error {
+		var s *signature
+		if sig != "" {
+			var err error
+			if s, err = parseSignature(strings.TrimSuffix(strings.TrimPrefix(sig, "<"), ">")); err != nil {
+				return fmt.Errorf("jsonata: signature of $%s: %w", name, err)
+			}
+		}
+		lib.funcs[name] = &builtin{name: name, sig: s, impl: func(_ *evaluator, args []any, _ any, _ int) (any, error) {
+			in := make([]any, len(args))
+			for i, a := range args {
+				if isUndefined(a) {
+					in[i] = nil
+				} else {
+					in[i] = plain(a)
+				}
+			}
+			res, err := fn(in)
+			if err != nil {
+				return nil, err
+			}
+			if _, ok := res.(Undefined); ok {
+				return undefinedValue{}, nil
+			}
+			return normNumber(res), nil
+		}}
+		return nil
+	}
+}
+
+// Extensions applies several options as one, so a caller can keep its set
+// of extension functions in one value.
+func Extensions(opts ...Option) Option {
+	return func(lib *library) error {
+		for _, o := range opts {
+			if err := o(lib); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// standardLibrary is built once: it is immutable after construction and
+// shared by every compiled expression that adds no functions.
+var standardLibrary = sync.OnceValue(func() *library {
+	lib := &library{funcs: map[string]*builtin{}}
+	add := func(name, sig string, impl func(ev *evaluator, args []any, context any, pos int) (any, error)) {
+		s, err := parseSignature(sig)
+		if err != nil {
+			panic(fmt.Sprintf("jsonata: bad built-in signature for $%s: %v", name, err))
+		}
+		lib.funcs[name] = &builtin{name: name, sig: s, impl: impl}
+	}
+	addStringFunctions(add)
+	addNumericFunctions(add)
+	addArrayFunctions(add)
+	addObjectFunctions(add)
+	addHigherOrderFunctions(add)
+	addDateFunctions(add)
+	return lib
+})
+
+type adder func(name, sig string, impl func(ev *evaluator, args []any, context any, pos int) (any, error))
+
+func (lib *library) clone() *library {
+	out := &library{funcs: make(map[string]*builtin, len(lib.funcs)+8), refuseEval: lib.refuseEval}
+	for k, v := range lib.funcs {
+		out.funcs[k] = v
+	}
+	return out
+}

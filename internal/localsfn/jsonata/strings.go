@@ -1,0 +1,443 @@
+package jsonata
+
+import (
+	"encoding/base64"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// castString is $string's conversion of a non-string value.
+func castString(v any, pos int) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case nil:
+		return "null", nil
+	}
+	if isFunction(v) {
+		return "", nil
+	}
+	if f, ok := asNumber(v); ok {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return "", newError("D3001", pos, "string", f)
+		}
+		p, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+		return formatNumber(p), nil
+	}
+	return stringify(v, false)
+}
+
+func str(v any) (string, bool) {
+	s, ok := v.(string)
+	return s, ok
+}
+
+func runesOf(s string) []rune { return []rune(s) }
+
+func addStringFunctions(add adder) {
+	add("string", "x-b?", func(_ *evaluator, a []any, _ any, pos int) (any, error) {
+		if isUndefined(a[0]) {
+			return undefinedValue{}, nil
+		}
+		if b, ok := a[1].(bool); ok && b {
+			if s, ok := a[0].(string); ok {
+				return s, nil
+			}
+			return stringify(a[0], true)
+		}
+		return castString(a[0], pos)
+	})
+	add("length", "s-", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		return float64(utf8.RuneCountInString(s)), nil
+	})
+	add("substring", "s-nn?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		r := runesOf(s)
+		start, _ := asNumber(a[1])
+		st := int(start)
+		if st < 0 {
+			st = max(len(r)+st, 0)
+		}
+		if st > len(r) {
+			return "", nil
+		}
+		end := len(r)
+		if n, ok := asNumber(a[2]); ok {
+			if n <= 0 {
+				return "", nil
+			}
+			end = min(st+int(n), len(r))
+		}
+		return string(r[st:end]), nil
+	})
+	add("substringBefore", "s-s", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		chars, _ := str(a[1])
+		if i := strings.Index(s, chars); i >= 0 {
+			return s[:i], nil
+		}
+		return s, nil
+	})
+	add("substringAfter", "s-s", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		chars, _ := str(a[1])
+		if i := strings.Index(s, chars); i >= 0 {
+			return s[i+len(chars):], nil
+		}
+		return s, nil
+	})
+	add("uppercase", "s-", mapString(strings.ToUpper))
+	add("lowercase", "s-", mapString(strings.ToLower))
+	add("trim", "s-", mapString(func(s string) string {
+		return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+			return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v'
+		}), " ")
+	}))
+	add("pad", "s-ns?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		w, _ := asNumber(a[1])
+		padChar, ok := str(a[2])
+		if !ok || padChar == "" {
+			padChar = " "
+		}
+		width := int(math.Abs(w))
+		n := width - utf8.RuneCountInString(s)
+		if n <= 0 {
+			return s, nil
+		}
+		pad := []rune(strings.Repeat(padChar, n))[:n]
+		if w < 0 {
+			return string(pad) + s, nil
+		}
+		return s + string(pad), nil
+	})
+	add("contains", "s-(sf)", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		switch p := a[1].(type) {
+		case string:
+			return strings.Contains(s, p), nil
+		case *regexValue:
+			return p.re.MatchString(s), nil
+		}
+		return false, nil
+	})
+	add("split", "s-(sf)n?", fnSplit)
+	add("join", "a<s>s?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		items, ok := arrayItems(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		sep, _ := str(a[1])
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i], _ = str(it)
+		}
+		return strings.Join(parts, sep), nil
+	})
+	add("match", "s-f<s:o>n?", fnMatch)
+	add("replace", "s-(sf)(sf)n?", fnReplace)
+	add("base64encode", "s-", mapString(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }))
+	add("base64decode", "s-", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			if b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "=")); err != nil {
+				return nil, &Error{Code: "D3137", Message: "base64decode: " + err.Error()}
+			}
+		}
+		return string(b), nil
+	})
+	add("encodeUrlComponent", "s-", mapString(encodeURIComponent))
+	add("encodeUrl", "s-", mapString(encodeURI))
+	add("decodeUrlComponent", "s-", decodeURL("decodeUrlComponent"))
+	add("decodeUrl", "s-", decodeURL("decodeUrl"))
+}
+
+func mapString(f func(string) string) func(*evaluator, []any, any, int) (any, error) {
+	return func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		return f(s), nil
+	}
+}
+
+func encodeWith(s, keep string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)>>4, 16)) + strings.ToUpper(strconv.FormatInt(int64(c)&15, 16)))
+	}
+	return b.String()
+}
+
+func encodeURIComponent(s string) string { return encodeWith(s, "-_.!~*'()") }
+func encodeURI(s string) string          { return encodeWith(s, "-_.!~*'();/?:@&=+$,#") }
+
+func decodeURL(name string) func(*evaluator, []any, any, int) (any, error) {
+	return func(_ *evaluator, a []any, _ any, pos int) (any, error) {
+		s, ok := str(a[0])
+		if !ok {
+			return undefinedValue{}, nil
+		}
+		out, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, newError("D3140", pos, name, s, "functionName", name, "message", "Malformed URL passed to $"+name+"(): "+jsonText(s))
+		}
+		return out, nil
+	}
+}
+
+func fnSplit(_ *evaluator, a []any, _ any, pos int) (any, error) {
+	s, ok := str(a[0])
+	if !ok {
+		return undefinedValue{}, nil
+	}
+	limit := -1
+	if n, ok := asNumber(a[2]); ok {
+		if n < 0 {
+			return nil, newError("D3020", pos, "split", n)
+		}
+		limit = int(n)
+	}
+	var parts []string
+	switch sep := a[1].(type) {
+	case string:
+		if sep == "" {
+			for _, r := range s {
+				parts = append(parts, string(r))
+			}
+		} else {
+			parts = strings.Split(s, sep)
+		}
+	case *regexValue:
+		parts = sep.re.Split(s, -1)
+	default:
+		return nil, newError("T0410", pos, "split", a[1], "index", 2)
+	}
+	if limit >= 0 && limit < len(parts) {
+		parts = parts[:limit]
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out, nil
+}
+
+// regexMatchObject is the object a regex yields for its first match at or
+// after offset: match, start, end, groups.
+func regexMatchObject(re *regexp.Regexp, s string, offset int) any {
+	loc := re.FindStringSubmatchIndex(s[offset:])
+	if loc == nil {
+		return undefinedValue{}
+	}
+	groups := make([]any, 0, len(loc)/2-1)
+	for g := 2; g < len(loc); g += 2 {
+		if loc[g] < 0 {
+			groups = append(groups, "")
+		} else {
+			groups = append(groups, s[offset+loc[g]:offset+loc[g+1]])
+		}
+	}
+	start := utf8.RuneCountInString(s[:offset+loc[0]])
+	return map[string]any{
+		"match":  s[offset+loc[0] : offset+loc[1]],
+		"start":  float64(start),
+		"end":    float64(start + utf8.RuneCountInString(s[offset+loc[0]:offset+loc[1]])),
+		"groups": groups,
+	}
+}
+
+func fnMatch(_ *evaluator, a []any, _ any, pos int) (any, error) {
+	s, ok := str(a[0])
+	if !ok {
+		return undefinedValue{}, nil
+	}
+	re, ok := a[1].(*regexValue)
+	if !ok {
+		return nil, newError("T0410", pos, "match", a[1], "index", 2)
+	}
+	limit := -1
+	if n, ok := asNumber(a[2]); ok {
+		if n < 0 {
+			return nil, newError("D3040", pos, "match", n)
+		}
+		limit = int(n)
+	}
+	all := re.re.FindAllStringSubmatchIndex(s, limit)
+	out := &sequence{}
+	for _, loc := range all {
+		groups := make([]any, 0, len(loc)/2-1)
+		for g := 2; g < len(loc); g += 2 {
+			if loc[g] < 0 {
+				groups = append(groups, "")
+			} else {
+				groups = append(groups, s[loc[g]:loc[g+1]])
+			}
+		}
+		out.items = append(out.items, map[string]any{
+			"match":  s[loc[0]:loc[1]],
+			"index":  float64(utf8.RuneCountInString(s[:loc[0]])),
+			"groups": groups,
+		})
+	}
+	return out, nil
+}
+
+func fnReplace(ev *evaluator, a []any, ctx any, pos int) (any, error) {
+	s, ok := str(a[0])
+	if !ok {
+		return undefinedValue{}, nil
+	}
+	limit := -1
+	if !isUndefined(a[3]) {
+		n, _ := asNumber(a[3])
+		if n < 0 {
+			return nil, newError("D3011", pos, "replace", n)
+		}
+		limit = int(n)
+	}
+	switch p := a[1].(type) {
+	case string:
+		if p == "" {
+			return nil, newError("D3010", pos, "replace", p)
+		}
+		repl, isStr := a[2].(string)
+		if !isStr {
+			if !isFunction(a[2]) {
+				return nil, newError("T0410", pos, "replace", a[2], "index", 3)
+			}
+			return replaceWith(ev, regexp.MustCompile(regexp.QuoteMeta(p)), s, limit, a[2], ctx, pos)
+		}
+		return strings.Replace(s, p, repl, limit), nil
+	case *regexValue:
+		return replaceWith(ev, p.re, s, limit, a[2], ctx, pos)
+	}
+	return nil, newError("T0410", pos, "replace", a[1], "index", 2)
+}
+
+func replaceWith(ev *evaluator, re *regexp.Regexp, s string, limit int, repl any, ctx any, pos int) (any, error) {
+	var b strings.Builder
+	last := 0
+	count := 0
+	for _, loc := range re.FindAllStringSubmatchIndex(s, -1) {
+		if limit >= 0 && count >= limit {
+			break
+		}
+		if loc[0] == loc[1] {
+			return nil, newError("D1004", pos, "replace", nil)
+		}
+		groups := make([]string, 0, len(loc)/2-1)
+		for g := 2; g < len(loc); g += 2 {
+			if loc[g] < 0 {
+				groups = append(groups, "")
+			} else {
+				groups = append(groups, s[loc[g]:loc[g+1]])
+			}
+		}
+		b.WriteString(s[last:loc[0]])
+		match := s[loc[0]:loc[1]]
+		switch r := repl.(type) {
+		case string:
+			b.WriteString(expandReplacement(r, match, groups))
+		default:
+			gs := make([]any, len(groups))
+			for i, g := range groups {
+				gs[i] = g
+			}
+			obj := map[string]any{"match": match, "index": float64(utf8.RuneCountInString(s[:loc[0]])), "groups": gs}
+			res, err := ev.apply(repl, []any{obj}, ctx, pos, "replace")
+			if err != nil {
+				return nil, err
+			}
+			rs, ok := res.(string)
+			if !ok {
+				return nil, newError("D3012", pos, "replace", plain(res))
+			}
+			b.WriteString(rs)
+		}
+		last = loc[1]
+		count++
+	}
+	b.WriteString(s[last:])
+	return b.String(), nil
+}
+
+// expandReplacement substitutes $0 (the match), $1..$n (groups) and $$ in
+// a $replace replacement string. A group number uses as many digits as the
+// group count allows, falling back to fewer when it is too large.
+func expandReplacement(repl, match string, groups []string) string {
+	var b strings.Builder
+	i := 0
+	for i < len(repl) {
+		c := repl[i]
+		if c != '$' || i+1 >= len(repl) {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		next := repl[i+1]
+		switch {
+		case next == '$':
+			b.WriteByte('$')
+			i += 2
+		case next == '0':
+			b.WriteString(match)
+			i += 2
+		case next >= '1' && next <= '9':
+			maxDigits := 1
+			if len(groups) > 0 {
+				maxDigits = len(strconv.Itoa(len(groups)))
+			}
+			j := i + 1
+			for j < len(repl) && j < i+1+maxDigits && repl[j] >= '0' && repl[j] <= '9' {
+				j++
+			}
+			n, _ := strconv.Atoi(repl[i+1 : j])
+			if maxDigits > 1 && n > len(groups) && j-i-1 > 1 {
+				j--
+				n, _ = strconv.Atoi(repl[i+1 : j])
+			}
+			if n >= 1 && n <= len(groups) {
+				b.WriteString(groups[n-1])
+			}
+			i = j
+		default:
+			b.WriteByte('$')
+			i++
+		}
+	}
+	return b.String()
+}
