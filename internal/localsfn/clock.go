@@ -1,6 +1,7 @@
 package localsfn
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
@@ -15,15 +16,24 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// Sleeper is an optional Clock method for waits that are pauses (Wait
+// states, retry delays) rather than deadlines. A FakeClock in auto mode
+// completes them at once by moving time forward, firing any deadline passed.
+type Sleeper interface {
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
 // realClock is the wall clock.
 type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now().UTC() }
 func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// FakeClock is a Clock that moves only when told to. In auto mode every wait
-// completes at once and moves the clock forward by its duration, which runs
-// Wait states and retries instantly while keeping timestamps consistent.
+// FakeClock is a Clock that moves only when told to. In auto mode every
+// pause (Sleep: Wait states, retry delays) completes at once and moves the
+// clock forward by its duration, firing the deadlines it passes; deadlines
+// (After) never fire on their own. That runs Wait states and retries
+// instantly while keeping timestamps and timeouts consistent.
 type FakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
@@ -58,20 +68,39 @@ func (c *FakeClock) After(d time.Duration) <-chan time.Time {
 		ch <- c.now
 		return ch
 	}
-	if c.auto {
-		c.now = c.now.Add(d)
-		ch <- c.now
-		return ch
-	}
 	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
 	return ch
+}
+
+// Sleep pauses for d of fake time: at once in auto mode, else until Advance
+// reaches it (or ctx ends).
+func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	if c.auto {
+		c.advanceLocked(d)
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Advance moves the clock forward and fires every wait that is due.
 func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	c.advanceLocked(d)
+}
+
+func (c *FakeClock) advanceLocked(d time.Duration) {
+	if d > 0 {
+		c.now = c.now.Add(d)
+	}
 	sort.Slice(c.waiters, func(i, j int) bool { return c.waiters[i].at.Before(c.waiters[j].at) })
 	keep := c.waiters[:0]
 	for _, w := range c.waiters {

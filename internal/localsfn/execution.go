@@ -98,9 +98,12 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 	x.mu.Unlock()
 	if t := x.rec.machine.TimeoutSeconds; t > 0 {
 		deadline := x.start.Add(time.Duration(t) * time.Second)
+		timer := x.ex.clock.After(deadline.Sub(x.ex.clock.Now()))
 		go func() {
-			if x.sleepUntil(ctx, deadline) == nil {
+			select {
+			case <-timer:
 				cancel(&stopCause{StatusTimedOut})
+			case <-ctx.Done():
 			}
 		}()
 	}

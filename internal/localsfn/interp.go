@@ -265,6 +265,9 @@ func (x *execution) sleepUntil(ctx context.Context, t time.Time) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	if s, ok := x.ex.clock.(Sleeper); ok {
+		return s.Sleep(ctx, d)
+	}
 	select {
 	case <-x.ex.clock.After(d):
 		return nil
