@@ -28,15 +28,9 @@ func (h RevocationHandler) Handle(ctx context.Context, env *events.Envelope) err
 	if env.Event != "github_app_authorization" || env.Action != "revoked" {
 		return nil
 	}
-	body := []byte(env.Payload)
-	if !env.PayloadComplete || len(body) == 0 {
-		if env.S3Reference == nil || h.Archive == nil {
-			return fmt.Errorf("delivery %s: revocation payload is neither inline nor archived", env.DeliveryID)
-		}
-		var err error
-		if body, err = h.Archive.Get(ctx, *env.S3Reference); err != nil {
-			return fmt.Errorf("delivery %s: read revocation payload: %w", env.DeliveryID, err)
-		}
+	body, err := events.Load(ctx, h.Archive, env)
+	if err != nil {
+		return fmt.Errorf("revocation: %w", err)
 	}
 	var p struct {
 		Sender struct {
