@@ -96,8 +96,14 @@ func stringOf(v any, pos int) (string, error) {
 }
 
 func arithmetic(n *node, lhs, rhs any) (any, error) {
-	l, lok := finiteNumber(lhs)
-	r, rok := finiteNumber(rhs)
+	l, lok, err := finiteNumber(lhs, n.pos)
+	if err != nil {
+		return nil, err
+	}
+	r, rok, err := finiteNumber(rhs, n.pos)
+	if err != nil {
+		return nil, err
+	}
 	if !isUndefined(lhs) && !lok {
 		return nil, newError("T2001", n.pos, n.op, plain(lhs))
 	}
@@ -123,14 +129,17 @@ func arithmetic(n *node, lhs, rhs any) (any, error) {
 	return res, nil
 }
 
-// finiteNumber accepts the numbers arithmetic may use: not NaN or infinite
-// (1/0 yields Infinity, which no further operator accepts).
-func finiteNumber(v any) (float64, bool) {
+// finiteNumber reads an arithmetic operand. 1/0 yields Infinity, but no
+// operator accepts it: using it is D1001, as in jsonata-js.
+func finiteNumber(v any, pos int) (float64, bool, error) {
 	f, ok := asNumber(v)
-	if !ok || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false
+	if !ok || math.IsNaN(f) {
+		return 0, false, nil
 	}
-	return f, true
+	if math.IsInf(f, 0) {
+		return 0, false, newError("D1001", pos, "", f)
+	}
+	return f, true, nil
 }
 
 func comparison(n *node, lhs, rhs any) (any, error) {

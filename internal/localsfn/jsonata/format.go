@@ -108,6 +108,40 @@ func spell(n int) string {
 	return strconv.Itoa(n)
 }
 
+// fromWords reads a number written in English words, the inverse of
+// numberWords.
+func fromWords(s string) (int, bool) {
+	values := map[string]int{}
+	for i, w := range smallWords() {
+		values[w] = i
+	}
+	for i, w := range tensWords() {
+		if w != "" {
+			values[w] = i * 10
+		}
+	}
+	scales := map[string]int{"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ' ' || r == ',' || r == '-' })
+	total, current := 0, 0
+	for _, w := range words {
+		switch {
+		case w == "and":
+		case w == "hundred":
+			current *= 100
+		case scales[w] > 0:
+			total += current * scales[w]
+			current = 0
+		default:
+			v, ok := values[w]
+			if !ok {
+				return 0, false
+			}
+			current += v
+		}
+	}
+	return total + current, len(words) > 0
+}
+
 func titleWords(s string) string {
 	b := []byte(s)
 	for i := range b {
@@ -181,6 +215,12 @@ func fnParseInteger(_ *evaluator, a []any, _ any, pos int) (any, error) {
 	}
 	pic, _ := str(a[1])
 	switch pic {
+	case "w", "W", "Ww":
+		n, ok := fromWords(s)
+		if !ok {
+			return nil, newError("D3030", pos, "parseInteger", s)
+		}
+		return float64(n), nil
 	case "I", "i":
 		n, ok := fromRoman(s)
 		if !ok {
