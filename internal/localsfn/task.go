@@ -123,7 +123,10 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 	}
 	x.hist.add(e.th, x.ex.clock.Now(), prefix+"Started", "", nil)
 
-	deadline := x.ex.clock.After(time.Duration(timeout) * time.Second)
+	var deadline <-chan time.Time // nil: no deadline, and no timer to keep
+	if timeout != noTimeout {
+		deadline = x.ex.clock.After(time.Duration(timeout) * time.Second)
+	}
 	var result any
 	if kind == taskToken {
 		w := x.ex.tokens.register(e.token, x.arn)
