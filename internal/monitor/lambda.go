@@ -1,8 +1,10 @@
 package monitor
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
@@ -71,4 +73,47 @@ func DeadLetterFromSQS(msg awsevents.SQSMessage) events.DeadLetter {
 	}
 	dl.Envelope = env
 	return dl
+}
+
+// EventBridgeHandler adapts a bus handler to a Lambda target of an
+// EventBridge rule. An event that is not an ai3 envelope is an error, so
+// Lambda's retries and then the DLQ (and the alert) see it.
+func EventBridgeHandler(log *slog.Logger, h events.Handler) func(ctx context.Context, ev awsevents.CloudWatchEvent) error {
+	return func(ctx context.Context, ev awsevents.CloudWatchEvent) error {
+		env, err := EnvelopeFromEventBridge(ev)
+		if err != nil {
+			log.ErrorContext(ctx, "not an ai3 event", "event_id", ev.ID, "err", err)
+			return err
+		}
+		ctx = WithDelivery(ctx, env.DeliveryID)
+		if err := h.Handle(ctx, env); err != nil {
+			log.ErrorContext(ctx, "handler failed", "handler", h.Name(), "err", err)
+			return fmt.Errorf("handler %s, delivery %s: %w", h.Name(), env.DeliveryID, err)
+		}
+		return nil
+	}
+}
+
+// SQSDeadLetterHandler adapts the alert handler to an SQS event source on the
+// DLQ. It answers with partial batch failures (the event source mapping must
+// enable ReportBatchItemFailures), so only the messages whose alert failed
+// are delivered again.
+func SQSDeadLetterHandler(h events.DeadLetterHandler) func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+	return func(ctx context.Context, ev awsevents.SQSEvent) (awsevents.SQSEventResponse, error) {
+		var resp awsevents.SQSEventResponse
+		for _, msg := range ev.Records {
+			dl := DeadLetterFromSQS(msg)
+			if err := h.HandleDeadLetter(WithDelivery(ctx, dl.Envelope.DeliveryID), dl); err != nil {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			}
+		}
+		return resp, nil
+	}
+}
+
+// ScheduledHandler adapts Health to an EventBridge schedule.
+func ScheduledHandler(h *Health) func(ctx context.Context, ev awsevents.CloudWatchEvent) error {
+	return func(ctx context.Context, ev awsevents.CloudWatchEvent) error {
+		return h.Beat(ctx)
+	}
 }

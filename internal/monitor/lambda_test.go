@@ -1,12 +1,17 @@
 package monitor
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
 )
 
 func TestEnvelopeFromEventBridge(t *testing.T) {
@@ -54,4 +59,57 @@ func TestDeadLetterFromSQS(t *testing.T) {
 			t.Errorf("record %d: %+v (delivery %q), want reason %q target %q attempts %d delivery %q", i, dl, dl.Envelope.DeliveryID, tt.wantReason, tt.wantTarget, tt.wantAttempts, tt.wantDelivery)
 		}
 	}
+}
+
+func TestLambdaAdapters(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	log := jsonLogger(&logs)
+	raw, _ := os.ReadFile("testdata/eventbridge_event.json")
+	var ev awsevents.CloudWatchEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	h := events.HandlerFunc("rec", func(ctx context.Context, env *events.Envelope) error {
+		got = append(got, env.DeliveryID)
+		if DeliveryID(ctx) != env.DeliveryID {
+			t.Errorf("handler context lacks the delivery id")
+		}
+		return nil
+	})
+	if err := EventBridgeHandler(log, h)(ctx, ev); err != nil || len(got) != 1 {
+		t.Fatalf("EventBridgeHandler = %v, handled %v", err, got)
+	}
+	failing := events.HandlerFunc("f", func(context.Context, *events.Envelope) error { return errors.New("boom") })
+	if err := EventBridgeHandler(log, failing)(ctx, ev); err == nil {
+		t.Fatal("a failing handler's error was swallowed: Lambda would not retry or dead-letter")
+	}
+	if err := EventBridgeHandler(log, h)(ctx, awsevents.CloudWatchEvent{ID: "x", Source: "aws.events"}); err == nil {
+		t.Fatal("a foreign event was accepted")
+	}
+
+	var sqs awsevents.SQSEvent
+	raw, _ = os.ReadFile("testdata/sqs_dlq_event.json")
+	if err := json.Unmarshal(raw, &sqs); err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	alert := deadLetterFunc(func(ctx context.Context, dl events.DeadLetter) error {
+		calls++
+		if calls == 2 {
+			return errors.New("metrics down")
+		}
+		return nil
+	})
+	resp, err := SQSDeadLetterHandler(alert)(ctx, sqs)
+	if err != nil || calls != 3 || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-lambda-async" {
+		t.Fatalf("SQSDeadLetterHandler = %+v, %v after %d calls; want only m-lambda-async reported failed", resp, err, calls)
+	}
+}
+
+type deadLetterFunc func(ctx context.Context, dl events.DeadLetter) error
+
+func (f deadLetterFunc) HandleDeadLetter(ctx context.Context, dl events.DeadLetter) error {
+	return f(ctx, dl)
 }

@@ -30,6 +30,7 @@ const MaxEntrySize = 256 * 1024
 // (*eventbridge.Client has it).
 type EventBridge interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+	DescribeEventBus(ctx context.Context, in *eventbridge.DescribeEventBusInput, opts ...func(*eventbridge.Options)) (*eventbridge.DescribeEventBusOutput, error)
 }
 
 // Options tune retries of entries EventBridge rejected inside a 200 answer.
@@ -106,4 +107,13 @@ func (p *Publisher) Publish(ctx context.Context, env *events.Envelope) error {
 		}
 		delay *= 2
 	}
+}
+
+// Check reports whether the bus exists and answers (the health handler's
+// check).
+func (p *Publisher) Check(ctx context.Context) error {
+	if _, err := p.client.DescribeEventBus(ctx, &eventbridge.DescribeEventBusInput{Name: aws.String(p.busName)}); err != nil {
+		return fmt.Errorf("eventbridge: bus %s: %w", p.busName, err)
+	}
+	return nil
 }

@@ -64,6 +64,10 @@ func (f *fakeEventBridge) serve(w http.ResponseWriter, r *http.Request) {
 		wireErr("%s %s, want POST /", r.Method, r.URL.Path)
 		return
 	}
+	if r.Header.Get("X-Amz-Target") == "AWSEvents.DescribeEventBus" {
+		f.describe(w, r)
+		return
+	}
 	if got := r.Header.Get("X-Amz-Target"); got != "AWSEvents.PutEvents" {
 		wireErr("X-Amz-Target = %q", got)
 		return
@@ -211,5 +215,31 @@ func TestCancelledWhileRetrying(t *testing.T) {
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	if err := p.Publish(ctx, &events.Envelope{DeliveryID: "c", Event: "push", HookID: "1"}); err == nil || ctx.Err() == nil {
 		t.Fatalf("Publish = %v after cancellation", err)
+	}
+}
+
+// describe answers DescribeEventBus for busName only.
+func (f *fakeEventBridge) describe(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Name string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		f.t.Errorf("DescribeEventBus body: %v", err)
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	if in.Name != busName {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"ResourceNotFoundException","message":"Event bus %s does not exist."}`, in.Name)
+		return
+	}
+	fmt.Fprintf(w, `{"Name":%q,"Arn":"arn:aws:events:eu-west-1:111122223333:event-bus/%s"}`, busName, busName)
+}
+
+func TestCheck(t *testing.T) {
+	f := newFake(t)
+	ctx := context.Background()
+	if err := New(client(f.srv.URL), busName, Options{}).Check(ctx); err != nil {
+		t.Fatalf("Check of an existing bus: %v", err)
+	}
+	if err := New(client(f.srv.URL), "gone", Options{}).Check(ctx); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("Check of a missing bus = %v", err)
 	}
 }

@@ -37,6 +37,7 @@ type DynamoDB interface {
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
 // Options configure the store.
@@ -147,6 +148,14 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
 		return fmt.Errorf("dynamodb marks: release %s: %w", key, err)
+	}
+	return nil
+}
+
+// Check reports whether the table answers (the health handler's check).
+func (s *Store) Check(ctx context.Context) error {
+	if _, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)}); err != nil {
+		return fmt.Errorf("dynamodb marks: table %s: %w", s.table, err)
 	}
 	return nil
 }

@@ -34,7 +34,11 @@ func TestContractAgainstDynalite(t *testing.T) {
 		if err := CreateTable(context.Background(), c, table); err != nil {
 			t.Fatal(err)
 		}
-		return New(c, table, Options{Retention: retention})
+		s := New(c, table, Options{Retention: retention})
+		if err := s.Check(context.Background()); err != nil {
+			t.Fatalf("Check of a fresh table: %v", err)
+		}
+		return s
 	})
 }
 
@@ -56,5 +60,8 @@ func TestDynamoDBDown(t *testing.T) {
 	}
 	if err := s.Release(ctx, "k"); err == nil {
 		t.Error("Release succeeded against a missing table")
+	}
+	if err := s.Check(ctx); err == nil {
+		t.Error("Check succeeded against a missing table")
 	}
 }
