@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -28,6 +29,9 @@ type Config struct {
 	// PollEvery is how often a caller that lost the lease re-reads the
 	// record. Default 50 ms.
 	PollEvery time.Duration
+	// PersistFor bounds the refresh request plus the retried write of its
+	// result, which run on even if the caller's context ends. Default 30 seconds.
+	PersistFor time.Duration
 	// CacheFor bounds how long an opened token is served from memory without
 	// reading the store (so a revocation elsewhere is seen within it).
 	// Default 30 seconds; negative disables the cache.
@@ -72,6 +76,9 @@ func New(cfg Config) *Vault {
 	}
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 50 * time.Millisecond
+	}
+	if cfg.PersistFor == 0 {
+		cfg.PersistFor = 30 * time.Second
 	}
 	if cfg.CacheFor == 0 {
 		cfg.CacheFor = 30 * time.Second
@@ -224,7 +231,12 @@ func (v *Vault) refresh(ctx context.Context, userID int64, owner string) (string
 	if pair.Refresh == "" {
 		return "", v.markReauth(ctx, rec, "no refresh token")
 	}
-	g, err := v.cfg.Refresher.Refresh(ctx, pair.Refresh)
+	// Once the refresh request is sent GitHub may rotate the token, and the
+	// new pair must then reach the store even if the caller gives up: the
+	// request and the write run on a detached context with their own limit.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.cfg.PersistFor)
+	defer cancel()
+	g, err := v.cfg.Refresher.Refresh(pctx, pair.Refresh)
 	if errors.Is(err, ErrRefreshRejected) {
 		return "", v.markReauth(ctx, rec, err.Error())
 	}
@@ -238,25 +250,57 @@ func (v *Vault) refresh(ctx context.Context, userID int64, owner string) (string
 	if len(g.Scopes) == 0 {
 		g.Scopes = rec.Scopes
 	}
-	wrapped, sealed, err := seal(ctx, v.cfg.Keys, userID, g)
+	next, err := v.persist(pctx, rec, g, now)
 	if err != nil {
-		v.release(ctx, userID, owner)
-		return "", err
-	}
-	next := Record{
-		UserID: userID, Login: rec.Login, Scopes: g.Scopes,
-		AccessExpiresAt: g.AccessExpiresAt, RefreshExpiresAt: g.RefreshExpiresAt,
-		Version: rec.Version + 1, WrappedKey: wrapped, Sealed: sealed, UpdatedAt: now,
-	}
-	if err := v.cfg.Store.Put(ctx, next, rec.Version); err != nil {
-		// GitHub has rotated the refresh token but we could not persist it;
-		// say so loudly: the user will have to log in again.
-		v.cfg.Log.ErrorContext(ctx, "rotated token not persisted", "user_id", userID, "login", rec.Login, "err", err)
+		v.cfg.Log.ErrorContext(ctx, "rotated token not persisted: the user must log in again", "user_id", userID, "login", rec.Login, "err", err)
 		return "", fmt.Errorf("persist refreshed token of %s: %w", rec.Login, err)
 	}
 	v.cfg.Log.InfoContext(ctx, "refreshed user token", "user_id", userID, "login", rec.Login, "version", next.Version)
 	v.remember(userID, g.AccessToken, g.AccessExpiresAt, now)
 	return g.AccessToken, nil
+}
+
+// persist seals g and writes it as the version after rec, retrying until ctx
+// ends. A write that failed ambiguously (committed, then an error) is
+// recognised on the retry by reading back our own ciphertext.
+func (v *Vault) persist(ctx context.Context, rec Record, g Grant, now time.Time) (Record, error) {
+	var next Record
+	backoff := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := func() error {
+			if next.Sealed == nil {
+				wrapped, sealed, err := seal(ctx, v.cfg.Keys, rec.UserID, g)
+				if err != nil {
+					return err
+				}
+				next = Record{
+					UserID: rec.UserID, Login: rec.Login, Scopes: g.Scopes,
+					AccessExpiresAt: g.AccessExpiresAt, RefreshExpiresAt: g.RefreshExpiresAt,
+					Version: rec.Version + 1, WrappedKey: wrapped, Sealed: sealed, UpdatedAt: now,
+				}
+			}
+			err := v.cfg.Store.Put(ctx, next, rec.Version)
+			if errors.Is(err, ErrConflict) && attempt > 0 {
+				if cur, gerr := v.cfg.Store.Get(ctx, rec.UserID); gerr == nil && cur.Version == next.Version && bytes.Equal(cur.Sealed, next.Sealed) {
+					return nil // our earlier attempt did land
+				}
+			}
+			return err
+		}()
+		if err == nil {
+			return next, nil
+		}
+		if errors.Is(err, ErrConflict) {
+			return Record{}, err
+		}
+		v.cfg.Log.WarnContext(ctx, "persist refreshed token: retrying", "user_id", rec.UserID, "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return Record{}, fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 // markReauth records that the user must log in again; the dead tokens are
