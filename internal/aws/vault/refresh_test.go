@@ -2,10 +2,16 @@ package vault_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sbalswa/ai3-mvp/internal/aws/vault"
 	"github.com/sbalswa/ai3-mvp/internal/local/keyring"
@@ -69,5 +75,32 @@ func TestHundredLambdasRefreshOnce(t *testing.T) {
 	rec, err := store.Get(ctx, u.ID)
 	if err != nil || rec.Version != 2 || rec.LeaseOwner != "" {
 		t.Fatalf("record after refresh: version %d lease %q, %v", rec.Version, rec.LeaseOwner, err)
+	}
+
+	// The table, dumped as the DynamoDB API returns it, holds no token.
+	scan, err := client.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(store.Table)})
+	if err != nil || len(scan.Items) != 1 {
+		t.Fatalf("scan: %d items, %v", len(scan.Items), err)
+	}
+	var raw strings.Builder
+	for _, item := range scan.Items {
+		for name, av := range item {
+			switch v := av.(type) {
+			case *types.AttributeValueMemberS:
+				fmt.Fprintf(&raw, "%s=%s\n", name, v.Value)
+			case *types.AttributeValueMemberB:
+				fmt.Fprintf(&raw, "%s=%s\n", name, v.Value) // bytes as text: plaintext would show
+			default:
+				fmt.Fprintf(&raw, "%s=%v\n", name, v)
+			}
+		}
+	}
+	if !strings.Contains(raw.String(), "login=octocat") {
+		t.Fatalf("dump looks empty: %s", raw.String())
+	}
+	for _, secret := range []string{g.AccessToken, g.RefreshToken, got[0], "ghu_", "ghr_"} {
+		if strings.Contains(raw.String(), secret) {
+			t.Fatalf("the table holds %s…", secret[:4])
+		}
 	}
 }

@@ -1,0 +1,89 @@
+package githubdouble_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sbalswa/ai3-mvp/test/githubdouble"
+)
+
+func post(t *testing.T, u string, form url.Values, accept string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func field(t *testing.T, body, name string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	s, _ := m[name].(string)
+	return s
+}
+
+// TestTokenEndpointBehavesLikeGitHub walks the access_token endpoint through
+// GitHub's behaviours: errors in 200 bodies, form encoding by default,
+// single-use codes, and refresh tokens that rotate and work only once.
+func TestTokenEndpointBehavesLikeGitHub(t *testing.T) {
+	gh := githubdouble.New(t)
+	endpoint := gh.URL + "/login/oauth/access_token"
+	creds := url.Values{"client_id": {gh.ClientID}, "client_secret": {gh.ClientSecret}}
+	with := func(kv ...string) url.Values {
+		v := url.Values{}
+		for k, vs := range creds {
+			v[k] = vs
+		}
+		for i := 0; i < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	code := gh.IssueCode("octocat", "", "")
+
+	status, body := post(t, endpoint, with("code", code, "client_secret", "wrong"), "application/json")
+	if status != 200 || field(t, body, "error") != "incorrect_client_credentials" {
+		t.Fatalf("wrong secret: %d %s", status, body)
+	}
+	status, body = post(t, endpoint, with("code", "nope"), "")
+	if v, _ := url.ParseQuery(body); status != 200 || v.Get("error") != "bad_verification_code" {
+		t.Fatalf("bad code without Accept: %d %s, want a form-encoded error", status, body)
+	}
+	_, body = post(t, endpoint, with("code", code), "application/json")
+	rt1 := field(t, body, "refresh_token")
+	if !strings.HasPrefix(field(t, body, "access_token"), "ghu_") || !strings.HasPrefix(rt1, "ghr_") {
+		t.Fatalf("exchange: %s", body)
+	}
+	if _, body = post(t, endpoint, with("code", code), "application/json"); field(t, body, "error") != "bad_verification_code" {
+		t.Fatalf("code reuse: %s", body)
+	}
+	_, body = post(t, endpoint, with("grant_type", "refresh_token", "refresh_token", rt1), "application/json")
+	rt2 := field(t, body, "refresh_token")
+	if rt2 == "" || rt2 == rt1 {
+		t.Fatalf("refresh did not rotate: %s", body)
+	}
+	if _, body = post(t, endpoint, with("grant_type", "refresh_token", "refresh_token", rt1), "application/json"); field(t, body, "error") != "bad_refresh_token" {
+		t.Fatalf("old refresh token reused: %s", body)
+	}
+	if _, body = post(t, endpoint, with("grant_type", "refresh_token", "refresh_token", rt2), "application/json"); field(t, body, "access_token") == "" {
+		t.Fatalf("rotated refresh token refused: %s", body)
+	}
+	if gh.Count("token.refresh") != 3 || gh.Count("token.code") != 4 {
+		t.Fatalf("counts: refresh %d code %d", gh.Count("token.refresh"), gh.Count("token.code"))
+	}
+}
