@@ -116,7 +116,15 @@ func runOracle(t *testing.T, cases []diffCase) []oracleResult {
 // knownDifferences are corpus expressions where we differ from jsonata-js
 // 2.2 on purpose, with the reason.
 func knownDifferences() map[string]string {
-	return map[string]string{}
+	functionValue := "a function as the result has no JSON form; jsonata-js returns its internal object"
+	return map[string]string{
+		"$not":                  functionValue,
+		"$string":               functionValue,
+		"function($x) { $x }":   functionValue,
+		"[function($x) { $x }]": functionValue,
+		"{'f': $sum}":           functionValue,
+		"$sum ~> $type":         functionValue,
+	}
 }
 
 // canonical round-trips a value through JSON so both sides compare as

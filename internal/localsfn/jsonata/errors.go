@@ -163,7 +163,11 @@ func messageTemplate(code string) string {
 	case "D3100":
 		return "The radix of the formatBase function must be between 2 and 36.  It was given {{value}}"
 	case "D3110":
-		return "Unable to parse ISO 8601 timestamp: {{value}}"
+		return "The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given {{value}}"
+	case "D3120":
+		return "Syntax error in expression passed to function eval: {{value}}"
+	case "D3121":
+		return "Dynamic error evaluating the expression passed to function eval: {{value}}"
 	case "D3137", "D3141":
 		return "{{{message}}}"
 	case "D3138":

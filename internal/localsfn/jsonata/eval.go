@@ -43,6 +43,9 @@ type evaluator struct {
 	lib   *library
 	now   time.Time
 	depth int
+	// callEnv is the frame of the innermost function call site, which
+	// $eval evaluates its expression in.
+	callEnv *env
 }
 
 func (ev *evaluator) eval(n *node, input any, en *env) (any, error) {

@@ -316,6 +316,9 @@ func fnFormatNumber(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		}
 		ip = b.String()
 	}
+	if ip == "" && fp == "" {
+		ip = "0"
+	}
 	out := ip
 	if fp != "" {
 		out += decimalSep + fp

@@ -89,6 +89,9 @@ func (ev *evaluator) call(n *node, input any, en *env, applyTo []any) (any, erro
 		}
 		args = append(args, v)
 	}
+	saved := ev.callEnv
+	ev.callEnv = en
+	defer func() { ev.callEnv = saved }()
 	return ev.apply(proc, args, input, n.pos, procName(n.lhs))
 }
 

@@ -64,12 +64,12 @@ func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
 func (e *Expr) EvalAt(now time.Time, input any, vars map[string]any) (any, error) {
 	ev := &evaluator{lib: e.lib, now: now}
 	input = normNumber(input)
+	root := &env{vars: vars}
+	top := &env{parent: root, vars: map[string]any{"$": input}} // $$ is the raw input
 	if arr, ok := input.([]any); ok {
 		// an array given as the whole input is one item, not a sequence
 		input = &sequence{items: []any{arr}, outerWrapper: true}
 	}
-	root := &env{vars: vars}
-	top := &env{parent: root, vars: map[string]any{"$": input}}
 	res, err := ev.eval(e.root, input, top)
 	if err != nil {
 		return nil, err

@@ -87,8 +87,42 @@ var standardLibrary = sync.OnceValue(func() *library {
 	addObjectFunctions(add)
 	addHigherOrderFunctions(add)
 	addDateFunctions(add)
+	add("eval", "sx?", fnEval)
 	return lib
 })
+
+// fnEval is $eval: it parses and evaluates a JSONata expression held in a
+// string, in the caller's variable scope, against the context or the given
+// input.
+func fnEval(ev *evaluator, a []any, ctx any, pos int) (any, error) {
+	src, ok := str(a[0])
+	if !ok {
+		return undefinedValue{}, nil
+	}
+	input := ctx
+	if !isUndefined(a[1]) {
+		input = a[1]
+		if arr, ok := input.([]any); ok {
+			input = &sequence{items: []any{arr}, outerWrapper: true}
+		}
+	}
+	raw, err := parse(src)
+	if err == nil {
+		raw, err = (&processor{}).process(raw)
+	}
+	if err != nil {
+		return nil, newError("D3120", pos, "eval", err.Error())
+	}
+	en := ev.callEnv
+	if en == nil {
+		en = &env{}
+	}
+	res, err := ev.eval(raw, input, en)
+	if err != nil {
+		return nil, newError("D3121", pos, "eval", err.Error())
+	}
+	return res, nil
+}
 
 type adder func(name, sig string, impl func(ev *evaluator, args []any, context any, pos int) (any, error))
 

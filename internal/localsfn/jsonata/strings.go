@@ -25,8 +25,7 @@ func castString(v any, pos int) (string, error) {
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return "", newError("D3001", pos, "string", f)
 		}
-		p, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
-		return formatNumber(p), nil
+		return formatNumber(precision15(f)), nil
 	}
 	return stringify(v, false)
 }
@@ -103,7 +102,7 @@ func addStringFunctions(add adder) {
 		}
 		return s, nil
 	})
-	add("uppercase", "s-", mapString(strings.ToUpper))
+	add("uppercase", "s-", mapString(upper))
 	add("lowercase", "s-", mapString(strings.ToLower))
 	add("trim", "s-", mapString(func(s string) string {
 		return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
@@ -159,7 +158,7 @@ func addStringFunctions(add adder) {
 	})
 	add("match", "s-f<s:o>n?", fnMatch)
 	add("replace", "s-(sf)(sf)n?", fnReplace)
-	add("base64encode", "s-", mapString(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }))
+	add("base64encode", "s-", mapString(func(s string) string { return base64.StdEncoding.EncodeToString(latin1Bytes(s)) }))
 	add("base64decode", "s-", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
 		s, ok := str(a[0])
 		if !ok {
@@ -171,12 +170,43 @@ func addStringFunctions(add adder) {
 				return nil, &Error{Code: "D3137", Message: "base64decode: " + err.Error()}
 			}
 		}
-		return string(b), nil
+		return fromLatin1(b), nil
 	})
 	add("encodeUrlComponent", "s-", mapString(encodeURIComponent))
 	add("encodeUrl", "s-", mapString(encodeURI))
 	add("decodeUrlComponent", "s-", decodeURL("decodeUrlComponent"))
 	add("decodeUrl", "s-", decodeURL("decodeUrl"))
+}
+
+// upper is JavaScript's toUpperCase: Go's ToUpper plus the one-to-many
+// mappings (ß → SS, ligatures) that Unicode's SpecialCasing defines.
+func upper(s string) string {
+	s = strings.ToUpper(s)
+	if isASCII(s) {
+		return s
+	}
+	return strings.NewReplacer("ß", "SS", "ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST", "ŉ", "ʼN").Replace(s)
+}
+
+// latin1Bytes keeps the low byte of each UTF-16 code unit, which is what
+// jsonata-js's $base64encode encodes (Node's 'binary' encoding).
+func latin1Bytes(s string) []byte {
+	units := utf16Units(s)
+	out := make([]byte, len(units))
+	for i, u := range units {
+		out[i] = byte(u)
+	}
+	return out
+}
+
+// fromLatin1 turns each byte into the character with that code, as
+// jsonata-js's $base64decode does.
+func fromLatin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
 }
 
 func mapString(f func(string) string) func(*evaluator, []any, any, int) (any, error) {
@@ -242,6 +272,11 @@ func fnSplit(_ *evaluator, a []any, _ any, pos int) (any, error) {
 			parts = strings.Split(s, sep)
 		}
 	case *regexValue:
+		for _, loc := range sep.re.FindAllStringIndex(s, -1) {
+			if loc[0] == loc[1] {
+				return nil, newError("D1004", pos, "split", nil)
+			}
+		}
 		parts = sep.re.Split(s, -1)
 	default:
 		return nil, newError("T0410", pos, "split", a[1], "index", 2)
@@ -266,17 +301,31 @@ func regexMatchObject(re *regexp.Regexp, s string, offset int) any {
 	groups := make([]any, 0, len(loc)/2-1)
 	for g := 2; g < len(loc); g += 2 {
 		if loc[g] < 0 {
-			groups = append(groups, "")
+			groups = append(groups, nil)
 		} else {
 			groups = append(groups, s[offset+loc[g]:offset+loc[g+1]])
 		}
 	}
 	start := utf8.RuneCountInString(s[:offset+loc[0]])
+	nextAt := offset + loc[1]
+	if loc[1] == loc[0] {
+		nextAt++
+	}
 	return map[string]any{
 		"match":  s[offset+loc[0] : offset+loc[1]],
 		"start":  float64(start),
 		"end":    float64(start + utf8.RuneCountInString(s[offset+loc[0]:offset+loc[1]])),
 		"groups": groups,
+		"next": &builtin{name: "next", impl: func(_ *evaluator, _ []any, _ any, pos int) (any, error) {
+			if nextAt >= len(s) {
+				return undefinedValue{}, nil
+			}
+			m := regexMatchObject(re, s, nextAt)
+			if mo, ok := m.(map[string]any); ok && mo["match"] == "" {
+				return nil, newError("D1004", pos, "", nil)
+			}
+			return m, nil
+		}},
 	}
 }
 
@@ -299,10 +348,13 @@ func fnMatch(_ *evaluator, a []any, _ any, pos int) (any, error) {
 	all := re.re.FindAllStringSubmatchIndex(s, limit)
 	out := &sequence{}
 	for _, loc := range all {
+		if loc[0] == loc[1] {
+			return nil, newError("D1004", pos, "match", nil)
+		}
 		groups := make([]any, 0, len(loc)/2-1)
 		for g := 2; g < len(loc); g += 2 {
 			if loc[g] < 0 {
-				groups = append(groups, "")
+				groups = append(groups, nil)
 			} else {
 				groups = append(groups, s[loc[g]:loc[g+1]])
 			}

@@ -313,6 +313,16 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
+// precision15 rounds a non-integer to 15 significant digits, as JSONata's
+// string conversion does; integers are kept whole.
+func precision15(f float64) float64 {
+	if f == math.Trunc(f) {
+		return f
+	}
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	return p
+}
+
 // stringify renders a value as JSON text with JSONata's conventions:
 // numbers to 15 significant digits, functions as "", undefined dropped.
 // Object keys come out sorted, since Go maps keep no insertion order.
@@ -412,8 +422,7 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) error {
 			b.WriteString("null")
 			return nil
 		}
-		p, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
-		b.WriteString(formatNumber(p))
+		b.WriteString(formatNumber(precision15(f)))
 	}
 	return nil
 }
