@@ -618,8 +618,9 @@ func (b *MachineBuilder) Timeout(seconds int) *MachineBuilder { b.timeout = seco
 
 // machineBuild is the state of one Build call.
 type machineBuild struct {
-	probs problems
-	owner map[node]string // node → scope it was placed in, to catch sharing across scopes
+	probs  problems
+	owner  map[node]int // node → scope it was placed in, to catch sharing across scopes
+	scopes int
 }
 
 // Build collects every state reachable from the start, fills in Next/End,
@@ -630,7 +631,7 @@ func (b *MachineBuilder) Build() (*StateMachine, error) {
 	if b.start == nil {
 		return nil, (&problems{{Message: "state machine has no states"}}).err()
 	}
-	mb := &machineBuild{owner: map[node]string{}}
+	mb := &machineBuild{owner: map[node]int{}}
 	br := mb.branch(b.start)
 	m := &StateMachine{Comment: b.comment, StartAt: br.StartAt, States: br.States, TimeoutSeconds: b.timeout}
 	probs := append(mb.probs, validate(m, b.typ, encodedSize(m))...)
@@ -638,7 +639,7 @@ func (b *MachineBuilder) Build() (*StateMachine, error) {
 }
 
 func encodedSize(m *StateMachine) int {
-	enc, err := json.Marshal(m)
+	enc, err := m.compactJSON()
 	if err != nil {
 		return -1
 	}
@@ -649,7 +650,8 @@ func encodedSize(m *StateMachine) int {
 // in depth-first order with Next first.
 func (mb *machineBuild) branch(c Chainable) *Branch {
 	start := c.startNode()
-	scope := fmt.Sprintf("%p", start)
+	mb.scopes++
+	scope := mb.scopes
 	br := &Branch{StartAt: start.nodeName()}
 	var order []node
 	seen := map[node]bool{}

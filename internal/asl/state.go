@@ -391,11 +391,12 @@ func (r *Raw) MarshalJSON() ([]byte, error) {
 // JSON returns the definition as deterministic, indented JSON (the same
 // machine always gives byte-identical output).
 func (m *StateMachine) JSON() ([]byte, error) {
-	compact, err := json.Marshal(m)
+	compact, err := m.compactJSON()
 	if err != nil {
-		return nil, fmt.Errorf("encode state machine: %w", err)
+		return nil, err
 	}
 	var b bytes.Buffer
+	b.Grow(len(compact) * 2)
 	if err := json.Indent(&b, compact, "", "  "); err != nil {
 		return nil, fmt.Errorf("indent state machine: %w", err)
 	}

@@ -21,13 +21,11 @@ const (
 // Validate checks the machine against every rule for a machine of type t and
 // returns a *ValidationError listing all problems, or nil.
 func (m *StateMachine) Validate(t MachineType) error {
-	size := -1
-	if b, err := json.Marshal(m); err == nil {
-		size = len(b)
-	} else {
+	b, err := m.compactJSON()
+	if err != nil {
 		return (&problems{{Message: fmt.Sprintf("cannot encode: %v", err)}}).err()
 	}
-	return validate(m, t, size).err()
+	return validate(m, t, len(b)).err()
 }
 
 type validator struct {

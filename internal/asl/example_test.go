@@ -1,0 +1,121 @@
+package asl_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sbalswa/ai3-mvp/internal/asl"
+)
+
+// A CDK-style chain: a Lambda call, a typed Choice, and two endings.
+func ExampleNewStateMachine() {
+	build := asl.NewLambdaInvoke("Build", "arn:aws:lambda:us-east-1:000000000000:function:build",
+		map[string]any{"ref.$": "$.ref"}).
+		ResultSelector(map[string]any{"artifact.$": "$.Payload.artifact"}).
+		ResultPath(asl.P("$.build"))
+	ship := asl.NewChoice("Production?").
+		When(asl.StringEquals("$.env", "prod"), asl.NewSucceed("Ship")).
+		Otherwise(asl.NewFail("Refuse", "NotProd", "only prod ships"))
+	m, err := asl.NewStateMachine(asl.Standard, build.Next(ship)).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	js, _ := m.JSON()
+	fmt.Print(string(js))
+	// Output:
+	// {
+	//   "StartAt": "Build",
+	//   "States": {
+	//     "Build": {
+	//       "Type": "Task",
+	//       "Resource": "arn:aws:states:::lambda:invoke",
+	//       "Parameters": {
+	//         "FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:build",
+	//         "Payload": {
+	//           "ref.$": "$.ref"
+	//         }
+	//       },
+	//       "ResultSelector": {
+	//         "artifact.$": "$.Payload.artifact"
+	//       },
+	//       "ResultPath": "$.build",
+	//       "Next": "Production?"
+	//     },
+	//     "Production?": {
+	//       "Type": "Choice",
+	//       "Choices": [
+	//         {
+	//           "Variable": "$.env",
+	//           "StringEquals": "prod",
+	//           "Next": "Ship"
+	//         }
+	//       ],
+	//       "Default": "Refuse"
+	//     },
+	//     "Ship": {
+	//       "Type": "Succeed"
+	//     },
+	//     "Refuse": {
+	//       "Type": "Fail",
+	//       "Error": "NotProd",
+	//       "Cause": "only prod ships"
+	//     }
+	//   }
+	// }
+}
+
+// A workflow is a DAG of steps; the compiler finds the parallelism.
+func ExampleNewWorkflow() {
+	w := asl.NewWorkflow("release", asl.Standard)
+	w.Step("build", asl.Invoke("build"))
+	w.Step("unit", asl.Invoke("test").With("suite", "unit")).Needs("build")
+	w.Step("lint", asl.Invoke("lint"))
+	w.Step("e2e", asl.Invoke("test").With("suite", "e2e")).Needs("build")
+	w.Step("publish", asl.Invoke("publish")).Needs("unit", "e2e", "lint")
+	plan, err := w.Plan()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(plan)
+	m, err := w.Compile(func(task string) string { return "arn:aws:lambda:us-east-1:000000000000:function:" + task })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range m.States {
+		fmt.Println(s.Name, s.State.Type())
+	}
+	// Output:
+	// ((build ; (unit | e2e)) | lint) ; publish
+	// Start Pass
+	// Parallel 1 Parallel
+	// publish Task
+	// publish failed Fail
+}
+
+// Validation reports every problem at once, each with its state's path.
+func ExampleParseAndValidate() {
+	_, err := asl.ParseAndValidate([]byte(`{
+	  "StartAt": "Wait",
+	  "States": {
+	    "Wait": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+	             "Parameters": {"FunctionName": "f"}, "ResultPath": "$.a[*]", "Next": "Done"},
+	    "Orphan": {"Type": "Succeed"}
+	  }
+	}`), asl.Express)
+	var ve *asl.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Println(p)
+		}
+	}
+	// Output:
+	// States["Wait"]: transition to "Done", which names no state in this scope
+	// States["Wait"]: EXPRESS machines cannot use arn:aws:states:::lambda:invoke.waitForTaskToken (only STANDARD can wait for a callback or a job)
+	// States["Wait"]: .waitForTaskToken needs the task token ($$.Task.Token) in Parameters
+	// States["Wait"]: ResultPath: path "$.a[*]": [*] is not allowed in a reference path (only .name, ['name'] and [index])
+	// States["Wait"]: no path to a terminal state (End, Succeed or Fail)
+	// States["Orphan"]: unreachable from StartAt "Wait"
+}
