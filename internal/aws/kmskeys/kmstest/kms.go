@@ -1,4 +1,9 @@
-package kmskeys_test
+// Package kmstest is a KMS double over HTTP for tests: it speaks KMS's JSON
+// 1.1 wire protocol for GenerateDataKey and Decrypt and enforces the
+// encryption context the way KMS does (the context authenticates the
+// ciphertext, so Decrypt must present exactly the same map). No KMS emulator
+// available to us enforces it faithfully.
+package kmstest
 
 import (
 	"crypto/aes"
@@ -15,29 +20,34 @@ import (
 	"testing"
 )
 
-// kmsDouble speaks KMS's JSON 1.1 wire protocol for GenerateDataKey and
-// Decrypt and enforces the encryption context the way KMS does: the context
-// is authenticated data of the ciphertext, so Decrypt must present exactly
-// the same map. (No KMS emulator we can run enforces it faithfully.)
-type kmsDouble struct {
-	t      *testing.T
-	keyID  string
-	aead   cipher.AEAD
-	mu     sync.Mutex
-	calls  map[string]int
-	server *httptest.Server
+// Server is the KMS double. URL is its endpoint and KeyID its one key.
+type Server struct {
+	URL   string
+	KeyID string
+	aead  cipher.AEAD
+	mu    sync.Mutex
+	calls map[string]int
 }
 
-func newKMSDouble(t *testing.T) *kmsDouble {
+// New starts a double for the test; it stops when the test ends.
+func New(t testing.TB) *Server {
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	block, _ := aes.NewCipher(master)
 	aead, _ := cipher.NewGCM(block)
-	d := &kmsDouble{t: t, keyID: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+	d := &Server{KeyID: "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 		aead: aead, calls: map[string]int{}}
-	d.server = httptest.NewServer(http.HandlerFunc(d.serve))
-	t.Cleanup(d.server.Close)
+	srv := httptest.NewServer(http.HandlerFunc(d.serve))
+	t.Cleanup(srv.Close)
+	d.URL = srv.URL
 	return d
+}
+
+// Calls returns how many requests an operation ("TrentService.Decrypt") got.
+func (d *Server) Calls(target string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.calls[target]
 }
 
 func aad(ec map[string]string) []byte {
@@ -48,13 +58,13 @@ func aad(ec map[string]string) []byte {
 	return []byte(b.String())
 }
 
-func (d *kmsDouble) fail(w http.ResponseWriter, typ, msg string) {
+func (d *Server) fail(w http.ResponseWriter, typ, msg string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.WriteHeader(http.StatusBadRequest)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
 }
 
-func (d *kmsDouble) serve(w http.ResponseWriter, r *http.Request) {
+func (d *Server) serve(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	d.mu.Lock()
 	d.calls[target]++
@@ -74,7 +84,7 @@ func (d *kmsDouble) serve(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, "SerializationException", err.Error())
 		return
 	}
-	if in.KeyID != d.keyID {
+	if in.KeyID != d.KeyID {
 		d.fail(w, "NotFoundException", "Key '"+in.KeyID+"' does not exist")
 		return
 	}
@@ -90,7 +100,7 @@ func (d *kmsDouble) serve(w http.ResponseWriter, r *http.Request) {
 		nonce := make([]byte, d.aead.NonceSize())
 		_, _ = rand.Read(nonce)
 		blob := d.aead.Seal(nonce, nonce, dk, aad(in.EncryptionContext))
-		_ = json.NewEncoder(w).Encode(map[string]any{"CiphertextBlob": blob, "Plaintext": dk, "KeyId": d.keyID})
+		_ = json.NewEncoder(w).Encode(map[string]any{"CiphertextBlob": blob, "Plaintext": dk, "KeyId": d.KeyID})
 	case "TrentService.Decrypt":
 		n := d.aead.NonceSize()
 		if len(in.CiphertextBlob) < n {
@@ -102,7 +112,7 @@ func (d *kmsDouble) serve(w http.ResponseWriter, r *http.Request) {
 			d.fail(w, "InvalidCiphertextException", "")
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"Plaintext": dk, "KeyId": d.keyID, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
+		_ = json.NewEncoder(w).Encode(map[string]any{"Plaintext": dk, "KeyId": d.KeyID, "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"})
 	default:
 		d.fail(w, "UnknownOperationException", target)
 	}
