@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys"
+	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys/kmstest"
+	"github.com/sbalswa/ai3-mvp/internal/aws/vault"
+	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
+	"github.com/sbalswa/ai3-mvp/internal/tokens"
+	"github.com/sbalswa/ai3-mvp/test/githubdouble"
+)
+
+const secretARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ai3/oauth-client-secret-Ab12Cd"
+
+var awsCreds = credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")
+
+// TestWebFlowThroughTheLambdas runs the oauth-login and oauth-callback
+// binaries under aws-lambda-rie against dynalite, a KMS double that enforces
+// encryption contexts, a Secrets Manager double and the GitHub double, and
+// walks a browser through the whole login.
+func TestWebFlowThroughTheLambdas(t *testing.T) {
+	rie := testenv.ToolBin(t, "aws-lambda-rie")
+	endpoint := testenv.Dynalite(t)
+	ctx := context.Background()
+	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: awsCreds})
+	createTable(t, db, "states")
+	createTable(t, db, "tokens")
+	kmsd := kmstest.New(t)
+	gh := githubdouble.New(t)
+	gh.SignIn("octocat")
+	sm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ SecretId string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || in.SecretId != secretARN {
+			w.WriteHeader(400)
+			io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"no such secret"}`)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": secretARN, "SecretString": gh.ClientSecret})
+	}))
+	t.Cleanup(sm.Close)
+	const redirect = "https://ai3.example/oauth/callback"
+	env := []string{
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_ENDPOINT_URL_KMS=" + kmsd.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL,
+		"GITHUB_URL=" + gh.URL, "GITHUB_CLIENT_ID=" + gh.ClientID, "OAUTH_CLIENT_SECRET_ARN=" + secretARN,
+		"OAUTH_REDIRECT_URL=" + redirect, "OAUTH_STATES_TABLE=states", "USER_TOKENS_TABLE=tokens", "TOKENS_KMS_KEY_ID=" + kmsd.KeyID,
+	}
+	login := startLambda(t, rie, "../oauth-login", env)
+	callback := startLambda(t, rie, ".", env)
+
+	resp := login.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/oauth/login"})
+	loc := first(resp.MultiValueHeaders["Location"])
+	if resp.StatusCode != 302 || !strings.HasPrefix(loc, gh.URL+"/login/oauth/authorize?") {
+		t.Fatalf("login Lambda: %d %q\n%s", resp.StatusCode, loc, login.logs.String())
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	authz, err := noRedirect.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz.Body.Close()
+	back, err := url.Parse(authz.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(back.String(), redirect+"?") {
+		t.Fatalf("GitHub redirected to %q", authz.Header.Get("Location"))
+	}
+	cbEvent := events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/oauth/callback",
+		QueryStringParameters: map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")}}
+	resp = callback.invoke(t, cbEvent)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "@octocat") {
+		t.Fatalf("callback Lambda: %d %s\n%s", resp.StatusCode, resp.Body, callback.logs.String())
+	}
+	if resp = callback.invoke(t, cbEvent); resp.StatusCode != 400 || !strings.Contains(resp.Body, "already used") {
+		t.Fatalf("replayed callback: %d %s", resp.StatusCode, resp.Body)
+	}
+
+	// Another function opens the sealed token through KMS and it works on GitHub.
+	oc := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: gh.ClientID, ClientSecret: gh.ClientSecret})
+	v := tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: "tokens"},
+		Keys:      kmskeys.Keys{Client: kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(kmsd.URL), Credentials: awsCreds}), KeyID: kmsd.KeyID},
+		Refresher: oc})
+	u := gh.AddUser("octocat")
+	tok, err := v.Token(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := oc.User(ctx, tok); err != nil || who.Login != "octocat" {
+		t.Fatalf("stored token: %v", err)
+	}
+	for _, l := range []*lambdaProc{login, callback} {
+		if strings.Contains(l.logs.String(), tok) || strings.Contains(l.logs.String(), gh.ClientSecret) {
+			t.Fatal("a Lambda logged a token or the client secret")
+		}
+	}
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func createTable(t *testing.T, db *dynamodb.Client, name string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	}).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type lambdaProc struct {
+	url  string
+	logs *lockedBuffer
+}
+
+// startLambda builds the Lambda in dir and runs it under aws-lambda-rie.
+func startLambda(t *testing.T, rie, dir string, env []string) *lambdaProc {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bootstrap")
+	if out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", dir, err, out)
+	}
+	port, apiPort := testenv.FreePort(t), testenv.FreePort(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bin)
+	cmd.Env = append(os.Environ(), env...)
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := testenv.WaitTCP(fmt.Sprintf("127.0.0.1:%d", port), 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return &lambdaProc{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port), logs: logs}
+}
+
+func (l *lambdaProc) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	t.Helper()
+	body, _ := json.Marshal(ev)
+	resp, err := http.Post(l.url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out events.APIGatewayProxyResponse
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("Lambda answered %s: %v\n%s", raw, err, l.logs.String())
+	}
+	return out
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
