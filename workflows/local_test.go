@@ -17,7 +17,9 @@ type callbacks struct {
 	got  map[string]string // token → "success:<json>" or "failure:<error>:<cause>"
 }
 
-func newCallbacks() *callbacks { return &callbacks{done: make(chan string, 10), got: map[string]string{}} }
+func newCallbacks() *callbacks {
+	return &callbacks{done: make(chan string, 10), got: map[string]string{}}
+}
 
 func (c *callbacks) SendTaskSuccess(_ context.Context, token string, out json.RawMessage) error {
 	c.mu.Lock()
