@@ -159,13 +159,20 @@ func (x *execution) finish(status string, out any, f *Failure) {
 		}
 		return d
 	})
+	persisted := false
 	if x.durable {
 		if err := finishExecution(context.WithoutCancel(x.ex.ctx), x.ex.db, x); err != nil {
+			// The record stays at its last checkpoint: a restart resumes it.
 			x.ex.log.Error("persist execution result", "execution", x.arn, "err", err)
+		} else {
+			persisted = true
 		}
 	}
 	close(x.done)
 	x.ex.notifyChange(x)
+	if persisted || !x.durable {
+		x.ex.forget(x)
+	}
 }
 
 func lowerFirst(s string) string {

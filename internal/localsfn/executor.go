@@ -58,6 +58,10 @@ type Options struct {
 	Region, Account string
 	// ExpressHistory keeps history for EXPRESS executions too (AWS keeps none).
 	ExpressHistory bool
+	// KeepFinished is how many finished in-memory executions stay
+	// describable (default 10,000); older ones are forgotten. Durable
+	// executions are always described from the database.
+	KeepFinished int
 }
 
 // Executor runs state machines. It is safe for concurrent use.
@@ -71,6 +75,8 @@ type Executor struct {
 	account        string
 	expressHistory bool
 	tokens         *tokenRegistry
+	keepFinished   int
+	finished       []string // in-memory finished executions, oldest first
 
 	mu         sync.Mutex
 	machines   map[string]*machineRecord
@@ -92,10 +98,13 @@ func New(ctx context.Context, opts Options) (*Executor, error) {
 	e := &Executor{
 		db: opts.DB, clock: opts.Clock, handlers: opts.Handlers, notify: opts.Notify, log: opts.Log,
 		region: opts.Region, account: opts.Account, expressHistory: opts.ExpressHistory,
-		tokens: newTokenRegistry(), machines: map[string]*machineRecord{}, executions: map[string]*execution{},
+		tokens: newTokenRegistry(), keepFinished: opts.KeepFinished, machines: map[string]*machineRecord{}, executions: map[string]*execution{},
 	}
 	if e.clock == nil {
 		e.clock = realClock{}
+	}
+	if e.keepFinished <= 0 {
+		e.keepFinished = 10000
 	}
 	if e.handlers == nil {
 		e.handlers = map[string]Handler{}
@@ -352,8 +361,23 @@ func (e *Executor) GetExecutionHistory(ctx context.Context, arn string) ([]Event
 	e.mu.Lock()
 	x, ok := e.executions[arn]
 	e.mu.Unlock()
-	if ok {
+	if ok && !x.durable {
 		return x.hist.snapshot(), nil
+	}
+	if ok {
+		// Written events come from the database, the rest from memory:
+		// taking memory first means nothing falls between the two reads.
+		pending := x.hist.snapshot()
+		stored, err := loadEvents(ctx, e.db, arn)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range pending {
+			if len(stored) == 0 || ev.ID > stored[len(stored)-1].ID {
+				stored = append(stored, ev)
+			}
+		}
+		return stored, nil
 	}
 	if e.db != nil {
 		return loadEvents(ctx, e.db, arn)
@@ -397,6 +421,22 @@ const (
 	StatusChangeDetailType = "Step Functions Execution Status Change"
 	StatusChangeSource     = "aws.states"
 )
+
+// forget drops a finished execution from memory: at once when it is in the
+// database, else once more than keepFinished newer ones have finished.
+func (e *Executor) forget(x *execution) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if x.durable { // persisted: described from the database from now on
+		delete(e.executions, x.arn)
+		return
+	}
+	e.finished = append(e.finished, x.arn)
+	if len(e.finished) > e.keepFinished {
+		delete(e.executions, e.finished[0])
+		e.finished = e.finished[1:]
+	}
+}
 
 func (e *Executor) notifyChange(x *execution) {
 	if e.notify == nil {

@@ -67,11 +67,12 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 // Event ids are assigned even when nothing is recorded (EXPRESS), because
 // AWS's error causes cite the id at which a state was entered.
 type history struct {
-	mu      sync.Mutex
-	next    int64
-	record  bool
-	events  []Event
-	flushed int // events[:flushed] are persisted
+	mu     sync.Mutex
+	next   int64
+	record bool
+	// events are the recorded events; for a durable execution only those
+	// not yet written to the database, so memory stays small.
+	events []Event
 }
 
 // thread is one line of execution (the machine, a branch, an iteration):
@@ -100,13 +101,20 @@ func (h *history) snapshot() []Event {
 	return append([]Event(nil), h.events...)
 }
 
-// unflushed returns the events not yet persisted and marks them persisted.
-func (h *history) unflushed() []Event {
+// takeUnflushed hands the events not yet persisted to the caller, which
+// writes them; if the write fails they are put back with putBack.
+func (h *history) takeUnflushed() []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := append([]Event(nil), h.events[h.flushed:]...)
-	h.flushed = len(h.events)
+	out := h.events
+	h.events = nil
 	return out
+}
+
+func (h *history) putBack(events []Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(events, h.events...)
 }
 
 func (h *history) lastID() int64 {

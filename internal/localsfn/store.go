@@ -88,18 +88,37 @@ func nullable(s string, ok bool) any {
 	return s
 }
 
-// flushEvents writes the events not yet persisted, inside tx.
-func flushEvents(ctx context.Context, tx *sql.Tx, x *execution) error {
-	for _, ev := range x.hist.unflushed() {
+// flushEvents writes the events not yet persisted, inside tx; undo puts
+// them back when the transaction does not commit.
+func flushEvents(ctx context.Context, tx *sql.Tx, x *execution) (undo func(), err error) {
+	events := x.hist.takeUnflushed()
+	undo = func() { x.hist.putBack(events) }
+	for _, ev := range events {
 		body, err := json.Marshal(ev)
 		if err != nil {
-			return err
+			return undo, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_events(execution_arn, id, body) VALUES(?,?,?)`, x.arn, ev.ID, string(body)); err != nil {
-			return err
+			return undo, err
 		}
 	}
-	return nil
+	return undo, nil
+}
+
+// withEvents runs f in a transaction that also writes the pending events.
+func withEvents(ctx context.Context, db *sql.DB, x *execution, what string, f func(tx *sql.Tx) error) error {
+	var undo func()
+	err := inTx(ctx, db, what, func(tx *sql.Tx) error {
+		var err error
+		if undo, err = flushEvents(ctx, tx, x); err != nil {
+			return err
+		}
+		return f(tx)
+	})
+	if err != nil && undo != nil {
+		undo()
+	}
+	return err
 }
 
 func inTx(ctx context.Context, db *sql.DB, what string, f func(tx *sql.Tx) error) error {
@@ -118,10 +137,7 @@ func inTx(ctx context.Context, db *sql.DB, what string, f func(tx *sql.Tx) error
 }
 
 func saveCheckpoint(ctx context.Context, db *sql.DB, x *execution, next string, input any, at time.Time) error {
-	return inTx(ctx, db, "checkpoint "+x.name, func(tx *sql.Tx) error {
-		if err := flushEvents(ctx, tx, x); err != nil {
-			return err
-		}
+	return withEvents(ctx, db, x, "checkpoint "+x.name, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET cp_state=?, cp_input=?, cp_entered_ns=?, cp_token='', next_event=? WHERE arn=?`,
 			next, string(encodeJSON(input)), at.UnixNano(), x.hist.lastID(), x.arn)
 		return err
@@ -130,10 +146,7 @@ func saveCheckpoint(ctx context.Context, db *sql.DB, x *execution, next string, 
 
 func finishExecution(ctx context.Context, db *sql.DB, x *execution) error {
 	d := x.describe()
-	return inTx(ctx, db, "finish execution "+x.name, func(tx *sql.Tx) error {
-		if err := flushEvents(ctx, tx, x); err != nil {
-			return err
-		}
+	return withEvents(ctx, db, x, "finish execution "+x.name, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET status=?, output=?, error=?, cause=?, stop_ns=? WHERE arn=?`,
 			d.Status, d.Output, nullable(d.Error, d.HasError), nullable(d.Cause, d.HasCause), d.StopDate.UnixNano(), x.arn)
 		return err
@@ -282,11 +295,10 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("resume %s: %w", r.arn, err)
 		}
 		x := newExecution(e, rec, r.arn, r.name, r.input, input, time.Unix(0, r.start).UTC())
-		events, err := loadEvents(ctx, e.db, r.arn)
+		events, err := loadEvents(ctx, e.db, r.arn) // for the last event id
 		if err != nil {
 			return n, err
 		}
-		x.hist.events, x.hist.flushed = events, len(events)
 		if len(events) > 0 {
 			x.hist.next = events[len(events)-1].ID
 			x.main.last = x.hist.next
