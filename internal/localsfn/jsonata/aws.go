@@ -40,7 +40,7 @@ func AWSFunctions() Option {
 			}
 			lib.funcs[name] = &builtin{name: name, sig: s, impl: impl}
 		}
-		add("partition", "an", awsPartition)
+		add("partition", "xn", awsPartition)
 		add("range", "nnn?", awsRange)
 		add("hash", "ss", awsHash)
 		add("random", "n?", awsRandom)

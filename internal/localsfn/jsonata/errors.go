@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,7 +42,7 @@ func messageTemplate(code string) string {
 	case "S0102":
 		return "Number out of range: {{token}}"
 	case "S0103":
-		return "Unsupported escape sequence: \\{{{token}}}"
+		return "Unsupported escape sequence: \\{{token}}"
 	case "S0104":
 		return "The escape sequence \\u must be followed by 4 hex digits"
 	case "S0105":
@@ -213,14 +214,26 @@ func fillTemplate(s, open, close string, f func(string) string) string {
 	return b.String()
 }
 
+// quoteJSON quotes a string as JSON without escaping <, > and &, as
+// JSON.stringify does.
+func quoteJSON(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // jsonText renders a value the way JSON.stringify does for messages.
 func jsonText(v any) string {
 	if isUndefined(v) {
 		return "undefined"
 	}
-	if _, ok := v.(string); ok {
-		b, _ := json.Marshal(v)
-		return string(b)
+	if s, ok := v.(string); ok {
+		return quoteJSON(s)
+	}
+	if f, ok := asNumber(v); ok {
+		return formatNumber(f) // JSON.stringify keeps full precision
 	}
 	s, err := stringify(v, false)
 	if err != nil {

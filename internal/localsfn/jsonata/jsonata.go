@@ -35,7 +35,8 @@ func Compile(expr string, opts ...Option) (*Expr, error) {
 		return nil, err
 	}
 	if root.seekingParent != nil || root.typ == nParent {
-		return nil, newError("S0217", root.pos, "%", nil)
+		// jsonata-js reports no position for this one
+		return nil, newError("S0217", 0, "%", nil)
 	}
 	if lib.refuseEval {
 		if n := findVariable(root, "eval"); n != nil {

@@ -80,7 +80,7 @@ func (lx *lexer) scan() (token, error) {
 		if c == '/' && lx.pos+1 < len(src) && src[lx.pos+1] == '*' {
 			end := strings.Index(src[lx.pos+2:], "*/")
 			if end < 0 {
-				return token{}, newError("S0106", lx.pos+1, "", nil)
+				return token{}, newError("S0106", lx.pos, "", nil)
 			}
 			lx.pos += end + 4
 			continue
@@ -115,7 +115,7 @@ func (lx *lexer) scan() (token, error) {
 	if c == '`' {
 		end := strings.IndexByte(src[lx.pos+1:], '`')
 		if end < 0 {
-			return token{}, newError("S0105", lx.pos+1, "", nil)
+			return token{}, newError("S0105", len(src), "", nil)
 		}
 		name := src[lx.pos+1 : lx.pos+1+end]
 		lx.pos += end + 2
@@ -167,7 +167,7 @@ func (lx *lexer) scanRegex() (token, error) {
 		} else if c == '/' && depth == 0 {
 			pattern := src[start:i]
 			if pattern == "" {
-				return token{}, newError("S0301", i+1, "", nil)
+				return token{}, newError("S0301", start, "", nil)
 			}
 			i++
 			fstart := i
@@ -231,7 +231,7 @@ func (lx *lexer) scanString(quote byte) (token, error) {
 			}
 			b.WriteRune(rune(r1))
 		default:
-			return token{}, newError("S0103", i+1, string(e), nil)
+			return token{}, newError("S0103", i, string(e), nil)
 		}
 		i++
 	}

@@ -111,7 +111,7 @@ func fnEval(ev *evaluator, a []any, ctx any, pos int) (any, error) {
 		raw, err = (&processor{}).process(raw)
 	}
 	if err != nil {
-		return nil, newError("D3120", pos, "eval", err.Error())
+		return nil, newError("D3120", pos, "eval", errorMessage(err))
 	}
 	en := ev.callEnv
 	if en == nil {
@@ -119,9 +119,16 @@ func fnEval(ev *evaluator, a []any, ctx any, pos int) (any, error) {
 	}
 	res, err := ev.eval(raw, input, en)
 	if err != nil {
-		return nil, newError("D3121", pos, "eval", err.Error())
+		return nil, newError("D3121", pos, "eval", errorMessage(err))
 	}
 	return res, nil
+}
+
+func errorMessage(err error) string {
+	if jerr, ok := err.(*Error); ok {
+		return jerr.Message
+	}
+	return err.Error()
 }
 
 type adder func(name, sig string, impl func(ev *evaluator, args []any, context any, pos int) (any, error))

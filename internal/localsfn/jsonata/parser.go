@@ -58,9 +58,18 @@ func (p *parser) expect(s string) error {
 		return newError("S0203", p.tok.pos, "", s)
 	}
 	if !p.isOp(s) {
-		return newError("S0202", p.tok.pos, tokenText(p.tok), s)
+		return newError("S0202", p.tok.pos, tokenText(p.tok), s, tokenField(p.tok)...)
 	}
 	return p.advance()
+}
+
+// tokenField makes a number token appear as a number in a message, as
+// jsonata-js quotes it.
+func tokenField(t token) []any {
+	if t.kind == tokNumber {
+		return []any{"token", t.num}
+	}
+	return nil
 }
 
 func tokenText(t token) string {
@@ -85,7 +94,7 @@ func parse(src string) (*node, error) {
 		return nil, err
 	}
 	if p.tok.kind != tokEnd {
-		return nil, newError("S0201", p.tok.pos, tokenText(p.tok), nil)
+		return nil, newError("S0201", p.tok.pos, tokenText(p.tok), nil, tokenField(p.tok)...)
 	}
 	return n, nil
 }
@@ -383,7 +392,7 @@ func (p *parser) lambda(t token) (*node, error) {
 	if !p.isOp(")") {
 		for {
 			if p.tok.kind != tokVariable {
-				return nil, newError("S0208", p.tok.pos, "", tokenText(p.tok))
+				return nil, newError("S0208", p.tok.pos, tokenText(p.tok), float64(len(n.params)+1))
 			}
 			n.params = append(n.params, p.tok.text)
 			if err := p.advance(); err != nil {

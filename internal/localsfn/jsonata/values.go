@@ -347,8 +347,7 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) error {
 			b.WriteString("false")
 		}
 	case string:
-		enc, _ := json.Marshal(x)
-		b.Write(enc)
+		b.WriteString(quoteJSON(x))
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k, val := range x {
@@ -366,8 +365,7 @@ func writeJSON(b *strings.Builder, v any, pretty bool, indent string) error {
 			if pretty {
 				b.WriteString("\n" + inner)
 			}
-			enc, _ := json.Marshal(k)
-			b.Write(enc)
+			b.WriteString(quoteJSON(k))
 			b.WriteByte(':')
 			if pretty {
 				b.WriteByte(' ')

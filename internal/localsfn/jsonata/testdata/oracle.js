@@ -21,7 +21,7 @@ async function main() {
         out.push({value: JSON.parse(JSON.stringify(value, (k, v) => (typeof v === 'function' ? '<function>' : v)) ?? 'null')});
       }
     } catch (e) {
-      out.push({code: e.code || 'JS', message: e.message});
+      out.push({code: e.code || 'JS', message: e.message, position: e.position});
     }
   }
   process.stdout.write(JSON.stringify(out));
