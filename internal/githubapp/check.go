@@ -148,6 +148,13 @@ func (a *Authorizer) githubFacts(ctx context.Context, repo, login string) (Reaso
 	if a.cache == nil {
 		a.cache = map[string]fact{}
 	}
+	if len(a.cache) >= 4096 { // drop what has expired so the map stays small
+		for k, f := range a.cache {
+			if !now.Before(f.until) {
+				delete(a.cache, k)
+			}
+		}
+	}
 	a.cache[key] = fact{denied: reason, until: now.Add(ttl)}
 	a.mu.Unlock()
 	return reason, nil

@@ -95,7 +95,7 @@ func (m *Minter) mint(ctx context.Context, installationID int64) (InstallationTo
 	}
 	atr, err := ghinstallation.NewAppsTransport(base, m.AppID, pemKey)
 	if err != nil {
-		return InstallationToken{}, fmt.Errorf("App private key: %w", err)
+		return InstallationToken{}, fmt.Errorf("parse the GitHub App private key: %w", err)
 	}
 	apiURL := apiRoot(m.APIURL)
 	atr.BaseURL = strings.TrimSuffix(apiURL, "/")

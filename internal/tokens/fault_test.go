@@ -103,3 +103,46 @@ func TestNoRotationLostOnFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestWaiterOutlivesACancelledLeader: callers in one process share the first
+// caller's work; if that caller gives up, the others carry on.
+func TestWaiterOutlivesACancelledLeader(t *testing.T) {
+	r := newRig(t)
+	v := r.newVault()
+	u, _ := r.login(v, "octocat")
+	bg := context.Background()
+	r.clk.Advance(7*time.Hour + 56*time.Minute)
+	now := r.clk.Now()
+	if ok, err := r.store.Lease(bg, u.ID, "other-lambda", now, now.Add(20*time.Second)); !ok || err != nil {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	leaderCtx, cancel := context.WithCancel(bg)
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := v.Token(leaderCtx, u.ID)
+		leaderErr <- err
+	}()
+	time.Sleep(30 * time.Millisecond) // the leader is polling the lease
+	waiter := make(chan error, 1)
+	go func() {
+		_, err := v.Token(bg, u.ID)
+		waiter <- err
+	}()
+	time.Sleep(30 * time.Millisecond)
+	cancel()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader: %v, want context.Canceled", err)
+	}
+	r.clk.Advance(21 * time.Second) // the other Lambda's lease runs out
+	select {
+	case err := <-waiter:
+		if err != nil {
+			t.Fatalf("waiter: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter never got a token")
+	}
+	if n := r.gh.Count("token.refresh"); n != 1 {
+		t.Fatalf("%d refreshes, want 1", n)
+	}
+}

@@ -158,6 +158,9 @@ func (v *Vault) coalesce(ctx context.Context, userID int64) (string, error) {
 	if running {
 		select {
 		case <-f.done:
+			if f.err != nil && ctx.Err() == nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) {
+				return v.coalesce(ctx, userID) // the leader gave up, not us: try again
+			}
 			return f.token, f.err
 		case <-ctx.Done():
 			return "", ctx.Err()

@@ -108,7 +108,7 @@ func (s *Server) installationToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims := &jwt.RegisteredClaims{}
-	parser := jwt.Parser{ValidMethods: []string{"RS256"}, SkipClaimsValidation: true}
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation())
 	_, err := parser.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return &s.appKey.PublicKey, nil })
 	// JWT signers use the wall clock, so the JWT is checked against it too;
 	// the token's own expiry follows the double's clock.
