@@ -9,6 +9,10 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/events"
 )
 
+// RevocationTarget is the bus target name of RevocationHandler: a routing
+// rule for detail-type github_app_authorization must deliver to it.
+const RevocationTarget = "app_authorization"
+
 // RevocationHandler is the bus handler for github_app_authorization events:
 // when a user revokes the app, GitHub sends action "revoked" and the user's
 // record is deleted.
@@ -20,7 +24,7 @@ type RevocationHandler struct {
 }
 
 // Name identifies the handler on the bus.
-func (h RevocationHandler) Name() string { return "tokens-revocation" }
+func (h RevocationHandler) Name() string { return RevocationTarget }
 
 // Handle deletes the sender's token on a revoked github_app_authorization and
 // ignores every other event.
