@@ -206,3 +206,22 @@ func or(s, def string) string {
 	}
 	return s
 }
+
+func BenchmarkCheckCached(b *testing.B) {
+	clk := &clock{t: time.Now().UTC()}
+	gh := githubdouble.New(b, githubdouble.WithClock(clk.Now))
+	gh.InstallApp(installation)
+	u := gh.AddUser("octocat")
+	gh.SetMembership("acme", "octocat", "active", "member")
+	gh.SetPermission("acme/app", "octocat", "write")
+	auth := &githubapp.Authorizer{Org: "acme", InstallationID: installation, Installations: newMinter(gh, clk),
+		Tokens: vaultStub{}, APIURL: gh.APIURL(), Now: clk.Now}
+	ctx := context.Background()
+	user := tokens.User{ID: u.ID, Login: "octocat"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := auth.Check(ctx, "acme/app", user); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
