@@ -13,6 +13,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"strings"
+	"sync"
 )
 
 // maxAWSRange is the most items $range may return (States.ArrayRange's limit).
@@ -30,7 +31,25 @@ func awsError(pos int, fn, format string, args ...any) *Error {
 // ($partition, $range, $hash, $random with an optional seed, $uuid, $parse)
 // and refuses $eval at compile time, as AWS does.
 func AWSFunctions() Option {
-	return func(lib *library) error {
+	return func(c *config) error {
+		if !c.owned && c.lib == standardLibrary() {
+			c.lib = awsLibrary()
+			return nil
+		}
+		addAWSFunctions(c.mutable())
+		return nil
+	}
+}
+
+// awsLibrary is the standard library with AWS's functions, built once.
+var awsLibrary = sync.OnceValue(func() *library {
+	lib := standardLibrary().clone()
+	addAWSFunctions(lib)
+	return lib
+})
+
+func addAWSFunctions(lib *library) {
+	{
 		lib.refuseEval = true
 		delete(lib.funcs, "eval")
 		add := func(name, sig string, impl func(*evaluator, []any, any, int) (any, error)) {
@@ -46,7 +65,6 @@ func AWSFunctions() Option {
 		add("random", "n?", awsRandom)
 		add("uuid", "", func(*evaluator, []any, any, int) (any, error) { return uuidV4() })
 		add("parse", "s", awsParse)
-		return nil
 	}
 }
 

@@ -16,15 +16,13 @@ type Expr struct {
 // with JSONata's code (S0xxx) and the position in expr. With AWSFunctions()
 // a reference to $eval is refused here, as AWS refuses it.
 func Compile(expr string, opts ...Option) (*Expr, error) {
-	lib := standardLibrary()
-	if len(opts) > 0 {
-		lib = lib.clone()
-		for _, o := range opts {
-			if err := o(lib); err != nil {
-				return nil, err
-			}
+	cfg := &config{lib: standardLibrary()}
+	for _, o := range opts {
+		if err := o(cfg); err != nil {
+			return nil, err
 		}
 	}
+	lib := cfg.lib
 	raw, err := parse(expr)
 	if err != nil {
 		return nil, err

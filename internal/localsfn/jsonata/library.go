@@ -22,12 +22,27 @@ type Func func(args []any) (any, error)
 type Undefined struct{}
 
 // Option configures Compile.
-type Option func(*library) error
+type Option func(*config) error
+
+// config is the library being assembled for one Compile call. The shared
+// libraries are copied only when an option adds to them.
+type config struct {
+	lib   *library
+	owned bool
+}
+
+func (c *config) mutable() *library {
+	if !c.owned {
+		c.lib, c.owned = c.lib.clone(), true
+	}
+	return c.lib
+}
 
 // WithFunction registers an extension function $name with a JSONata
 // signature such as "<s-n?:s>" (empty: any arguments).
 func WithFunction(name, sig string, fn Func) Option {
-	return func(lib *library) error {
+	return func(c *config) error {
+		lib := c.mutable()
 		var s *signature
 		if sig != "" {
 			var err error
@@ -60,9 +75,9 @@ func WithFunction(name, sig string, fn Func) Option {
 // Extensions applies several options as one, so a caller can keep its set
 // of extension functions in one value.
 func Extensions(opts ...Option) Option {
-	return func(lib *library) error {
+	return func(c *config) error {
 		for _, o := range opts {
-			if err := o(lib); err != nil {
+			if err := o(c); err != nil {
 				return err
 			}
 		}

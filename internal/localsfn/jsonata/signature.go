@@ -1,26 +1,28 @@
 package jsonata
 
 import (
-	"regexp"
 	"strings"
 )
 
 // signature is a parsed JSONata function signature such as "<s-nn?:s>".
-// Arguments are checked by matching the string of their type symbols
-// against a regular expression built from the parameters, which gives the
-// same optional/variadic/context behaviour as JSONata.
+// Arguments are matched by the string of their type symbols, as JSONata
+// matches a regular expression built from the parameters: each parameter
+// accepts a set of symbols once, optionally (?, and -) or repeatedly (+),
+// preferring to consume an argument (greedy, with backtracking).
 type signature struct {
 	params []sigParam
-	re     *regexp.Regexp
 	text   string
 }
 
 type sigParam struct {
-	types   string // allowed symbols
-	regex   string
-	context bool // '-': use the context value when the argument is missing
-	array   bool // 'a': wrap a non-array argument
-	subtype string
+	types    string // symbols of values the parameter takes
+	accept   string // symbols accepted when matching (types plus m for undefined)
+	optional bool   // '?' or '-'
+	variadic bool   // '+'
+	context  bool   // '-': use the context value when the argument is missing
+	array    bool   // 'a': wrap a non-array argument
+	subtype  string
+	regex    string // the regular-expression form, for arity
 }
 
 // symbol is the one-letter type code of a value in a signature.
@@ -88,6 +90,11 @@ func parseSignature(text string) (*signature, error) {
 			}
 			last := &sig.params[len(sig.params)-1]
 			last.regex += string(c)
+			if c == '?' {
+				last.optional = true
+			} else {
+				last.variadic = true
+			}
 			i++
 			continue
 		case '-':
@@ -96,6 +103,7 @@ func parseSignature(text string) (*signature, error) {
 			}
 			last := &sig.params[len(sig.params)-1]
 			last.context = true
+			last.optional = true
 			last.regex += "?"
 			i++
 			continue
@@ -127,35 +135,65 @@ func parseSignature(text string) (*signature, error) {
 		sig.params = append(sig.params, p)
 		i++
 	}
-	var b strings.Builder
-	b.WriteByte('^')
-	for _, p := range sig.params {
-		b.WriteString("(" + p.regex + ")")
+	for i := range sig.params {
+		sig.params[i].accept = strings.Trim(sig.params[i].regex, "[]?+")
 	}
-	b.WriteByte('$')
-	re, err := regexp.Compile(b.String())
-	if err != nil {
-		return nil, newError("S0201", 0, text, nil)
-	}
-	sig.re = re
 	return sig, nil
+}
+
+// match assigns argument symbols to parameters: counts[i] is how many
+// arguments parameter i takes. With limit < len(params) it matches only a
+// prefix of the parameters against a prefix of the symbols, and returns how
+// many symbols that prefix consumed.
+func (sig *signature) match(syms []byte, counts []int, limit int) (int, bool) {
+	var rec func(pi, ai int) (int, bool)
+	rec = func(pi, ai int) (int, bool) {
+		if pi == limit {
+			if limit == len(sig.params) && ai != len(syms) {
+				return 0, false
+			}
+			return ai, true
+		}
+		p := &sig.params[pi]
+		n := 0
+		for ai+n < len(syms) && strings.IndexByte(p.accept, syms[ai+n]) >= 0 && (n == 0 || p.variadic) {
+			n++
+		}
+		least := 1
+		if p.optional {
+			least = 0
+		}
+		for k := n; k >= least; k-- {
+			counts[pi] = k
+			if end, ok := rec(pi+1, ai+k); ok {
+				return end, true
+			}
+		}
+		return 0, false
+	}
+	return rec(0, 0)
 }
 
 // validate checks args against the signature, substitutes the context value
 // for a missing context argument, and wraps singletons given for arrays.
 func (sig *signature) validate(name string, args []any, context any, pos int) ([]any, error) {
-	syms := make([]byte, len(args))
-	for i, a := range args {
-		syms[i] = symbol(a)
+	var symBuf [8]byte
+	syms := symBuf[:0]
+	for _, a := range args {
+		syms = append(syms, symbol(a))
 	}
-	m := sig.re.FindStringSubmatchIndex(string(syms))
-	if m == nil {
-		return nil, sig.mismatch(name, args, string(syms), pos)
+	var countArr [8]int
+	counts := countArr[:0]
+	for range sig.params {
+		counts = append(counts, 0)
+	}
+	if _, ok := sig.match(syms, counts, len(sig.params)); !ok {
+		return nil, sig.mismatch(name, args, syms, pos)
 	}
 	out := make([]any, 0, len(sig.params))
 	argIndex := 0
 	for pi, p := range sig.params {
-		start, end := m[2*pi+2], m[2*pi+3]
+		start, end := argIndex, argIndex+counts[pi]
 		if start == end {
 			if p.context {
 				ctxSym := symbol(context)
@@ -216,17 +254,17 @@ func subtypeName(s string) string {
 	return s
 }
 
-// mismatch reports the first argument that breaks the signature.
-func (sig *signature) mismatch(name string, args []any, syms string, pos int) error {
-	partial := "^"
+// mismatch reports the first argument that breaks the signature: the one
+// after the longest run of arguments that a prefix of the parameters takes.
+func (sig *signature) mismatch(name string, args []any, syms []byte, pos int) error {
 	good := 0
-	for _, p := range sig.params {
-		partial += p.regex
-		loc := regexp.MustCompile(partial).FindStringIndex(syms)
-		if loc == nil {
+	counts := make([]int, len(sig.params))
+	for limit := 1; limit <= len(sig.params); limit++ {
+		end, ok := sig.match(syms, counts, limit)
+		if !ok {
 			break
 		}
-		good = loc[1]
+		good = end
 	}
 	var bad any = undefinedValue{}
 	if good < len(args) {
