@@ -57,21 +57,6 @@ func checkSegment(what, s string) error {
 	return nil
 }
 
-// summary holds the payload fields copied into the envelope; decoding into it
-// skips everything else in the payload.
-type summary struct {
-	Action       string `json:"action"`
-	Installation *struct {
-		ID int64 `json:"id"`
-	} `json:"installation"`
-	Repository *struct {
-		FullName string `json:"full_name"`
-	} `json:"repository"`
-	Sender *struct {
-		Login string `json:"login"`
-	} `json:"sender"`
-}
-
 // NewEnvelope builds the envelope of a delivery whose payload was archived at
 // ref. The payload travels inline only when it is smaller than InlineLimit;
 // otherwise the envelope carries only the reference and PayloadComplete is
@@ -84,28 +69,29 @@ func NewEnvelope(d Delivery, ref Ref) (*Envelope, error) {
 	if err := checkSegment("hook id", d.HookID); err != nil {
 		return nil, err
 	}
-	var s summary
-	if err := json.Unmarshal(d.Body, &s); err != nil {
-		return nil, fmt.Errorf("%w: delivery %s payload is not a JSON object: %v", ErrBadDelivery, d.ID, err)
-	}
-	if !isObject(d.Body) {
-		return nil, fmt.Errorf("%w: delivery %s payload is not a JSON object", ErrBadDelivery, d.ID)
-	}
 	env := &Envelope{
 		DeliveryID: d.ID,
 		Event:      d.Event,
-		Action:     s.Action,
 		HookID:     d.HookID,
 		ReceivedAt: d.ReceivedAt.UTC(),
 	}
-	if s.Installation != nil {
-		env.InstallationID = s.Installation.ID
-	}
-	if s.Repository != nil {
-		env.Repository = s.Repository.FullName
-	}
-	if s.Sender != nil {
-		env.Sender = s.Sender.Login
+	// One validating pass over the whole payload; the summary fields are
+	// picked up on the way (last one wins for duplicate names, as in
+	// encoding/json; a field of an unexpected type is left empty).
+	err := eachMember(d.Body, func(key, val []byte) {
+		switch {
+		case keyIs(key, "action"):
+			env.Action = stringValue(val)
+		case keyIs(key, "installation"):
+			env.InstallationID = int64Value(memberOf(val, "id"))
+		case keyIs(key, "repository"):
+			env.Repository = stringValue(memberOf(val, "full_name"))
+		case keyIs(key, "sender"):
+			env.Sender = stringValue(memberOf(val, "login"))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: delivery %s payload is not a JSON object: %v", ErrBadDelivery, d.ID, err)
 	}
 	if ref != (Ref{}) {
 		r := ref
@@ -118,12 +104,6 @@ func NewEnvelope(d Delivery, ref Ref) (*Envelope, error) {
 		return nil, fmt.Errorf("delivery %s: payload of %d bytes is over the inline limit and was not archived", d.ID, len(d.Body))
 	}
 	return env, nil
-}
-
-// isObject reports whether valid JSON data is an object (json.Unmarshal into a
-// struct also accepts null).
-func isObject(data []byte) bool {
-	return strings.HasPrefix(strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n"), "{")
 }
 
 // CheckKey reports whether key is a safe archive key: '/'-separated segments

@@ -18,17 +18,17 @@ func EnvelopeFromEventBridge(ev awsevents.CloudWatchEvent) (*events.Envelope, er
 	if ev.Source != events.Source {
 		return nil, fmt.Errorf("eventbridge event %s: source %q, want %q", ev.ID, ev.Source, events.Source)
 	}
-	var env events.Envelope
-	if err := json.Unmarshal(ev.Detail, &env); err != nil {
+	env, err := events.Decode(ev.Detail)
+	if err != nil {
 		return nil, fmt.Errorf("eventbridge event %s: detail is not an envelope: %w", ev.ID, err)
 	}
 	if env.Event == "" {
 		env.Event = ev.DetailType
 	}
-	if err := events.CheckEnvelope(&env); err != nil {
+	if err := events.CheckEnvelope(env); err != nil {
 		return nil, fmt.Errorf("eventbridge event %s: %w", ev.ID, err)
 	}
-	return &env, nil
+	return env, nil
 }
 
 // DeadLetterFromSQS turns one DLQ message into a dead letter. The body is the

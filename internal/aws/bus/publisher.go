@@ -11,7 +11,6 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -68,7 +67,7 @@ func (p *Publisher) Publish(ctx context.Context, env *events.Envelope) error {
 	if err := events.CheckEnvelope(env); err != nil {
 		return fmt.Errorf("eventbridge: publish: %w", err)
 	}
-	detail, err := json.Marshal(env)
+	detail, err := events.Encode(env)
 	if err != nil {
 		return fmt.Errorf("eventbridge: publish delivery %s: encode: %w", env.DeliveryID, err)
 	}

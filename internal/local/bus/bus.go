@@ -26,7 +26,6 @@ package bus
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -193,7 +192,7 @@ func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
 	if err := events.CheckEnvelope(env); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
 	}
-	body, err := json.Marshal(env)
+	body, err := events.Encode(env)
 	if err != nil {
 		return fmt.Errorf("bus: encode envelope of delivery %s: %w", env.DeliveryID, err)
 	}

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -49,10 +48,12 @@ func (b *Bus) alertDeadLetters(ctx context.Context) {
 			b.log.Error("bus: read dead letter", "err", err)
 			continue
 		}
-		p.dl.Envelope = &events.Envelope{}
-		if err := json.Unmarshal(raw, p.dl.Envelope); err != nil {
+		env, err := events.Decode(raw)
+		if err != nil {
+			env = &events.Envelope{}
 			p.dl.Reason += fmt.Sprintf(" (stored envelope unreadable: %v)", err)
 		}
+		p.dl.Envelope = env
 		todo = append(todo, p)
 	}
 	rows.Close()
@@ -100,10 +101,11 @@ func (b *Bus) DeadLetters(ctx context.Context) ([]DeadLetter, error) {
 		if err := rows.Scan(&d.ID, &d.Letter.Target, &raw, &d.Letter.Reason, &d.Letter.Attempts, &failed, &d.Alerted); err != nil {
 			return nil, fmt.Errorf("bus: list dead letters: %w", err)
 		}
-		d.Letter.Envelope = &events.Envelope{}
-		if err := json.Unmarshal(raw, d.Letter.Envelope); err != nil {
+		env, err := events.Decode(raw)
+		if err != nil {
 			return nil, fmt.Errorf("bus: dead letter %d: stored envelope unreadable: %w", d.ID, err)
 		}
+		d.Letter.Envelope = env
 		d.FailedAt = time.UnixMilli(failed).UTC()
 		out = append(out, d)
 	}

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -128,12 +127,12 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 
 // deliver calls the handler once and records the outcome.
 func (b *Bus) deliver(runCtx context.Context, j job) {
-	var env events.Envelope
-	if err := json.Unmarshal(j.raw, &env); err != nil {
+	env, err := events.Decode(j.raw)
+	if err != nil {
 		b.finishFailed(j, fmt.Errorf("stored envelope is unreadable: %w", err), true)
 		return
 	}
-	j.env = &env
+	j.env = env
 	b.mu.RLock()
 	h := b.handlers[j.target]
 	b.mu.RUnlock()
@@ -141,7 +140,7 @@ func (b *Bus) deliver(runCtx context.Context, j job) {
 		b.giveBack(j)
 		return
 	}
-	err := b.call(runCtx, h, &env)
+	err = b.call(runCtx, h, env)
 	switch {
 	case err == nil:
 		b.finishOK(j)
