@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -91,5 +92,40 @@ func TestMountOAuth(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDevWebFlow logs a user in through the routes `ai3 dev` serves and
+// checks the token landed, sealed, in the dev database.
+func TestDevWebFlow(t *testing.T) {
+	gh := githubdouble.New(t)
+	gh.SignIn("octocat")
+	env := newTestEnv(t)
+	srv := httptest.NewServer(env.Mux)
+	t.Cleanup(srv.Close)
+	t.Setenv("GITHUB_CLIENT_ID", gh.ClientID)
+	t.Setenv("GITHUB_CLIENT_SECRET", gh.ClientSecret)
+	t.Setenv("GITHUB_URL", gh.URL)
+	t.Setenv("GITHUB_API_URL", "")
+	t.Setenv("AI3_OAUTH_REDIRECT_URL", srv.URL+"/oauth/callback")
+	if err := mountOAuth(context.Background(), env, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(srv.URL + "/oauth/login") // follows GitHub's redirect back to the callback
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "@octocat") {
+		t.Fatalf("login ended with %d %s", resp.StatusCode, body)
+	}
+	var login string
+	var sealed []byte
+	if err := env.DB.QueryRow(`SELECT login, sealed FROM user_tokens`).Scan(&login, &sealed); err != nil || login != "octocat" || len(sealed) == 0 {
+		t.Fatalf("stored record: %q, %d sealed bytes, %v", login, len(sealed), err)
+	}
+	if st, err := os.Stat(filepath.Join(env.DataDir, "master.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("master key: %v", err)
 	}
 }
