@@ -6,13 +6,23 @@ import (
 )
 
 // env is a frame of variable bindings; lookups fall through to the parent.
+// Frames made by blocks and lambdas hold their few bindings in slices,
+// which is cheaper than a map; the caller's variables and tuple bindings
+// come as maps.
 type env struct {
+	names  []string
+	values []any
 	vars   map[string]any
 	parent *env
 }
 
 func (e *env) lookup(name string) (any, bool) {
 	for f := e; f != nil; f = f.parent {
+		for i := len(f.names) - 1; i >= 0; i-- {
+			if f.names[i] == name {
+				return f.values[i], true
+			}
+		}
 		if v, ok := f.vars[name]; ok {
 			return v, true
 		}
@@ -21,10 +31,14 @@ func (e *env) lookup(name string) (any, bool) {
 }
 
 func (e *env) bind(name string, v any) {
-	if e.vars == nil {
-		e.vars = make(map[string]any, 4)
+	for i, n := range e.names {
+		if n == name {
+			e.values[i] = v
+			return
+		}
 	}
-	e.vars[name] = v
+	e.names = append(e.names, name)
+	e.values = append(e.values, v)
 }
 
 func (e *env) child() *env { return &env{parent: e} }
@@ -320,6 +334,27 @@ func (ev *evaluator) step(step *node, input []any, en *env, lastStep bool) (any,
 			return nil, err
 		}
 		return ev.stages(step.stages, res, en)
+	}
+	if len(input) == 1 && len(step.stages) == 0 {
+		// the common case of one context item needs no intermediate list
+		res, err := ev.eval(step, input[0], en)
+		if err != nil {
+			return nil, err
+		}
+		if isUndefined(res) {
+			return &sequence{}, nil
+		}
+		if lastStep {
+			if arr, ok := res.([]any); ok {
+				return arr, nil
+			}
+		}
+		if items, ok := arrayItems(res); ok && !step.consArray {
+			// share the items; the full slice expression makes any later
+			// append copy instead of writing into the caller's array
+			return &sequence{items: items[:len(items):len(items)]}, nil
+		}
+		return singleton(unseq(res)), nil
 	}
 	results := make([]any, 0, len(input))
 	for _, item := range input {

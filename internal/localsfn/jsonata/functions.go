@@ -116,12 +116,12 @@ func (ev *evaluator) apply(proc any, args []any, input any, pos int, name string
 				return nil, err
 			}
 		}
-		frame := &env{parent: fn.env, vars: make(map[string]any, len(fn.params))}
-		for i, p := range fn.params {
+		frame := &env{parent: fn.env, names: fn.params[:len(fn.params):len(fn.params)], values: make([]any, len(fn.params))}
+		for i := range fn.params {
 			if i < len(args) {
-				frame.vars[p] = args[i]
+				frame.values[i] = args[i]
 			} else {
-				frame.vars[p] = undefinedValue{}
+				frame.values[i] = undefinedValue{}
 			}
 		}
 		return ev.eval(fn.body, fn.input, frame)

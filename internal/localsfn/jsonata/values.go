@@ -22,6 +22,7 @@ func isUndefined(v any) bool {
 // keepSingleton is set by the [] operator.
 type sequence struct {
 	items         []any
+	one           [1]any // backing store for a one-item sequence
 	keepSingleton bool
 	outerWrapper  bool // wraps an array given as the whole input
 	tupleStream   bool // items are *tuple values
@@ -34,7 +35,13 @@ type tuple struct {
 	bindings map[string]any
 }
 
-func newSeq(items ...any) *sequence { return &sequence{items: items} }
+// singleton makes a one-item sequence with a single allocation.
+func singleton(v any) *sequence {
+	s := &sequence{}
+	s.one[0] = v
+	s.items = s.one[:]
+	return s
+}
 
 // collapse applies the singleton rule to a sequence result.
 func collapse(v any, keepArray bool) any {
