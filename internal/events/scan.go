@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // A hand-written JSON scanner for the receiver's hot path. encoding/json
@@ -314,9 +315,10 @@ func stringValue(val []byte) string {
 	if len(val) < 2 || val[0] != '"' {
 		return ""
 	}
-	if bytes.IndexByte(val, '\\') < 0 {
-		return string(val[1 : len(val)-1])
+	if raw := val[1 : len(val)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw)
 	}
+	// Escapes or invalid UTF-8 (which encoding/json turns into U+FFFD).
 	var out string
 	if err := json.Unmarshal(val, &out); err != nil {
 		return ""
