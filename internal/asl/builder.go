@@ -93,11 +93,6 @@ func next(self node, n Chainable) *Chain {
 	return &Chain{start: self, ends: n.endNodes()}
 }
 
-// ioFields are the filters a builder state may set.
-type ioFields struct {
-	io IO
-}
-
 // retryCatch holds a state's error handling under construction.
 type retryCatch struct {
 	retry   []Retrier

@@ -280,7 +280,7 @@ func (p *intrinsicParser) call(depth int) error {
 		return fmt.Errorf("unknown function States.%s", name)
 	}
 	if p.i >= len(p.s) || p.s[p.i] != '(' {
-		return fmt.Errorf("States.%s: expected (", name)
+		return fmt.Errorf("function States.%s: expected (", name)
 	}
 	p.i++
 	p.space()
@@ -295,14 +295,14 @@ func (p *intrinsicParser) call(depth int) error {
 		}
 		p.space()
 		if p.i >= len(p.s) {
-			return fmt.Errorf("States.%s: missing )", name)
+			return fmt.Errorf("function States.%s: missing )", name)
 		}
 		if p.s[p.i] == ')' {
 			p.i++
 			return nil
 		}
 		if p.s[p.i] != ',' {
-			return fmt.Errorf("States.%s: expected , or ) at %q", name, p.s[p.i:])
+			return fmt.Errorf("function States.%s: expected , or ) at %q", name, p.s[p.i:])
 		}
 		p.i++
 	}
