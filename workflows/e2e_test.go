@@ -122,7 +122,7 @@ func TestChecksRunsEndToEnd(t *testing.T) {
 func TestFailedStepEndsTheExecutionNamingTheStep(t *testing.T) {
 	tests := []struct {
 		workflow, input, step string
-		notRun              []string
+		notRun                []string
 	}{
 		{"checks", goodPR + `,"simulate":{"fail":["labels"]}}`, "labels", []string{"ai3-checks-summary:summary"}},
 		{"ci", `{"simulate":{"fail":["unit"]}}`, "unit", []string{"ai3-gha-job:integration"}},
