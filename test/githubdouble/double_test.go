@@ -87,3 +87,34 @@ func TestTokenEndpointBehavesLikeGitHub(t *testing.T) {
 		t.Fatalf("counts: refresh %d code %d", gh.Count("token.refresh"), gh.Count("token.code"))
 	}
 }
+
+func TestExtensionEndpointsAuthenticateCallers(t *testing.T) {
+	gh := githubdouble.New(t)
+	gh.HandleFunc("GET /api/v3/whoami", func(w http.ResponseWriter, r *http.Request) {
+		if u, ok := gh.UserFor(r); ok {
+			io.WriteString(w, "user:"+u.Login)
+			return
+		}
+		if gh.IsInstallation(r) {
+			io.WriteString(w, "installation")
+			return
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	_, body := post(t, gh.URL+"/login/oauth/access_token", url.Values{"client_id": {gh.ClientID}, "client_secret": {gh.ClientSecret},
+		"code": {gh.IssueCode("octocat", "", "")}}, "application/json")
+	access := field(t, body, "access_token")
+	for _, c := range []struct{ auth, want string }{{"Bearer " + access, "user:octocat"}, {"token " + access, "user:octocat"}, {"Bearer ghu_forged", ""}} {
+		req, _ := http.NewRequest("GET", gh.APIURL()+"whoami", nil)
+		req.Header.Set("Authorization", c.auth)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != c.want {
+			t.Errorf("%s: got %q, want %q", c.auth[:6], b, c.want)
+		}
+	}
+}

@@ -30,6 +30,7 @@ type Server struct {
 	ClientID, ClientSecret string
 
 	srv *httptest.Server
+	mux *http.ServeMux
 
 	mu         sync.Mutex
 	now        func() time.Time
@@ -123,12 +124,35 @@ func New(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	mux := http.NewServeMux()
-	s.routes(mux)
-	s.srv = httptest.NewServer(mux)
+	s.mux = http.NewServeMux()
+	s.routes(s.mux)
+	s.srv = httptest.NewServer(s.mux)
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
 	return s
+}
+
+// HandleFunc adds an endpoint to the double (pattern as for http.ServeMux,
+// e.g. "POST /api/v3/repos/{owner}/{repo}/issues/{n}/comments"). Handlers can
+// authenticate callers with UserFor and IsInstallation.
+func (s *Server) HandleFunc(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
+// UserFor returns the user whose unexpired user-to-server token authorizes r.
+func (s *Server) UserFor(r *http.Request) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.userByToken(r)
+	if !ok || u == nil {
+		return User{}, false
+	}
+	return *u, true
+}
+
+// IsInstallation reports whether r carries an unexpired installation token.
+func (s *Server) IsInstallation(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.installationAuth(r)
 }
 
 // APIURL is the REST API root (GHES layout), with a trailing slash.
