@@ -11,7 +11,7 @@ import (
 type condition interface {
 	// match evaluates the condition; a path that finds nothing is an error
 	// (except for IsPresent), as in AWS.
-	match(input, ctxObj any) (bool, error)
+	match(input any, r roots) (bool, error)
 }
 
 type condAnd []condition
@@ -144,7 +144,7 @@ func compileList(v any, name string, build func([]condition) condition) (conditi
 	return build(cs), nil
 }
 
-func (c condAnd) match(in, cx any) (bool, error) {
+func (c condAnd) match(in any, cx roots) (bool, error) {
 	for _, s := range c {
 		ok, err := s.match(in, cx)
 		if err != nil || !ok {
@@ -154,7 +154,7 @@ func (c condAnd) match(in, cx any) (bool, error) {
 	return true, nil
 }
 
-func (c condOr) match(in, cx any) (bool, error) {
+func (c condOr) match(in any, cx roots) (bool, error) {
 	for _, s := range c {
 		ok, err := s.match(in, cx)
 		if err != nil || ok {
@@ -164,20 +164,13 @@ func (c condOr) match(in, cx any) (bool, error) {
 	return false, nil
 }
 
-func (c condNot) match(in, cx any) (bool, error) {
+func (c condNot) match(in any, cx roots) (bool, error) {
 	ok, err := c.c.match(in, cx)
 	return !ok && err == nil, err
 }
 
-func rootFor(p *path, in, cx any) any {
-	if p.context {
-		return cx
-	}
-	return in
-}
-
-func (c *condCompare) match(in, cx any) (bool, error) {
-	v, found := c.variable.get(rootFor(c.variable, in, cx))
+func (c *condCompare) match(in any, cx roots) (bool, error) {
+	v, found := c.variable.resolve(in, cx)
 	if c.op == "IsPresent" {
 		return found == c.value.(bool), nil
 	}
@@ -186,7 +179,7 @@ func (c *condCompare) match(in, cx any) (bool, error) {
 	}
 	want := c.value
 	if c.valPath != nil {
-		w, ok := c.valPath.get(rootFor(c.valPath, in, cx))
+		w, ok := c.valPath.resolve(in, cx)
 		if !ok {
 			return false, fmt.Errorf("Invalid path '%s': The choice state's condition path references an invalid value.", c.valPath.text)
 		}

@@ -26,7 +26,9 @@ type State struct {
 	Next string
 	End  bool
 
-	io ioProcessor // the query-language seam: how input and output are shaped
+	io      ioProcessor // the query-language seam: how input and output are shaped
+	assign  assigner    // Assign, or nil
+	jsonata bool        // QueryLanguage JSONata
 
 	Result    any
 	hasResult bool
@@ -49,6 +51,8 @@ type State struct {
 	timestamp     *time.Time
 	secondsPath   *path
 	timestampPath *path
+	secondsExpr   *jtemplate
+	timestampExpr *jtemplate
 
 	// Fail
 	errorName, cause   string
@@ -71,15 +75,19 @@ type State struct {
 }
 
 type choiceRule struct {
-	cond condition
-	next string
+	cond   condition
+	next   string
+	assign assigner
+	output *jtemplate // JSONata rules only
 }
 
-// dynString is a Fail state's ErrorPath/CausePath: a path or an intrinsic.
+// dynString is a Fail state's ErrorPath/CausePath (a path or an
+// intrinsic) or, in a JSONata state, its Error/Cause expression.
 type dynString struct {
 	field string
 	p     *path
 	call  *intrinsic
+	expr  *jtemplate
 }
 
 // Retrier is one Retry entry.
@@ -97,6 +105,8 @@ type Catcher struct {
 	ErrorEquals []string
 	Next        string
 	resultPath  resultPath
+	assign      assigner
+	output      *jtemplate // JSONata catchers: Output (default: the error output)
 }
 
 // DefinitionError says what is wrong with a state machine definition.
@@ -113,7 +123,7 @@ func (e *DefinitionError) Error() string {
 }
 
 // ErrUnsupported marks definitions that use a feature the embedded executor
-// does not run yet (JSONata, variables, ItemReader).
+// does not run (ItemReader, ResultWriter).
 var ErrUnsupported = errors.New("not supported by the embedded executor yet")
 
 // Parse compiles an ASL JSON definition.
@@ -202,23 +212,33 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 	if q, ok := m["QueryLanguage"].(string); ok {
 		ql = q
 	}
-	if ql == "JSONata" {
-		return nil, fmt.Errorf("QueryLanguage JSONata: %w", ErrUnsupported)
+	if ql != "JSONPath" && ql != "JSONata" {
+		return nil, fmt.Errorf("QueryLanguage must be JSONPath or JSONata, got %q", ql)
 	}
-	if _, ok := m["Assign"]; ok {
-		return nil, fmt.Errorf("Assign (workflow variables): %w", ErrUnsupported)
-	}
+	st.jsonata = ql == "JSONata"
 	st.Next, _ = m["Next"].(string)
 	st.End, _ = m["End"].(bool)
 	terminal := st.Type == "Choice" || st.Type == "Succeed" || st.Type == "Fail"
 	if !terminal && (st.Next == "") == !st.End {
 		return nil, fmt.Errorf("exactly one of Next and End is required")
 	}
-	io, err := compileJSONPathIO(st.Type, m)
+	var err error
+	if st.jsonata {
+		st.io, err = compileJSONataIO(st.Type, m)
+	} else {
+		st.io, err = compileJSONPathIO(st.Type, m)
+	}
 	if err != nil {
 		return nil, err
 	}
-	st.io = io
+	if v, ok := m["Assign"]; ok {
+		if st.Type == "Succeed" || st.Type == "Fail" {
+			return nil, fmt.Errorf("a %s state cannot have Assign", st.Type)
+		}
+		if st.assign, err = compileAssign(v, st.jsonata); err != nil {
+			return nil, err
+		}
+	}
 	if r, ok := m["Result"]; ok {
 		st.Result, st.hasResult = r, true
 	}
@@ -228,7 +248,11 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 	case "Choice":
 		err = parseChoice(st, m)
 	case "Wait":
-		err = parseWait(st, m)
+		if st.jsonata {
+			err = parseJSONataWait(st, m)
+		} else {
+			err = parseWait(st, m)
+		}
 	case "Fail":
 		err = parseFail(st, m)
 	case "Parallel":
@@ -243,7 +267,7 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 		if st.Retry, err = parseRetry(m["Retry"]); err != nil {
 			return nil, err
 		}
-		if st.Catch, err = parseCatch(m["Catch"]); err != nil {
+		if st.Catch, err = parseCatch(m["Catch"], st.jsonata); err != nil {
 			return nil, err
 		}
 	}
@@ -315,11 +339,32 @@ func parseChoice(st *State, m map[string]any) error {
 		if next == "" {
 			return fmt.Errorf("Choices[%d] needs Next", i)
 		}
-		c, err := compileCondition(rm)
-		if err != nil {
+		rule := choiceRule{next: next}
+		var err error
+		if st.jsonata {
+			cond, ok := rm["Condition"]
+			if !ok {
+				return fmt.Errorf("Choices[%d] needs Condition", i)
+			}
+			t, err := compileJTemplate(cond, "Condition")
+			if err != nil {
+				return fmt.Errorf("Choices[%d]: %w", i, err)
+			}
+			rule.cond = jsonataCondition{t}
+			if o, ok := rm["Output"]; ok {
+				if rule.output, err = compileJTemplate(o, "Output"); err != nil {
+					return fmt.Errorf("Choices[%d]: %w", i, err)
+				}
+			}
+		} else if rule.cond, err = compileCondition(rm); err != nil {
 			return fmt.Errorf("Choices[%d]: %w", i, err)
 		}
-		st.choices = append(st.choices, choiceRule{cond: c, next: next})
+		if a, ok := rm["Assign"]; ok {
+			if rule.assign, err = compileAssign(a, st.jsonata); err != nil {
+				return fmt.Errorf("Choices[%d]: %w", i, err)
+			}
+		}
+		st.choices = append(st.choices, rule)
 	}
 	return nil
 }
@@ -363,11 +408,27 @@ func parseWait(st *State, m map[string]any) error {
 }
 
 func parseFail(st *State, m map[string]any) error {
-	if v, ok := m["Error"]; ok {
-		st.errorName, st.hasError = fmt.Sprint(v), true
-	}
-	if v, ok := m["Cause"]; ok {
-		st.cause, st.hasCause = fmt.Sprint(v), true
+	for _, f := range []struct {
+		key  string
+		lit  *string
+		has  *bool
+		expr *dynString
+	}{{"Error", &st.errorName, &st.hasError, &st.errorPath}, {"Cause", &st.cause, &st.hasCause, &st.causePath}} {
+		v, ok := m[f.key]
+		if !ok {
+			continue
+		}
+		if s, isStr := v.(string); isStr && st.jsonata {
+			if _, isExpr := jsonataExpr(s); isExpr {
+				t, err := compileJTemplate(s, f.key)
+				if err != nil {
+					return err
+				}
+				*f.expr = dynString{field: f.key, expr: t}
+				continue
+			}
+		}
+		*f.lit, *f.has = fmt.Sprint(v), true
 	}
 	for _, f := range []struct {
 		key string
@@ -544,7 +605,7 @@ func parseRetry(v any) ([]Retrier, error) {
 	return out, nil
 }
 
-func parseCatch(v any) ([]Catcher, error) {
+func parseCatch(v any, jsonataState bool) ([]Catcher, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -570,10 +631,65 @@ func parseCatch(v any) ([]Catcher, error) {
 		if c.Next == "" {
 			return nil, fmt.Errorf("Catch[%d] needs Next", i)
 		}
-		if c.resultPath, err = compileResultPath(m); err != nil {
+		if jsonataState {
+			if _, ok := m["ResultPath"]; ok {
+				return nil, fmt.Errorf("Catch[%d]: a JSONata state's catcher cannot have ResultPath (use Output)", i)
+			}
+			if o, ok := m["Output"]; ok {
+				if c.output, err = compileJTemplate(o, "Output"); err != nil {
+					return nil, fmt.Errorf("Catch[%d]: %w", i, err)
+				}
+			}
+		} else if c.resultPath, err = compileResultPath(m); err != nil {
 			return nil, fmt.Errorf("Catch[%d]: %w", i, err)
+		}
+		if a, ok := m["Assign"]; ok {
+			if c.assign, err = compileAssign(a, jsonataState); err != nil {
+				return nil, fmt.Errorf("Catch[%d]: %w", i, err)
+			}
 		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+func compileAssign(v any, jsonataState bool) (assigner, error) {
+	if jsonataState {
+		return compileJSONataAssign(v)
+	}
+	return compilePathAssign(v)
+}
+
+// parseJSONataWait reads a JSONata Wait state: Seconds and Timestamp may be
+// literals or "{% %}" expressions.
+func parseJSONataWait(st *State, m map[string]any) error {
+	n := 0
+	for _, key := range []string{"Seconds", "Timestamp"} {
+		v, ok := m[key]
+		if !ok {
+			continue
+		}
+		n++
+		if s, isStr := v.(string); isStr {
+			if _, isExpr := jsonataExpr(s); isExpr {
+				t, err := compileJTemplate(s, key)
+				if err != nil {
+					return err
+				}
+				if key == "Seconds" {
+					st.secondsExpr = t
+				} else {
+					st.timestampExpr = t
+				}
+				continue
+			}
+		}
+		if err := parseWait(st, map[string]any{key: v}); err != nil {
+			return err
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("exactly one of Seconds and Timestamp is required")
+	}
+	return nil
 }

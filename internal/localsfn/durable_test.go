@@ -18,11 +18,11 @@ import (
 // durableDef runs a task, waits an hour, runs another task, then waits for a
 // task token: every kind of point a process can die at.
 const durableDef = `{"StartAt":"Count1","States":{
-  "Count1":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:count","Parameters":{"step":"count1","in.$":"$"},"ResultPath":"$.c1","Next":"Wait"},
+  "Count1":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:count","Parameters":{"step":"count1","in.$":"$"},"ResultPath":"$.c1","Assign":{"first.$":"$"},"Next":"Wait"},
   "Wait":{"Type":"Wait","Seconds":3600,"Next":"Count2"},
   "Count2":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:count","Parameters":{"step":"count2"},"ResultPath":"$.c2","Next":"Approve"},
   "Approve":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Parameters":{"FunctionName":"ask","Payload":{"token.$":"$$.Task.Token"}},"ResultPath":"$.approval","Next":"Done"},
-  "Done":{"Type":"Pass","End":true}}}`
+  "Done":{"Type":"Pass","Parameters":{"first.$":"$first","all.$":"$"},"End":true}}}`
 
 // invocationLog records handler invocations in a file shared by the processes.
 type invocationLog struct {
@@ -173,7 +173,8 @@ func TestResumeAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := wait(t, ex, arn)
-	assertOutput(t, d, `{"n":1,"c1":"count1","c2":"count2","approval":{"ok":true}}`)
+	// $first was assigned before the first kill: variables survive restarts.
+	assertOutput(t, d, `{"first":"count1","all":{"n":1,"c1":"count1","c2":"count2","approval":{"ok":true}}}`)
 	for _, step := range []string{"count1", "count2", "token:"} {
 		if got := log.count(t, step); got != 1 {
 			t.Errorf("%s ran %d times across the restarts, want exactly once (calls %v)", step, got, log.lines(t))
@@ -242,7 +243,7 @@ func TestCheckpointFaultLosesNothing(t *testing.T) {
 	if err := ex.SendTaskSuccess(context.Background(), token, json.RawMessage(`true`)); err != nil {
 		t.Fatal(err)
 	}
-	assertOutput(t, wait(t, ex, arn), `{"n":2,"c1":"count1","c2":"count2","approval":true}`)
+	assertOutput(t, wait(t, ex, arn), `{"first":"count1","all":{"n":2,"c1":"count1","c2":"count2","approval":true}}`)
 	if got := log.count(t, "count1"); got != 1 {
 		t.Errorf("count1 ran %d times, want once: %v", got, log.lines(t))
 	}

@@ -18,6 +18,7 @@ type execution struct {
 	durable      bool
 	hist         *history
 	main         *thread
+	vars         *scope
 	done         chan struct{}
 	ctxExecution map[string]any
 	ctxMachine   map[string]any
@@ -42,6 +43,7 @@ func newExecution(e *Executor, rec *machineRecord, arn, name, inputText string, 
 		durable: e.db != nil && rec.typ == Standard,
 		hist:    &history{record: rec.typ == Standard || e.expressHistory},
 		main:    &thread{},
+		vars:    newScope(nil, nil),
 		done:    make(chan struct{}),
 		status:  StatusRunning,
 	}
@@ -107,7 +109,7 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 			}
 		}()
 	}
-	out, f := x.runMachine(ctx, x.rec.machine, at, input, x.main, resume)
+	out, f := x.runMachine(ctx, x.rec.machine, at, input, x.main, x.vars, resume)
 	status := StatusSucceeded
 	if f != nil {
 		status = StatusFailed

@@ -291,7 +291,9 @@ func TestInvalidDefinitions(t *testing.T) {
 		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Retry":[{"ErrorEquals":["States.ALL","X"]}],"End":true}}}`, `States.ALL must appear alone`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Catch":[{"ErrorEquals":["States.ALL"],"Next":"A"},{"ErrorEquals":["X"],"Next":"A"}],"End":true}}}`, `must be the last`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","StringEquals":"a","Next":"A"}],"ResultPath":"$.x"}}}`, `cannot have ResultPath`},
-		{`{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","End":true}}}`, `not supported`},
+		{`{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","InputPath":"$.a","End":true}}}`, `a JSONata state cannot have InputPath`},
+		{`{"StartAt":"A","QueryLanguage":"JSONata","States":{"A":{"Type":"Pass","Output":"{% $states.input.( %}","End":true}}}`, `does not compile`},
+		{`{"StartAt":"A","States":{"A":{"Type":"Map","ItemReader":{},"ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}}}`, `not supported`},
 	}
 	ex := newTestExecutor(t, Options{})
 	for _, tt := range tests {

@@ -23,6 +23,19 @@ type env struct {
 	token     string
 	item      *mapItem
 	cx        any
+	vars      *scope
+	// states is JSONata's $states: input, result, errorOutput, context.
+	statesResult, statesError any
+	hasResult, hasError       bool
+	statesInput               any
+}
+
+// variable looks a workflow variable up in the state's scope.
+func (e *env) variable(name string) (any, bool) {
+	if e.vars == nil {
+		return nil, false
+	}
+	return e.vars.get(name)
 }
 
 type mapItem struct {
@@ -67,14 +80,14 @@ func stateEventPrefix(typ string) string { return typ }
 // runMachine runs a machine (or branch, or iteration) from the named state
 // until it ends. at is the state to start from; onTransition, when set, is
 // told about every completed state (the durable checkpoint).
-func (x *execution) runMachine(ctx context.Context, m *Machine, at string, input any, th *thread, resume *resumePoint) (any, *Failure) {
+func (x *execution) runMachine(ctx context.Context, m *Machine, at string, input any, th *thread, sc *scope, resume *resumePoint) (any, *Failure) {
 	name := at
 	for {
 		if ctx.Err() != nil {
 			return nil, errAborted
 		}
 		st := m.States[name]
-		out, next, f := x.runState(ctx, st, input, th, resume)
+		out, next, f := x.runState(ctx, st, input, th, sc, resume)
 		resume = nil
 		if f != nil {
 			return nil, f
@@ -110,8 +123,8 @@ func (x *execution) stateEvent(th *thread, st *State, suffix, key string, v any)
 	})
 }
 
-func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread, resume *resumePoint) (out any, next string, f *Failure) {
-	e := &env{x: x, state: st, th: th, entered: x.ex.clock.Now()}
+func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread, sc *scope, resume *resumePoint) (out any, next string, f *Failure) {
+	e := &env{x: x, state: st, th: th, entered: x.ex.clock.Now(), vars: sc, statesInput: raw}
 	if resume != nil && !resume.entered.IsZero() {
 		e.entered = resume.entered
 	}
@@ -167,6 +180,9 @@ func (x *execution) runPass(e *env, raw any) (any, *Failure) {
 	if err != nil {
 		return nil, e.runtimeFailure(err)
 	}
+	if err := e.applyAssign(e.state.assign, eff); err != nil {
+		return nil, e.runtimeFailure(err)
+	}
 	return out, nil
 }
 
@@ -188,25 +204,35 @@ func (x *execution) runChoice(e *env, raw any) (any, string, *Failure) {
 	if err != nil {
 		return nil, "", e.runtimeFailure(err)
 	}
-	next := ""
-	for _, rule := range e.state.choices {
-		ok, err := rule.cond.match(eff, e.contextObject())
+	var matched *choiceRule
+	for i := range e.state.choices {
+		rule := &e.state.choices[i]
+		ok, err := rule.cond.match(eff, e)
 		if err != nil {
 			return nil, "", e.runtimeFailure(err)
 		}
 		if ok {
-			next = rule.next
+			matched = rule
 			break
 		}
 	}
-	if next == "" {
-		next = e.state.Default
+	next, assign := e.state.Default, e.state.assign
+	if matched != nil {
+		next, assign = matched.next, matched.assign
 	}
 	if next == "" {
 		return nil, "", fail(ErrNoChoiceMatched, fmt.Sprintf("No Matches! State '%s' has no rule that matches its input and no Default.", e.state.Name))
 	}
-	out, err := e.state.io.output(raw, eff, e)
+	var out any
+	if matched != nil && matched.output != nil {
+		out, err = matched.output.eval(e)
+	} else {
+		out, err = e.state.io.output(raw, eff, e)
+	}
 	if err != nil {
+		return nil, "", e.runtimeFailure(err)
+	}
+	if err := e.applyAssign(assign, eff); err != nil {
 		return nil, "", e.runtimeFailure(err)
 	}
 	return out, next, nil
@@ -220,12 +246,33 @@ func (x *execution) runWait(ctx context.Context, e *env, raw any) (any, *Failure
 	}
 	var until time.Time
 	switch {
+	case st.secondsExpr != nil:
+		v, err := st.secondsExpr.eval(e)
+		if err != nil {
+			return nil, e.runtimeFailure(err)
+		}
+		n, ok := toInt(v)
+		if !ok || n < 0 {
+			return nil, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Seconds' returned an unexpected result type. Expected a non-negative integer, but was %s", st.secondsExpr.source(), encodeJSON(v))})
+		}
+		until = e.entered.Add(time.Duration(n) * time.Second)
+	case st.timestampExpr != nil:
+		v, err := st.timestampExpr.eval(e)
+		if err != nil {
+			return nil, e.runtimeFailure(err)
+		}
+		s, _ := v.(string)
+		t, ok := parseTimestamp(s)
+		if !ok {
+			return nil, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Timestamp' returned an unexpected result type. Expected a timestamp, but was %s", st.timestampExpr.source(), encodeJSON(v))})
+		}
+		until = t
 	case st.seconds != nil:
 		until = e.entered.Add(time.Duration(*st.seconds) * time.Second)
 	case st.timestamp != nil:
 		until = *st.timestamp
 	case st.secondsPath != nil:
-		v, ok := st.secondsPath.get(rootFor(st.secondsPath, eff, e.contextObject()))
+		v, ok := st.secondsPath.resolve(eff, e)
 		if !ok {
 			return nil, e.runtimeFailure(fmt.Errorf("Invalid path '%s' : No results for path: %s", st.secondsPath.text, canonicalPath(st.secondsPath)))
 		}
@@ -238,7 +285,7 @@ func (x *execution) runWait(ctx context.Context, e *env, raw any) (any, *Failure
 		}
 		until = e.entered.Add(time.Duration(n) * time.Second)
 	case st.timestampPath != nil:
-		v, ok := st.timestampPath.get(rootFor(st.timestampPath, eff, e.contextObject()))
+		v, ok := st.timestampPath.resolve(eff, e)
 		if !ok {
 			return nil, e.runtimeFailure(fmt.Errorf("Invalid path '%s' : No results for path: %s", st.timestampPath.text, canonicalPath(st.timestampPath)))
 		}
@@ -254,6 +301,9 @@ func (x *execution) runWait(ctx context.Context, e *env, raw any) (any, *Failure
 	}
 	out, err := st.io.output(raw, eff, e)
 	if err != nil {
+		return nil, e.runtimeFailure(err)
+	}
+	if err := e.applyAssign(st.assign, eff); err != nil {
 		return nil, e.runtimeFailure(err)
 	}
 	return out, nil
@@ -284,23 +334,24 @@ func (x *execution) runFail(e *env, raw any) *Failure {
 		dst *string
 		has *bool
 	}{{&st.errorPath, &f.Error, &f.HasError}, {&st.causePath, &f.Cause, &f.HasCause}} {
-		if d.dyn.p == nil && d.dyn.call == nil {
+		if d.dyn.p == nil && d.dyn.call == nil && d.dyn.expr == nil {
 			continue
 		}
 		var v any
-		if d.dyn.call != nil {
+		if d.dyn.expr != nil {
 			var err error
-			if v, err = d.dyn.call.eval(raw, e.contextObject()); err != nil {
+			if v, err = d.dyn.expr.eval(e); err != nil {
+				return e.runtimeFailure(err)
+			}
+		} else if d.dyn.call != nil {
+			var err error
+			if v, err = d.dyn.call.eval(raw, e); err != nil {
 				return e.runtimeFailure(&intrinsicError{field: d.dyn.field, err: err})
 			}
 		} else {
-			root := raw
-			if d.dyn.p.context {
-				root = e.contextObject()
-			}
 			var ok bool
-			if v, ok = d.dyn.p.get(root); !ok {
-				return e.runtimeFailure(&pathError{field: d.dyn.field, path: d.dyn.p.text, input: root})
+			if v, ok = d.dyn.p.resolve(raw, e); !ok {
+				return e.runtimeFailure(&pathError{field: d.dyn.field, path: d.dyn.p.text, input: raw})
 			}
 		}
 		s, ok := v.(string)
@@ -319,8 +370,16 @@ func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, str
 	for {
 		result, f := x.attempt(ctx, e, raw)
 		if f == nil {
-			out, err := st.io.output(raw, result, e)
+			selected, err := st.io.result(result, e)
 			if err != nil {
+				return nil, "", e.runtimeFailure(err)
+			}
+			e.statesResult, e.hasResult = selected, true
+			out, err := st.io.output(raw, selected, e)
+			if err != nil {
+				return nil, "", e.runtimeFailure(err)
+			}
+			if err := e.applyAssign(st.assign, selected); err != nil {
 				return nil, "", e.runtimeFailure(err)
 			}
 			return out, st.Next, nil
@@ -349,8 +408,21 @@ func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, str
 			if !f.matches(c.ErrorEquals) {
 				continue
 			}
-			out := f.output()
+			errOut := f.output()
+			out := errOut
+			e.statesError, e.hasError = errOut, true
+			if c.output != nil {
+				v, err := c.output.eval(e)
+				if err != nil {
+					return nil, "", e.runtimeFailure(err)
+				}
+				out = v
+			}
+			if err := e.applyAssign(c.assign, errOut); err != nil {
+				return nil, "", e.runtimeFailure(err)
+			}
 			switch {
+			case c.output != nil:
 			case c.resultPath.null:
 				out = raw
 			case c.resultPath.p != nil:

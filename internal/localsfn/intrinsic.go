@@ -209,22 +209,18 @@ func (p *intrinsicParser) str() (intrinsicArg, error) {
 }
 
 // eval runs the call against the state input and the Context object.
-func (c *intrinsic) eval(input, ctxObj any) (any, error) {
+func (c *intrinsic) eval(input any, r roots) (any, error) {
 	args := make([]any, len(c.args))
 	for i, a := range c.args {
 		switch {
 		case a.call != nil:
-			v, err := a.call.eval(input, ctxObj)
+			v, err := a.call.eval(input, r)
 			if err != nil {
 				return nil, err
 			}
 			args[i] = v
 		case a.path != nil:
-			root := input
-			if a.path.context {
-				root = ctxObj
-			}
-			v, ok := a.path.get(root)
+			v, ok := a.path.resolve(input, r)
 			if !ok {
 				return nil, fmt.Errorf("the JSONPath %s could not be found in the input", a.path.text)
 			}

@@ -13,8 +13,14 @@ import (
 type ioProcessor interface {
 	// input turns the raw state input into the effective input.
 	input(raw any, e *env) (any, error)
+	// result shapes a Task, Parallel or Map result (ResultSelector).
+	result(r any, e *env) (any, error)
 	// output combines the raw input and the state's result into its output.
 	output(raw, result any, e *env) (any, error)
+	// assign evaluates the state's Assign block: data is what "$" means to a
+	// JSONPath Assign (the result, or the effective input of Choice and Wait).
+	// It returns nil when the state assigns nothing.
+	assign(a assigner, data any, e *env) (map[string]any, error)
 	// selectItems returns the items a Map state iterates over.
 	selectItems(effective any, e *env) (any, error)
 	// itemInput builds one Map iteration's input.
@@ -58,7 +64,7 @@ func compileOptionalPath(m map[string]any, key string) (optionalPath, error) {
 	if err != nil {
 		return optionalPath{}, fmt.Errorf("%s: %w", key, err)
 	}
-	if len(p.steps) == 0 && !p.context {
+	if len(p.steps) == 0 && !p.context && p.variable == "" {
 		return optionalPath{set: true}, nil
 	}
 	return optionalPath{set: true, p: p}, nil
@@ -141,7 +147,7 @@ func compileJSONPathIO(typ string, m map[string]any) (*jsonPathIO, error) {
 		io.usesContext = io.usesContext || io.resultSelector.context
 	}
 	for _, p := range []*path{io.inputPath.p, io.outputPath.p} {
-		if p != nil && p.context {
+		if p != nil && (p.context || p.variable != "") {
 			io.usesContext = true
 		}
 	}
@@ -171,11 +177,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (io *jsonPathIO) ctx(e *env) any {
+func (io *jsonPathIO) ctx(e *env) roots {
 	if !io.usesContext {
 		return nil
 	}
-	return e.contextObject()
+	return e
 }
 
 func applyPath(op optionalPath, field string, v any, e *env) (any, error) {
@@ -185,11 +191,7 @@ func applyPath(op optionalPath, field string, v any, e *env) (any, error) {
 	if op.p == nil {
 		return v, nil
 	}
-	root := v
-	if op.p.context {
-		root = e.contextObject()
-	}
-	out, ok := op.p.get(root)
+	out, ok := op.p.resolve(v, e)
 	if !ok {
 		return nil, &ioError{name: ErrRuntime, msg: fmt.Sprintf("Invalid path '%s' : No results for path: %s", op.p.text, canonicalPath(op.p))}
 	}
@@ -236,13 +238,26 @@ func (io *jsonPathIO) input(raw any, e *env) (any, error) {
 	return v, nil
 }
 
+func (io *jsonPathIO) result(r any, e *env) (any, error) {
+	if io.resultSelector == nil {
+		return r, nil
+	}
+	v, err := io.resultSelector.eval(r, io.ctx(e))
+	if err != nil {
+		return nil, templateError(err)
+	}
+	return v, nil
+}
+
+func (io *jsonPathIO) assign(a assigner, data any, e *env) (map[string]any, error) {
+	if a == nil {
+		return nil, nil
+	}
+	return a.eval(data, e)
+}
+
 func (io *jsonPathIO) output(raw, result any, e *env) (any, error) {
 	var err error
-	if io.resultSelector != nil {
-		if result, err = io.resultSelector.eval(result, io.ctx(e)); err != nil {
-			return nil, templateError(err)
-		}
-	}
 	out := result
 	switch {
 	case io.resultPath.null:
@@ -259,11 +274,7 @@ func (io *jsonPathIO) selectItems(effective any, e *env) (any, error) {
 	if io.itemsPath == nil {
 		return effective, nil
 	}
-	root := effective
-	if io.itemsPath.context {
-		root = e.contextObject()
-	}
-	v, ok := io.itemsPath.get(root)
+	v, ok := io.itemsPath.resolve(effective, e)
 	if !ok {
 		return nil, &ioError{name: ErrRuntime, msg: fmt.Sprintf("Invalid path '%s' : No results for path: %s", io.itemsPath.text, canonicalPath(io.itemsPath))}
 	}
@@ -274,7 +285,7 @@ func (io *jsonPathIO) itemInput(effective, item any, e *env) (any, error) {
 	if io.itemSelector == nil {
 		return item, nil
 	}
-	v, err := io.itemSelector.eval(effective, e.contextObject())
+	v, err := io.itemSelector.eval(effective, e)
 	if err != nil {
 		return nil, templateError(err)
 	}

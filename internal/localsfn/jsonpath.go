@@ -15,6 +15,7 @@ import (
 type path struct {
 	text     string
 	context  bool
+	variable string // $name: the path starts at a workflow variable
 	steps    []step
 	definite bool
 }
@@ -63,8 +64,8 @@ func parseReferencePath(s string) (*path, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.context {
-		return nil, fmt.Errorf("invalid reference path %q: the Context object cannot be written", s)
+	if p.context || p.variable != "" {
+		return nil, fmt.Errorf("invalid reference path %q: only the input can be written", s)
 	}
 	for _, st := range p.steps {
 		if st.kind != stepField && st.kind != stepIndex {
@@ -93,6 +94,13 @@ func (p *pathParser) parse(relative bool) (*path, error) {
 		p.i += 2
 	case p.peek("$"):
 		p.i++
+		if !p.inFilter && p.i < len(p.s) && isVarStart(p.s[p.i]) {
+			start := p.i
+			for p.i < len(p.s) && isVarChar(p.s[p.i]) {
+				p.i++
+			}
+			pt.variable = p.s[start:p.i]
+		}
 	default:
 		return nil, fmt.Errorf("must start with $")
 	}
@@ -290,6 +298,42 @@ func (p *pathParser) bracket() (step, error) {
 		return step{}, fmt.Errorf("invalid index [%s]", body)
 	}
 	return step{kind: stepIndex, index: n}, nil
+}
+
+func isVarStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func isVarChar(c byte) bool { return isVarStart(c) || (c >= '0' && c <= '9') }
+
+// roots gives paths their starting points besides the input: the Context
+// object ($$) and workflow variables ($name).
+type roots interface {
+	contextObject() any
+	variable(name string) (any, bool)
+}
+
+// resolve evaluates the path from the root it names: the input, the Context
+// object or a variable. It reports false when nothing is found.
+func (pt *path) resolve(input any, r roots) (any, bool) {
+	root := input
+	switch {
+	case pt.context:
+		if r == nil {
+			return nil, false
+		}
+		root = r.contextObject()
+	case pt.variable != "":
+		if r == nil {
+			return nil, false
+		}
+		v, ok := r.variable(pt.variable)
+		if !ok {
+			return nil, false
+		}
+		root = v
+	}
+	return pt.get(root)
 }
 
 // get evaluates the path against root (the input or the Context object). A

@@ -28,7 +28,7 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 		go func() {
 			defer wg.Done()
 			th := &thread{last: e.th.last}
-			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, nil)
+			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, e.vars.child(), nil)
 			if f != nil {
 				mu.Lock()
 				if first == nil && f != errAborted {
@@ -65,7 +65,7 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 	st := e.state
 	l := mapLimits{concurrency: int(st.MaxConcurrency), count: -1, percent: -1}
 	if st.maxConcurrencyPath != nil {
-		v, ok := st.maxConcurrencyPath.get(rootFor(st.maxConcurrencyPath, eff, e.contextObject()))
+		v, ok := st.maxConcurrencyPath.resolve(eff, e)
 		n, isInt := toInt(v)
 		if !ok || !isInt {
 			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), st.maxConcurrencyPath.text))
@@ -78,7 +78,7 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 	if st.hasTolerance {
 		l.count, l.percent = st.toleratedCount, st.toleratedPercent
 		if p := st.toleratedCountPath; p != nil {
-			v, ok := p.get(rootFor(p, eff, e.contextObject()))
+			v, ok := p.resolve(eff, e)
 			n, isInt := toInt(v)
 			if !ok || !isInt {
 				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), p.text))
@@ -89,7 +89,7 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 			l.count = n
 		}
 		if p := st.toleratedPercentPath; p != nil {
-			v, ok := p.get(rootFor(p, eff, e.contextObject()))
+			v, ok := p.resolve(eff, e)
 			f, isNum := toFloat(v)
 			if !ok || !isNum {
 				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid number: %s", encodeJSON(v), p.text))
@@ -154,7 +154,7 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			ie := &env{x: x, state: st, th: e.th, entered: e.entered, enteredID: e.enteredID, retry: e.retry, item: &mapItem{index: i, value: item}}
+			ie := &env{x: x, state: st, th: e.th, entered: e.entered, enteredID: e.enteredID, retry: e.retry, item: &mapItem{index: i, value: item}, vars: e.vars, statesInput: e.statesInput}
 			in, err := st.io.itemInput(eff, item, ie)
 			var out any
 			var f *Failure
@@ -165,7 +165,7 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 				x.hist.add(th, x.ex.clock.Now(), "MapIterationStarted", "mapIterationStartedEventDetails", func() map[string]any {
 					return map[string]any{"name": st.Name, "index": i}
 				})
-				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, nil)
+				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, e.vars.child(), nil)
 			}
 			mu.Lock()
 			defer mu.Unlock()

@@ -16,7 +16,7 @@ type template struct {
 }
 
 type tmplNode interface {
-	eval(input, ctxObj any) (any, error)
+	eval(input any, r roots) (any, error)
 }
 
 type tmplLiteral struct{ v any }
@@ -132,23 +132,23 @@ func (t *template) dynamicValue(field, s string) (tmplNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	if p.context {
+	if p.context || p.variable != "" {
 		t.context = true
 	}
 	return tmplPath{field: field, p: p}, nil
 }
 
 // eval builds the payload for an input; ctxObj is the Context object.
-func (t *template) eval(input, ctxObj any) (any, error) {
+func (t *template) eval(input any, r roots) (any, error) {
 	if !t.dynamic {
 		return t.static, nil
 	}
-	return t.node.eval(input, ctxObj)
+	return t.node.eval(input, r)
 }
 
-func (n tmplLiteral) eval(any, any) (any, error) { return n.v, nil }
+func (n tmplLiteral) eval(any, roots) (any, error) { return n.v, nil }
 
-func (n *tmplObject) eval(input, ctxObj any) (any, error) {
+func (n *tmplObject) eval(input any, ctxObj roots) (any, error) {
 	m := make(map[string]any, len(n.keys))
 	for i, k := range n.keys {
 		v, err := n.nodes[i].eval(input, ctxObj)
@@ -160,7 +160,7 @@ func (n *tmplObject) eval(input, ctxObj any) (any, error) {
 	return m, nil
 }
 
-func (n *tmplArray) eval(input, ctxObj any) (any, error) {
+func (n *tmplArray) eval(input any, ctxObj roots) (any, error) {
 	a := make([]any, len(n.nodes))
 	for i, node := range n.nodes {
 		v, err := node.eval(input, ctxObj)
@@ -172,19 +172,15 @@ func (n *tmplArray) eval(input, ctxObj any) (any, error) {
 	return a, nil
 }
 
-func (n tmplPath) eval(input, ctxObj any) (any, error) {
-	root := input
-	if n.p.context {
-		root = ctxObj
-	}
-	v, ok := n.p.get(root)
+func (n tmplPath) eval(input any, r roots) (any, error) {
+	v, ok := n.p.resolve(input, r)
 	if !ok {
-		return nil, &pathError{field: n.field, path: n.p.text, input: root}
+		return nil, &pathError{field: n.field, path: n.p.text, input: input}
 	}
 	return v, nil
 }
 
-func (n tmplCall) eval(input, ctxObj any) (any, error) {
+func (n tmplCall) eval(input any, ctxObj roots) (any, error) {
 	v, err := n.c.eval(input, ctxObj)
 	if err != nil {
 		return nil, &intrinsicError{field: n.field, err: err}

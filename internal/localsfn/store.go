@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
   input TEXT NOT NULL, output TEXT NOT NULL DEFAULT '', error TEXT, cause TEXT,
   start_ns INTEGER NOT NULL, stop_ns INTEGER NOT NULL DEFAULT 0,
   cp_state TEXT NOT NULL DEFAULT '', cp_input TEXT NOT NULL DEFAULT '', cp_entered_ns INTEGER NOT NULL DEFAULT 0,
-  cp_token TEXT NOT NULL DEFAULT '', next_event INTEGER NOT NULL DEFAULT 0);
+  cp_token TEXT NOT NULL DEFAULT '', cp_vars TEXT NOT NULL DEFAULT '{}', next_event INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sfn_executions_status ON sfn_executions(status);
 CREATE TABLE IF NOT EXISTS sfn_events (
   execution_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (execution_arn, id));
@@ -138,8 +138,12 @@ func inTx(ctx context.Context, db *sql.DB, what string, f func(tx *sql.Tx) error
 
 func saveCheckpoint(ctx context.Context, db *sql.DB, x *execution, next string, input any, at time.Time) error {
 	return withEvents(ctx, db, x, "checkpoint "+x.name, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET cp_state=?, cp_input=?, cp_entered_ns=?, cp_token='', next_event=? WHERE arn=?`,
-			next, string(encodeJSON(input)), at.UnixNano(), x.hist.lastID(), x.arn)
+		vars := x.vars.snapshot()
+		if vars == nil {
+			vars = map[string]any{}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sfn_executions SET cp_state=?, cp_input=?, cp_entered_ns=?, cp_token='', cp_vars=?, next_event=? WHERE arn=?`,
+			next, string(encodeJSON(input)), at.UnixNano(), string(encodeJSON(vars)), x.hist.lastID(), x.arn)
 		return err
 	})
 }
@@ -261,17 +265,17 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	type row struct {
-		arn, machine, name, input, cpState, cpInput, cpToken string
-		start, cpEntered                                     int64
+		arn, machine, name, input, cpState, cpInput, cpToken, cpVars string
+		start, cpEntered                                             int64
 	}
-	rows, err := e.db.QueryContext(ctx, `SELECT arn, machine_arn, name, input, start_ns, cp_state, cp_input, cp_entered_ns, cp_token FROM sfn_executions WHERE status=?`, StatusRunning)
+	rows, err := e.db.QueryContext(ctx, `SELECT arn, machine_arn, name, input, start_ns, cp_state, cp_input, cp_entered_ns, cp_token, cp_vars FROM sfn_executions WHERE status=?`, StatusRunning)
 	if err != nil {
 		return 0, fmt.Errorf("resume executions: %w", err)
 	}
 	var list []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.arn, &r.machine, &r.name, &r.input, &r.start, &r.cpState, &r.cpInput, &r.cpEntered, &r.cpToken); err != nil {
+		if err := rows.Scan(&r.arn, &r.machine, &r.name, &r.input, &r.start, &r.cpState, &r.cpInput, &r.cpEntered, &r.cpToken, &r.cpVars); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("resume executions: %w", err)
 		}
@@ -295,6 +299,11 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 			return n, fmt.Errorf("resume %s: %w", r.arn, err)
 		}
 		x := newExecution(e, rec, r.arn, r.name, r.input, input, time.Unix(0, r.start).UTC())
+		if vars, err := decodeJSON([]byte(r.cpVars)); err == nil {
+			if m, ok := vars.(map[string]any); ok && len(m) > 0 {
+				x.vars.assign(m)
+			}
+		}
 		events, err := loadEvents(ctx, e.db, r.arn) // for the last event id
 		if err != nil {
 			return n, err

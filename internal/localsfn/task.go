@@ -205,7 +205,7 @@ func (x *execution) taskTimeouts(e *env, raw any) (int64, int64, *Failure) {
 		if p.path == nil {
 			continue
 		}
-		v, ok := p.path.get(rootFor(p.path, raw, e.contextObject()))
+		v, ok := p.path.resolve(raw, e)
 		n, isInt := toInt(v)
 		if !ok || !isInt || n <= 0 {
 			return 0, 0, e.runtimeFailure(fmt.Errorf("The %s field must reference a positive integer: %s == %s", p.name, p.path.text, encodeJSON(v)))
