@@ -175,6 +175,26 @@ func StringEqualsPath(variable, path string) Condition {
 	return cmp(variable, "StringEqualsPath", path)
 }
 
+// StringLessThanPath tests variable < the string at path.
+func StringLessThanPath(variable, path string) Condition {
+	return cmp(variable, "StringLessThanPath", path)
+}
+
+// StringGreaterThanPath tests variable > the string at path.
+func StringGreaterThanPath(variable, path string) Condition {
+	return cmp(variable, "StringGreaterThanPath", path)
+}
+
+// StringLessThanEqualsPath tests variable <= the string at path.
+func StringLessThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "StringLessThanEqualsPath", path)
+}
+
+// StringGreaterThanEqualsPath tests variable >= the string at path.
+func StringGreaterThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "StringGreaterThanEqualsPath", path)
+}
+
 // NumericEqualsPath tests variable == the number at path.
 func NumericEqualsPath(variable, path string) Condition {
 	return cmp(variable, "NumericEqualsPath", path)
@@ -190,14 +210,44 @@ func NumericGreaterThanPath(variable, path string) Condition {
 	return cmp(variable, "NumericGreaterThanPath", path)
 }
 
-// BooleanEqualsPath tests variable == the boolean at path.
-func BooleanEqualsPath(variable, path string) Condition {
-	return cmp(variable, "BooleanEqualsPath", path)
+// NumericLessThanEqualsPath tests variable <= the number at path.
+func NumericLessThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "NumericLessThanEqualsPath", path)
+}
+
+// NumericGreaterThanEqualsPath tests variable >= the number at path.
+func NumericGreaterThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "NumericGreaterThanEqualsPath", path)
+}
+
+// TimestampEqualsPath tests variable == the timestamp at path.
+func TimestampEqualsPath(variable, path string) Condition {
+	return cmp(variable, "TimestampEqualsPath", path)
 }
 
 // TimestampLessThanPath tests variable < the timestamp at path.
 func TimestampLessThanPath(variable, path string) Condition {
 	return cmp(variable, "TimestampLessThanPath", path)
+}
+
+// TimestampGreaterThanPath tests variable > the timestamp at path.
+func TimestampGreaterThanPath(variable, path string) Condition {
+	return cmp(variable, "TimestampGreaterThanPath", path)
+}
+
+// TimestampLessThanEqualsPath tests variable <= the timestamp at path.
+func TimestampLessThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "TimestampLessThanEqualsPath", path)
+}
+
+// TimestampGreaterThanEqualsPath tests variable >= the timestamp at path.
+func TimestampGreaterThanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "TimestampGreaterThanEqualsPath", path)
+}
+
+// BooleanEqualsPath tests variable == the boolean at path.
+func BooleanEqualsPath(variable, path string) Condition {
+	return cmp(variable, "BooleanEqualsPath", path)
 }
 
 // IsNull tests whether variable is (want=true) or is not null.

@@ -144,28 +144,24 @@ func BenchmarkCompile(b *testing.B) {
 }
 
 // BenchmarkCompileValidated is Compile with every ASL rule checked.
-func TestBenchWorkflowSize(t *testing.T) {
-	for _, n := range []int{100, 1000} {
-		m, err := benchWorkflow(n).StateMachine(arn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		compact, _ := m.MarshalJSON()
-		pretty, _ := m.JSON()
-		t.Logf("%d steps: %d states, %d bytes compact, %d bytes indented", n, countStates(m.States), len(compact), len(pretty))
+// TestCompileReportsOversizedWorkflow: a DAG whose definition would pass the
+// 1 MB Step Functions limit is refused at compile time.
+func TestCompileReportsOversizedWorkflow(t *testing.T) {
+	m, err := benchWorkflow(2000).StateMachine(arn)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func countStates(s States) int {
-	n := len(s)
-	for _, ns := range s {
-		if p, ok := ns.State.(*Parallel); ok {
-			for _, b := range p.Branches {
-				n += countStates(b.States)
-			}
-		}
+	compact, _ := m.MarshalJSON()
+	if len(compact) <= MaxDefinitionBytes {
+		t.Fatalf("test DAG is only %d bytes; make it bigger", len(compact))
 	}
-	return n
+	_, err = benchWorkflow(2000).Compile(arn)
+	if err == nil || !strings.Contains(err.Error(), "over the 1048576-byte limit") {
+		t.Fatalf("got %v, want the size limit", err)
+	}
+	if _, err := benchWorkflow(1000).Compile(arn); err != nil {
+		t.Fatalf("1,000 steps: %v", err)
+	}
 }
 
 func BenchmarkCompileValidated(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // machine wraps states (a JSON object body) into a definition starting at A.
@@ -224,5 +225,43 @@ func TestPathGrammar(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("checkPath(%q, kind %d, ctx %v) = %v, want ok=%v", tt.expr, tt.kind, tt.ctx, err, tt.ok)
 		}
+	}
+}
+
+// TestTypedConstructorsCoverEveryComparator builds one condition with each
+// typed constructor and checks that together they use all 39 comparators.
+func TestTypedConstructorsCoverEveryComparator(t *testing.T) {
+	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	conds := []Condition{
+		StringEquals("$.v", "a"), StringLessThan("$.v", "a"), StringGreaterThan("$.v", "a"),
+		StringLessThanEquals("$.v", "a"), StringGreaterThanEquals("$.v", "a"), StringMatches("$.v", "a*"),
+		NumericEquals("$.v", 1), NumericLessThan("$.v", 1), NumericGreaterThan("$.v", 1),
+		NumericLessThanEquals("$.v", 1), NumericGreaterThanEquals("$.v", 1),
+		BooleanEquals("$.v", true),
+		TimestampEquals("$.v", at), TimestampLessThan("$.v", at), TimestampGreaterThan("$.v", at),
+		TimestampLessThanEquals("$.v", at), TimestampGreaterThanEquals("$.v", at),
+		StringEqualsPath("$.v", "$.w"), StringLessThanPath("$.v", "$.w"), StringGreaterThanPath("$.v", "$.w"),
+		StringLessThanEqualsPath("$.v", "$.w"), StringGreaterThanEqualsPath("$.v", "$.w"),
+		NumericEqualsPath("$.v", "$.w"), NumericLessThanPath("$.v", "$.w"), NumericGreaterThanPath("$.v", "$.w"),
+		NumericLessThanEqualsPath("$.v", "$.w"), NumericGreaterThanEqualsPath("$.v", "$.w"),
+		BooleanEqualsPath("$.v", "$.w"),
+		TimestampEqualsPath("$.v", "$.w"), TimestampLessThanPath("$.v", "$.w"), TimestampGreaterThanPath("$.v", "$.w"),
+		TimestampLessThanEqualsPath("$.v", "$.w"), TimestampGreaterThanEqualsPath("$.v", "$.w"),
+		IsNull("$.v", true), IsPresent("$.v", true), IsNumeric("$.v", true), IsString("$.v", true),
+		IsBoolean("$.v", true), IsTimestamp("$.v", true),
+	}
+	seen := map[string]bool{}
+	choice := NewChoice("C").Otherwise(NewSucceed("D"))
+	for _, c := range conds {
+		seen[c.Op] = true
+		choice.When(c, NewSucceed("S"+c.Op))
+	}
+	for _, op := range Comparators() {
+		if !seen[op] {
+			t.Errorf("no typed constructor for %s", op)
+		}
+	}
+	if _, err := NewStateMachine(Standard, choice).Build(); err != nil {
+		t.Fatal(err)
 	}
 }
