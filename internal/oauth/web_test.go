@@ -207,3 +207,17 @@ func TestUnavailableAnswers503(t *testing.T) {
 		t.Fatalf("got %d %q", rec.Code, rec.Body.String())
 	}
 }
+
+func TestCallbackPageEscapesWhatGitHubSent(t *testing.T) {
+	r := newRig(t, "")
+	r.gh.SignIn("octocat")
+	cb := r.login(t)
+	q := cb.Query()
+	q.Del("code")
+	q.Set("error", `<script>alert(1)</script>`)
+	cb.RawQuery = q.Encode()
+	status, body, _ := get(t, cb.String())
+	if status != 400 || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Fatalf("got %d %q, want 400 with the error escaped", status, body)
+	}
+}
