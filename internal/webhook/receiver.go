@@ -200,31 +200,9 @@ func (r *Receiver) release(ctx context.Context, log *slog.Logger, c Claim) {
 	}
 }
 
-// envelope validates the payload and builds its envelope before anything is
-// claimed; the archive's real reference replaces the placeholder later. The
-// one-pass scanner handles ordinary payloads; anything unusual goes through
-// events.NewEnvelope, the reference implementation.
+// envelope validates the payload and builds its envelope (one pass in
+// events.NewEnvelope) before anything is claimed; the archive's real
+// reference replaces the placeholder once the payload is stored.
 func (r *Receiver) envelope(d events.Delivery, key string) (*events.Envelope, error) {
-	sum, err := scanPayload(d.Body)
-	if errors.Is(err, errUnusual) {
-		return events.NewEnvelope(d, events.Ref{Key: key})
-	}
-	if err != nil {
-		return nil, err
-	}
-	env := &events.Envelope{
-		DeliveryID:     d.ID,
-		Event:          d.Event,
-		Action:         sum.action,
-		HookID:         d.HookID,
-		InstallationID: sum.installation,
-		Repository:     sum.repository,
-		Sender:         sum.sender,
-		ReceivedAt:     d.ReceivedAt.UTC(),
-		S3Reference:    &events.Ref{Key: key},
-	}
-	if len(d.Body) < events.InlineLimit {
-		env.Payload, env.PayloadComplete = d.Body, true
-	}
-	return env, nil
+	return events.NewEnvelope(d, events.Ref{Key: key})
 }
