@@ -50,3 +50,35 @@ func BenchmarkPublishDeliver(b *testing.B) {
 		<-done
 	}
 }
+
+// BenchmarkThroughput publishes from 8 concurrent callers while the bus
+// delivers to the stub; it ends when every event was delivered, and reports
+// delivered events per second.
+func BenchmarkThroughput(b *testing.B) {
+	ctx := context.Background()
+	bus := newBus(b, openDB(b, filepath.Join(b.TempDir(), "bus.db")), fastOpts())
+	var delivered atomic.Int64
+	all := make(chan struct{})
+	var target atomic.Int64
+	bus.Subscribe(events.HandlerFunc(events.TargetStub, func(context.Context, *events.Envelope) error {
+		if delivered.Add(1) == target.Load() {
+			close(all)
+		}
+		return nil
+	}))
+	run(b, bus)
+	var n atomic.Int64
+	b.ResetTimer()
+	target.Store(int64(b.N))
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := bus.Publish(ctx, envelope(fmt.Sprintf("t%d", n.Add(1)), "push")); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	<-all
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
@@ -38,7 +39,7 @@ import (
 // Options tune the bus; the zero value gives the documented defaults.
 type Options struct {
 	Rules          []events.Rule // routing rules; default events.Rules()
-	Workers        int           // concurrent handler calls; default 4
+	Workers        int           // concurrent handler calls; default 8
 	MaxAttempts    int           // attempts before dead-lettering; default 5
 	BackoffBase    time.Duration // delay after the first failure, doubled each time; default 1s
 	BackoffMax     time.Duration // longest delay between attempts; default 5m
@@ -53,7 +54,7 @@ func (o *Options) defaults() {
 		o.Rules = events.Rules()
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 8
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -84,6 +85,11 @@ type Bus struct {
 	opts Options
 	log  *slog.Logger
 	wake chan struct{}
+	// deadLettered asks the dispatcher to run the alerts now.
+	deadLettered atomic.Bool
+	// acked are delivered jobs whose rows the next take deletes.
+	ackMu sync.Mutex
+	acked []job
 
 	mu       sync.RWMutex
 	handlers map[string]events.Handler

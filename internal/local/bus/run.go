@@ -26,24 +26,37 @@ type job struct {
 // Run delivers events until ctx ends, then waits for in-flight handler calls
 // (each bounded by HandlerTimeout) and returns ctx's error. Deliveries taken
 // but interrupted by the shutdown are given back without counting an attempt.
+//
+// One dispatcher takes due deliveries in batches, workers call the
+// handlers, and successful deliveries are deleted by the dispatcher's next
+// transaction, which also takes the next batch: the consuming side writes one
+// transaction per batch, not per event.
 func (b *Bus) Run(ctx context.Context) error {
-	jobs := make(chan job)
+	jobs := make(chan job, b.opts.Workers)
+	// slots bounds deliveries taken but not finished (queued or running), so
+	// a queued job starts well within its lease (see take).
+	slots := make(chan struct{}, 2*b.opts.Workers)
 	var wg sync.WaitGroup
 	for range b.opts.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range jobs {
-				b.deliver(ctx, j)
+				if b.deliver(ctx, &j) {
+					b.ack(j)
+				}
+				<-slots
+				b.poke()
 			}
-		}()
+		})
 	}
-	defer wg.Wait()
-	defer close(jobs)
+	defer func() {
+		close(jobs)
+		wg.Wait()
+		b.flushAcks()
+	}()
 
 	ticker := time.NewTicker(b.opts.PollInterval)
 	defer ticker.Stop()
-	lastPrune := time.Time{}
+	var lastPrune, lastAlerts time.Time
 	for {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -52,19 +65,29 @@ func (b *Bus) Run(ctx context.Context) error {
 			b.prune(ctx)
 			lastPrune = time.Now()
 		}
-		b.alertDeadLetters(ctx)
-		taken, err := b.take(ctx, b.opts.Workers)
-		if err != nil && ctx.Err() == nil {
-			b.log.ErrorContext(ctx, "bus: take due deliveries", "err", err)
+		if b.deadLettered.Swap(false) || time.Since(lastAlerts) >= b.opts.PollInterval {
+			b.alertDeadLetters(ctx)
+			lastAlerts = time.Now()
+		}
+		free := cap(slots) - len(slots)
+		var taken []job
+		if free > 0 || b.hasAcks() {
+			var err error
+			taken, err = b.take(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				b.log.ErrorContext(ctx, "bus: take due deliveries", "err", err)
+			}
 		}
 		for _, j := range taken {
+			slots <- struct{}{}
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
+				<-slots
 				b.giveBack(j)
 			}
 		}
-		if len(taken) == b.opts.Workers {
+		if len(taken) > 0 && len(taken) == free {
 			continue // probably more due: keep going without waiting
 		}
 		select {
@@ -75,14 +98,85 @@ func (b *Bus) Run(ctx context.Context) error {
 	}
 }
 
+// ack records a successful delivery; the dispatcher's next transaction
+// deletes its row.
+func (b *Bus) ack(j job) {
+	b.ackMu.Lock()
+	b.acked = append(b.acked, j)
+	b.ackMu.Unlock()
+	b.log.Debug("bus: delivered", "delivery_id", j.env.DeliveryID, "handler", j.target, "attempt", j.attempts)
+}
+
+func (b *Bus) hasAcks() bool {
+	b.ackMu.Lock()
+	defer b.ackMu.Unlock()
+	return len(b.acked) > 0
+}
+
+func (b *Bus) takeAcks() []job {
+	b.ackMu.Lock()
+	defer b.ackMu.Unlock()
+	out := b.acked
+	b.acked = nil
+	return out
+}
+
+// requeueAcks puts back acknowledgements whose transaction failed.
+func (b *Bus) requeueAcks(batch []job) {
+	b.ackMu.Lock()
+	defer b.ackMu.Unlock()
+	b.acked = append(batch, b.acked...)
+}
+
+// deleteAcked deletes delivered rows inside tx.
+func deleteAcked(ctx context.Context, tx *sql.Tx, batch []job) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	del, err := tx.PrepareContext(ctx, `DELETE FROM bus_deliveries WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	for _, j := range batch {
+		if _, err := del.ExecContext(ctx, j.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAcks commits outstanding acknowledgements (at shutdown). If it
+// fails, the leases expire and those handlers run again: at least once.
+func (b *Bus) flushAcks() {
+	batch := b.takeAcks()
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := detached()
+	defer cancel()
+	if err := b.tx(ctx, func(tx *sql.Tx) error { return deleteAcked(ctx, tx, batch) }); err != nil {
+		b.log.Error("bus: record deliveries; they will be redelivered", "count", len(batch), "err", err)
+	}
+}
+
 // take leases up to n due deliveries to subscribed handlers.
 func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 	subs := b.subscribed()
 	if len(subs) == 0 {
+		n = 0
+	}
+	acks := b.takeAcks()
+	if n <= 0 && len(acks) == 0 {
 		return nil, nil
 	}
+	if len(subs) == 0 {
+		subs = []string{""} // the query is not run, the acknowledgements are written
+	}
 	now := time.Now()
-	lease := now.Add(b.opts.HandlerTimeout + 5*time.Second).UnixMilli()
+	// A taken job may wait in the queue behind one running job per worker
+	// (Run allows 2×Workers outstanding), so the lease covers two attempts.
+	lease := now.Add(2*b.opts.HandlerTimeout + 5*time.Second).UnixMilli()
 	args := []any{now.UnixMilli(), now.UnixMilli()}
 	for _, s := range subs {
 		args = append(args, s)
@@ -95,6 +189,12 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 	var out []job
 	err := b.tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
+		if err := deleteAcked(ctx, tx, acks); err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
@@ -120,35 +220,38 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 		return nil
 	})
 	if err != nil {
+		b.requeueAcks(acks)
 		return nil, err
 	}
 	return out, nil
 }
 
-// deliver calls the handler once and records the outcome.
-func (b *Bus) deliver(runCtx context.Context, j job) {
+// deliver calls the handler once and records a failure; it reports success,
+// which the caller acknowledges.
+func (b *Bus) deliver(runCtx context.Context, j *job) bool {
 	env, err := events.Decode(j.raw)
 	if err != nil {
-		b.finishFailed(j, fmt.Errorf("stored envelope is unreadable: %w", err), true)
-		return
+		b.finishFailed(*j, fmt.Errorf("stored envelope is unreadable: %w", err), true)
+		return false
 	}
 	j.env = env
 	b.mu.RLock()
 	h := b.handlers[j.target]
 	b.mu.RUnlock()
 	if h == nil { // unsubscribed between take and deliver: leave it for later
-		b.giveBack(j)
-		return
+		b.giveBack(*j)
+		return false
 	}
 	err = b.call(runCtx, h, env)
 	switch {
 	case err == nil:
-		b.finishOK(j)
+		return true
 	case runCtx.Err() != nil:
-		b.giveBack(j) // shutting down: the attempt was interrupted, not failed
+		b.giveBack(*j) // shutting down: the attempt was interrupted, not failed
 	default:
-		b.finishFailed(j, err, events.IsPermanent(err))
+		b.finishFailed(*j, err, events.IsPermanent(err))
 	}
+	return false
 }
 
 // call runs h with a deadline, turning a panic into an error. A handler that
@@ -187,21 +290,6 @@ func detached() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 15*time.Second)
 }
 
-func (b *Bus) finishOK(j job) {
-	ctx, cancel := detached()
-	defer cancel()
-	err := b.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM bus_deliveries WHERE id = ?`, j.id)
-		return err
-	})
-	if err != nil {
-		// The lease will expire and the handler run again: at least once.
-		b.log.Error("bus: record delivery", "delivery_id", j.env.DeliveryID, "handler", j.target, "err", err)
-		return
-	}
-	b.log.Debug("bus: delivered", "delivery_id", j.env.DeliveryID, "handler", j.target, "attempt", j.attempts)
-}
-
 func (b *Bus) finishFailed(j job, cause error, permanent bool) {
 	ctx, cancel := detached()
 	defer cancel()
@@ -224,6 +312,7 @@ func (b *Bus) finishFailed(j job, cause error, permanent bool) {
 			return
 		}
 		b.log.Warn("bus: dead-lettered", "delivery_id", deliveryID, "handler", j.target, "attempts", j.attempts, "reason", reason)
+		b.deadLettered.Store(true)
 		b.poke()
 		return
 	}
