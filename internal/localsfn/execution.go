@@ -98,8 +98,12 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 	x.mu.Lock()
 	x.cancel = cancel
 	x.mu.Unlock()
-	if t := x.rec.machine.TimeoutSeconds; t > 0 {
-		deadline := x.start.Add(time.Duration(t) * time.Second)
+	limit := time.Duration(x.rec.machine.TimeoutSeconds) * time.Second
+	if x.rec.typ == Express && (limit == 0 || limit > expressLimit) {
+		limit = expressLimit // EXPRESS executions time out after five minutes
+	}
+	if limit > 0 {
+		deadline := x.start.Add(limit)
 		timer := x.ex.clock.After(deadline.Sub(x.ex.clock.Now()))
 		go func() {
 			select {

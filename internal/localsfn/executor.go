@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -156,6 +157,11 @@ func (e *Executor) CreateStateMachine(ctx context.Context, name string, definiti
 	m, err := Parse(definition)
 	if err != nil {
 		return "", fmt.Errorf("create state machine %s: %w", name, err)
+	}
+	if typ == Express {
+		if err := checkExpress(m); err != nil {
+			return "", fmt.Errorf("create state machine %s: %w", name, err)
+		}
 	}
 	rec := &machineRecord{arn: e.MachineARN(name), name: name, typ: typ, definition: append([]byte(nil), definition...), machine: m}
 	if e.db != nil {
@@ -345,12 +351,17 @@ func (e *Executor) StopExecution(ctx context.Context, arn, errName, cause string
 	x, ok := e.executions[arn]
 	e.mu.Unlock()
 	if !ok {
-		if _, err := e.DescribeExecution(ctx, arn); err != nil {
+		d, err := e.DescribeExecution(ctx, arn)
+		if err != nil {
 			return err
+		}
+		if d.Status == StatusRunning && e.db != nil {
+			// Left running by a previous process and not resumed: end it here.
+			return abortStored(ctx, e.db, arn, stopFailure(errName, cause), e.clock.Now())
 		}
 		return nil // already ended
 	}
-	x.stop(fail(errName, cause))
+	x.stop(stopFailure(errName, cause))
 	<-x.done
 	return nil
 }
@@ -462,4 +473,33 @@ func (e *Executor) notifyChange(x *execution) {
 		c.Cause = &d.Cause
 	}
 	e.notify(context.WithoutCancel(e.ctx), c)
+}
+
+// expressLimit is how long an EXPRESS execution may run.
+const expressLimit = 5 * time.Minute
+
+// checkExpress refuses what EXPRESS state machines cannot do, as AWS does
+// when the machine is created: callbacks (.waitForTaskToken) and .sync jobs.
+func checkExpress(m *Machine) error {
+	for _, st := range m.States {
+		if strings.HasSuffix(st.Resource, waitForTaskToken) || strings.HasSuffix(st.Resource, ".sync") {
+			return &DefinitionError{State: st.Name, Msg: "EXPRESS state machines do not support the .waitForTaskToken and .sync integration patterns"}
+		}
+		for _, b := range st.Branches {
+			if err := checkExpress(b); err != nil {
+				return err
+			}
+		}
+		if st.Processor != nil {
+			if err := checkExpress(st.Processor); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stopFailure is StopExecution's optional error and cause.
+func stopFailure(errName, cause string) *Failure {
+	return &Failure{Error: errName, Cause: cause, HasError: errName != "", HasCause: cause != ""}
 }

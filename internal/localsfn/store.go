@@ -332,3 +332,13 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// abortStored ends a durable execution that no process is running.
+func abortStored(ctx context.Context, db *sql.DB, arn string, f *Failure, now time.Time) error {
+	_, err := db.ExecContext(ctx, `UPDATE sfn_executions SET status=?, error=?, cause=?, stop_ns=? WHERE arn=? AND status=?`,
+		StatusAborted, nullable(f.Error, f.Error != ""), nullable(f.Cause, f.Cause != ""), now.UnixNano(), arn, StatusRunning)
+	if err != nil {
+		return fmt.Errorf("stop execution %s: %w", arn, err)
+	}
+	return nil
+}

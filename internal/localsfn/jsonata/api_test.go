@@ -223,6 +223,26 @@ func TestRunawayExpressionsFail(t *testing.T) {
 	}
 }
 
+// TestTailCallsRunInConstantStack checks that a tail-recursive loop far
+// deeper than the call-depth limit completes, as it does in jsonata-js.
+func TestTailCallsRunInConstantStack(t *testing.T) {
+	cases := map[string]any{
+		"($f := function($n, $acc) { $n = 0 ? $acc : $f($n - 1, $acc + 1) }; $f(100000, 0))":                                              100000.0,
+		"($even := function($n) { $n = 0 ? true : $odd($n - 1) }; $odd := function($n) { $n = 0 ? false : $even($n - 1) }; $even(50001))": false,
+		"($f := function($n) { ($m := $n - 1; $m < 0 ? 'done' : $f($m)) }; $f(20000))":                                                    "done",
+		"($f := function($n) { $n = 0 ? $uppercase('x') : $f($n - 1) }; $f(10000))":                                                       "X",
+	}
+	for expr, want := range cases {
+		e, err := Compile(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.Eval(nil, nil); err != nil || got != want {
+			t.Errorf("%s: got %v, %v; want %v", expr, got, err, want)
+		}
+	}
+}
+
 // TestDeepRecursionWithinLimit checks that legitimate recursion deeper
 // than a few hundred calls still works.
 func TestDeepRecursionWithinLimit(t *testing.T) {

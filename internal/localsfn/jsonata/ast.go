@@ -90,6 +90,7 @@ type node struct {
 	seekingParent []*slot
 	slot          *slot
 	isArrayItem   bool // an array constructor nested directly in an array constructor
+	tailCall      bool // a call in tail position of a lambda body: evaluated as a thunk
 
 	// transform
 	update, del *node

@@ -107,6 +107,10 @@ func (ev *evaluator) eval(n *node, input any, en *env) (any, error) {
 	case nLambda:
 		result = &lambda{params: n.params, body: n.body, env: en, input: input, sig: n.sig}
 	case nCall:
+		if n.tailCall {
+			// returned to apply, which makes the call without recursing
+			return &thunk{call: n, input: input, env: en}, nil
+		}
 		result, err = ev.call(n, input, en, nil)
 	case nPartial:
 		result, err = ev.partial(n, input, en)

@@ -36,6 +36,13 @@ type regexValue struct {
 	src string
 }
 
+// thunk is a tail call not yet made: apply evaluates it in a loop.
+type thunk struct {
+	call  *node
+	input any
+	env   *env
+}
+
 // arity is the number of arguments a function value expects, which
 // $map, $filter and friends use to decide what to pass.
 func arity(f any) int {
@@ -67,17 +74,35 @@ func arity(f any) int {
 }
 
 func (ev *evaluator) call(n *node, input any, en *env, applyTo []any) (any, error) {
-	proc, err := ev.eval(n.lhs, input, en)
+	proc, args, err := ev.prepareCall(n, input, en, applyTo...)
 	if err != nil {
 		return nil, err
+	}
+	return ev.callPrepared(n, proc, args, input, en)
+}
+
+// callPrepared applies an evaluated function to evaluated arguments at a
+// call site.
+func (ev *evaluator) callPrepared(n *node, proc any, args []any, input any, en *env) (any, error) {
+	saved := ev.callEnv
+	ev.callEnv = en
+	defer func() { ev.callEnv = saved }()
+	return ev.apply(proc, args, input, n.pos, procName(n.lhs))
+}
+
+// prepareCall evaluates a call's function and arguments.
+func (ev *evaluator) prepareCall(n *node, input any, en *env, applyTo ...any) (any, []any, error) {
+	proc, err := ev.eval(n.lhs, input, en)
+	if err != nil {
+		return nil, nil, err
 	}
 	if isUndefined(proc) && n.lhs.typ == nPath && n.lhs.items[0].typ == nName {
 		name := n.lhs.items[0].op
 		if _, ok := ev.lib.funcs[name]; ok {
-			return nil, newError("T1005", n.pos, name, nil)
+			return nil, nil, newError("T1005", n.pos, name, nil)
 		}
 		if _, ok := en.lookup(name); ok {
-			return nil, newError("T1005", n.pos, name, nil)
+			return nil, nil, newError("T1005", n.pos, name, nil)
 		}
 	}
 	args := make([]any, 0, len(n.items)+len(applyTo))
@@ -85,14 +110,11 @@ func (ev *evaluator) call(n *node, input any, en *env, applyTo []any) (any, erro
 	for _, a := range n.items {
 		v, err := ev.eval(a, input, en)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		args = append(args, v)
 	}
-	saved := ev.callEnv
-	ev.callEnv = en
-	defer func() { ev.callEnv = saved }()
-	return ev.apply(proc, args, input, n.pos, procName(n.lhs))
+	return proc, args, nil
 }
 
 func procName(n *node) string {
@@ -116,15 +138,40 @@ func (ev *evaluator) apply(proc any, args []any, input any, pos int, name string
 				return nil, err
 			}
 		}
-		frame := &env{parent: fn.env, names: fn.params[:len(fn.params):len(fn.params)], values: make([]any, len(fn.params))}
-		for i := range fn.params {
-			if i < len(args) {
-				frame.values[i] = args[i]
-			} else {
-				frame.values[i] = undefinedValue{}
+		for {
+			frame := &env{parent: fn.env, names: fn.params[:len(fn.params):len(fn.params)], values: make([]any, len(fn.params))}
+			for i := range fn.params {
+				if i < len(args) {
+					frame.values[i] = args[i]
+				} else {
+					frame.values[i] = undefinedValue{}
+				}
 			}
+			res, err := ev.eval(fn.body, fn.input, frame)
+			if err != nil {
+				return nil, err
+			}
+			th, ok := res.(*thunk)
+			if !ok {
+				return res, nil
+			}
+			// a tail call: evaluate its function and arguments, then loop
+			// when it calls a lambda, so the stack does not grow
+			next, nextArgs, err := ev.prepareCall(th.call, th.input, th.env)
+			if err != nil {
+				return nil, err
+			}
+			nl, isLambda := next.(*lambda)
+			if !isLambda {
+				return ev.callPrepared(th.call, next, nextArgs, th.input, th.env)
+			}
+			if nl.sig != nil {
+				if nextArgs, err = nl.sig.validate(procName(th.call.lhs), nextArgs, th.input, th.call.pos); err != nil {
+					return nil, err
+				}
+			}
+			fn, args, input = nl, nextArgs, th.input
 		}
-		return ev.eval(fn.body, fn.input, frame)
 	case *builtin:
 		if fn.sig != nil {
 			var err error

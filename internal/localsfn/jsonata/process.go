@@ -100,6 +100,7 @@ func (pr *processor) process(n *node) (*node, error) {
 		if err != nil {
 			return nil, err
 		}
+		markTailCalls(body)
 		n.body = body
 		return n, nil
 	case nBind:
@@ -348,6 +349,29 @@ func (pr *processor) sort(n *node) (*node, error) {
 		return nil, err
 	}
 	return result, nil
+}
+
+// markTailCalls flags the calls a lambda body returns directly (through
+// conditions and the last expression of blocks), so that apply can run them
+// in a loop instead of recursing: tail-recursive functions then run in
+// constant stack, as in jsonata-js.
+func markTailCalls(n *node) {
+	if n.predicate != nil || n.group != nil || n.keepArray {
+		return // the result is filtered or reshaped: not a tail position
+	}
+	switch n.typ {
+	case nCall:
+		n.tailCall = true
+	case nCondition:
+		markTailCalls(n.then)
+		if n.els != nil {
+			markTailCalls(n.els)
+		}
+	case nBlock:
+		if len(n.items) > 0 {
+			markTailCalls(n.items[len(n.items)-1])
+		}
+	}
 }
 
 // pushAncestry propagates unresolved parent references from a child up to
