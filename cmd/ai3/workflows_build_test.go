@@ -206,3 +206,37 @@ func definitionJSON(t *testing.T, sm *stepfunctions.StateMachine) string {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// TestWorkflowsBuildFaultLeavesNoPartialFile injects a write fault (the
+// target of one file is a directory, so its rename fails): the command
+// fails naming the file, no temporary file is left behind, and every file
+// in DIR is either its old content or a complete new definition.
+func TestWorkflowsBuildFaultLeavesNoPartialFile(t *testing.T) {
+	dir := t.TempDir()
+	old := []byte("old content\n")
+	if err := os.WriteFile(filepath.Join(dir, "ci.asl.json"), old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "deploy.asl.json"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "workflows", "build", "--out", dir)
+	if err == nil || !strings.Contains(err.Error(), "deploy.asl.json") {
+		t.Fatalf("got %v, want a failure naming deploy.asl.json", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+		if e.IsDir() {
+			continue
+		}
+		got, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		name := strings.TrimSuffix(e.Name(), ".asl.json")
+		want, _, _ := workflows.Definition(name, workflows.PlaceholderARN)
+		if !bytes.Equal(got, old) && !bytes.Equal(got, want) {
+			t.Errorf("%s is neither the old file nor a complete definition", e.Name())
+		}
+	}
+}

@@ -322,3 +322,71 @@ func TestScheduleAddsLessWaitingThanLevels(t *testing.T) {
 		}
 	}
 }
+
+// aslOrder reads the happens-before pairs of step Tasks back from a compiled
+// definition: states in one Next chain run in order, Parallel branches
+// independently. It checks the emitted ASL, not the Plan.
+func aslOrder(t *rapid.T, scopeStart string, states States, out map[[2]string]bool) []string {
+	var seq [][]string // step sets, in chain order
+	for name := scopeStart; name != ""; {
+		st := states.Get(name)
+		switch s := st.(type) {
+		case *Task:
+			seq = append(seq, []string{name})
+			name = s.Next
+		case *Pass:
+			name = s.Next
+		case *Parallel:
+			var all []string
+			for _, b := range s.Branches {
+				all = append(all, aslOrder(t, b.StartAt, b.States, out)...)
+			}
+			seq = append(seq, all)
+			name = s.Next
+		default:
+			t.Fatalf("unexpected %T %q on the success path", st, name)
+		}
+	}
+	var all []string
+	for i, a := range seq {
+		for _, b := range seq[i+1:] {
+			for _, x := range a {
+				for _, y := range b {
+					out[[2]string{x, y}] = true
+				}
+			}
+		}
+		all = append(all, a...)
+	}
+	return all
+}
+
+func TestCompiledASLRunsEveryStepOnceAfterItsNeeds(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ns, needs := randomDAG(t)
+		w := NewWorkflow("prop", Standard)
+		for i, n := range ns {
+			s := w.Step(n, Invoke("task"))
+			for _, d := range needs[i] {
+				s.Needs(ns[d])
+			}
+		}
+		m, err := w.Compile(arn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[[2]string]bool{}
+		steps := aslOrder(t, m.StartAt, m.States, got)
+		slices.Sort(steps)
+		want := slices.Clone(ns)
+		slices.Sort(want)
+		if !slices.Equal(steps, want) {
+			t.Fatalf("compiled steps %v, want each of %v once", steps, want)
+		}
+		for pair := range reach(ns, needs) {
+			if !got[pair] {
+				t.Fatalf("%s needs %s but the ASL may start it first", pair[1], pair[0])
+			}
+		}
+	})
+}
