@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -69,13 +70,13 @@ func newRig(t *testing.T, secret string) *rig {
 		t.Fatal(err)
 	}
 	client := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: gh.ClientID, ClientSecret: secret, Now: clk.Now})
-	v := tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Now: clk.Now})
+	v := tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Now: clk.Now, Log: slog.New(slog.DiscardHandler)})
 	r := &rig{gh: gh, clk: clk, store: store, vault: v}
 	mux := http.NewServeMux()
 	r.app = httptest.NewServer(mux)
 	t.Cleanup(r.app.Close)
 	r.web = &oauth.Web{Client: client, Nonces: nonces, Tokens: v, RedirectURL: r.app.URL + "/oauth/callback",
-		Scopes: []string{"repo"}, Now: clk.Now}
+		Scopes: []string{"repo"}, Now: clk.Now, Log: slog.New(slog.DiscardHandler)}
 	r.web.Mount(mux)
 	return r
 }

@@ -3,6 +3,7 @@ package tokens_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestNoRotationLostOnFaults(t *testing.T) {
 			if c.cancel {
 				refresher = cancellingRefresher{r.client, cancel}
 			}
-			v := tokens.New(tokens.Config{Store: flaky, Keys: r.keys, Refresher: refresher, Now: r.clk.Now})
+			v := tokens.New(tokens.Config{Store: flaky, Keys: r.keys, Refresher: refresher, Now: r.clk.Now, Log: slog.New(slog.DiscardHandler)})
 			r.clk.Advance(7*time.Hour + 56*time.Minute)
 			got, err := v.Token(ctx, u.ID)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -35,7 +36,7 @@ func TestRevocationDeletesTheUsersToken(t *testing.T) {
 	payload, _ := json.Marshal(map[string]any{"action": "revoked", "sender": map[string]any{"login": "octocat", "id": victim.ID}})
 	arch := memArchive{}
 	ref, _ := arch.Put(context.Background(), "big.json", payload)
-	h := tokens.RevocationHandler{Vault: v, Archive: arch}
+	h := tokens.RevocationHandler{Vault: v, Archive: arch, Log: slog.New(slog.DiscardHandler)}
 	ctx := context.Background()
 
 	cases := []struct {
