@@ -2,10 +2,118 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/local/archive"
+	"github.com/sbalswa/ai3-mvp/internal/local/bus"
+	"github.com/sbalswa/ai3-mvp/internal/local/claims"
+	"github.com/sbalswa/ai3-mvp/internal/local/secrets"
+	"github.com/sbalswa/ai3-mvp/internal/monitor"
+	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
-// mountWebhook serves POST /webhook with the embedded adapters and starts the durable bus.
+// mountWebhook serves POST /webhook with the embedded adapters (SQLite
+// claims, payload files, the durable SQLite bus) and runs the bus with the
+// stub, alert and health handlers. Metrics go to DATA/metrics.log in
+// CloudWatch Embedded Metric Format, as they would to CloudWatch Logs.
 func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
+	src, err := devWebhookSecret(env.DataDir, out)
+	if err != nil {
+		return err
+	}
+	claimStore, err := claims.Open(ctx, env.DB)
+	if err != nil {
+		return err
+	}
+	payloads, err := archive.Open(filepath.Join(env.DataDir, "payloads"))
+	if err != nil {
+		return err
+	}
+	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: env.Log})
+	if err != nil {
+		return err
+	}
+	metricsFile, err := os.OpenFile(filepath.Join(env.DataDir, "metrics.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("metrics log: %w", err)
+	}
+	metrics := monitor.NewEMF(metricsFile, monitor.Namespace)
+	b.Subscribe(monitor.NewStub(env.Log, metrics))
+	b.SubscribeDeadLetters(monitor.NewAlert(env.Log, metrics))
+
+	r, err := webhook.New(ctx, webhook.Config{
+		Secrets:   webhook.CacheSecrets(src, 10*time.Second, nil),
+		Claims:    claimStore,
+		Archive:   payloads,
+		Publisher: b,
+		Log:       env.Log,
+	})
+	if err != nil {
+		metricsFile.Close()
+		return err
+	}
+	env.Mux.Handle("/webhook", webhook.HTTPHandler(r))
+
+	checks := map[string]monitor.Check{"claims": claimStore.Check, "archive": payloads.Check, "bus": b.Check}
+	for name, check := range checks {
+		env.Check(name, check)
+	}
+	health := monitor.NewHealth(env.Log, metrics, checks)
+	env.Go(b.Run)
+	env.Go(func(ctx context.Context) error { return health.Run(ctx, time.Minute) })
+	env.Go(func(ctx context.Context) error {
+		defer metricsFile.Close()
+		return sweepClaims(ctx, env, claimStore)
+	})
 	return nil
+}
+
+// devWebhookSecret returns the secret source of `ai3 dev`: WEBHOOK_SECRET
+// when set (handy for tests and tunnels), else DATA/webhook-secret, created
+// 0600 with a random secret on first run and printed that one time only.
+func devWebhookSecret(dataDir string, out io.Writer) (webhook.SecretSource, error) {
+	if v := os.Getenv("WEBHOOK_SECRET"); v != "" {
+		s, err := webhook.ParseSecrets([]byte(v))
+		if err != nil {
+			return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
+		}
+		return fixedSecrets(s), nil
+	}
+	path := filepath.Join(dataDir, "webhook-secret")
+	secret, created, err := secrets.Ensure(path)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(out, "webhook secret (shown once; saved 0600 in %s): %s\n", path, secret)
+	}
+	return secrets.NewFile(path), nil
+}
+
+// fixedSecrets is a webhook.SecretSource over secrets known at startup.
+type fixedSecrets [][]byte
+
+func (f fixedSecrets) Secrets(context.Context) ([][]byte, error) { return f, nil }
+
+// sweepClaims forgets expired delivery claims hourly, so the table holds
+// about one day of deliveries.
+func sweepClaims(ctx context.Context, env *devEnv, s *claims.Store) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx, time.Now()); err != nil {
+			env.Log.Warn("sweep webhook claims", "err", err)
+		} else if n > 0 {
+			env.Log.Info("swept expired webhook claims", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }

@@ -100,3 +100,12 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// Check reports whether the claims table answers (GET /healthz).
+func (s *Store) Check(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM webhook_claims WHERE 0`).Scan(&n); err != nil {
+		return fmt.Errorf("webhook claims table: %w", err)
+	}
+	return nil
+}
