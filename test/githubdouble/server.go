@@ -101,6 +101,13 @@ func WithTokenLifetimes(access, refresh time.Duration) Option {
 	return func(s *Server) { s.accessTTL, s.refreshTTL = access, refresh }
 }
 
+// SetTokenLifetimes changes the lifetimes of tokens issued from now on.
+func (s *Server) SetTokenLifetimes(access, refresh time.Duration) {
+	s.mu.Lock()
+	s.accessTTL, s.refreshTTL = access, refresh
+	s.mu.Unlock()
+}
+
 // WithDeviceInterval sets the device flow's poll interval in seconds (GitHub: 5).
 func WithDeviceInterval(seconds int) Option { return func(s *Server) { s.interval = seconds } }
 
