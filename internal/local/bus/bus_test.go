@@ -311,3 +311,32 @@ func waitUntil(t testing.TB, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Delivered events keep only their publish key: the stored envelope (up to
+// 200 KB each) is dropped once every handler has it.
+func TestDeliveredEnvelopesAreDropped(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
+	b := newBus(t, db, fastOpts())
+	stub, comment := newRecorder(events.TargetStub), newRecorder(events.TargetComment)
+	b.Subscribe(stub)
+	b.Subscribe(comment)
+	run(t, b)
+	for i := range 10 {
+		if err := b.Publish(ctx, envelope(fmt.Sprintf("k%d", i), "issue_comment")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stub.waitFor(t, 10)
+	comment.waitFor(t, 10)
+	waitUntil(t, func() bool {
+		var stored int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM bus_events WHERE length(envelope) > 0`).Scan(&stored)
+		return err == nil && stored == 0
+	})
+	// The keys are still there: a repeated publish is still a no-op.
+	if err := b.Publish(ctx, envelope("k3", "issue_comment")); err != nil {
+		t.Fatal(err)
+	}
+	stub.noMore(t, 150*time.Millisecond)
+}

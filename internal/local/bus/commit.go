@@ -65,7 +65,11 @@ func insertBatch(ctx context.Context, tx *sql.Tx, items []pubItem) error {
 	}
 	defer insDelivery.Close()
 	for _, it := range items {
-		res, err := insEvent.ExecContext(ctx, it.key, it.deliveryID, it.event, it.body, now)
+		body := it.body
+		if len(it.targets) == 0 {
+			body = []byte{} // routed nowhere: only the publish key is worth keeping
+		}
+		res, err := insEvent.ExecContext(ctx, it.key, it.deliveryID, it.event, body, now)
 		if err != nil {
 			return err
 		}

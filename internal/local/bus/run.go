@@ -143,6 +143,24 @@ func deleteAcked(ctx context.Context, tx *sql.Tx, batch []job) error {
 			return err
 		}
 	}
+	// A fully delivered event keeps only its publish key (for dedupe until
+	// pruned); its envelope, up to 200 KB, is dropped now.
+	clearEnv, err := tx.PrepareContext(ctx, `UPDATE bus_events SET envelope = x'' WHERE id = ?
+		AND NOT EXISTS (SELECT 1 FROM bus_deliveries WHERE event_id = ?)`)
+	if err != nil {
+		return err
+	}
+	defer clearEnv.Close()
+	seen := map[int64]bool{}
+	for _, j := range batch {
+		if seen[j.eventID] {
+			continue
+		}
+		seen[j.eventID] = true
+		if _, err := clearEnv.ExecContext(ctx, j.eventID, j.eventID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
