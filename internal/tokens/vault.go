@@ -216,10 +216,12 @@ func (v *Vault) refresh(ctx context.Context, userID int64, owner string) (string
 	// and our lease (Put clears the lease, so the lease alone cannot tell).
 	rec, err := v.cfg.Store.Get(ctx, userID)
 	if err != nil {
+		v.release(ctx, userID, owner)
 		return "", fmt.Errorf("token of user %d: %w", userID, err)
 	}
 	now := v.cfg.Now()
 	if rec.ReauthRequired {
+		v.release(ctx, userID, owner)
 		return "", fmt.Errorf("token of %s: %w", rec.Login, ErrReauthRequired)
 	}
 	if v.fresh(rec, now) {
