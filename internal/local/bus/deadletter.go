@@ -68,10 +68,10 @@ func (b *Bus) alertDeadLetters(ctx context.Context) {
 			p.tries++
 			next := time.Now().Add(b.backoff(p.tries)).UnixMilli()
 			b.log.Error("bus: alert handler failed; will retry", "delivery_id", p.dl.Envelope.DeliveryID, "err", err)
-			_, _ = b.db.ExecContext(ctx, `UPDATE bus_dead_letters SET alert_tries = ?, alert_next_at = ? WHERE id = ?`, p.tries, next, p.id)
+			_, _ = b.exec(ctx, `UPDATE bus_dead_letters SET alert_tries = ?, alert_next_at = ? WHERE id = ?`, p.tries, next, p.id)
 			continue
 		}
-		if _, err := b.db.ExecContext(ctx, `UPDATE bus_dead_letters SET alerted = 1 WHERE id = ?`, p.id); err != nil {
+		if _, err := b.exec(ctx, `UPDATE bus_dead_letters SET alerted = 1 WHERE id = ?`, p.id); err != nil {
 			b.log.Error("bus: mark dead letter alerted", "delivery_id", p.dl.Envelope.DeliveryID, "err", err)
 		}
 	}

@@ -335,7 +335,7 @@ func (b *Bus) finishFailed(j job, cause error, permanent bool) {
 		return
 	}
 	delay := b.backoff(j.attempts)
-	_, err := b.db.ExecContext(ctx, `UPDATE bus_deliveries SET lease_until = 0, next_at = ?, last_error = ? WHERE id = ?`,
+	_, err := b.exec(ctx, `UPDATE bus_deliveries SET lease_until = 0, next_at = ?, last_error = ? WHERE id = ?`,
 		time.Now().Add(delay).UnixMilli(), reason, j.id)
 	if err != nil {
 		b.log.Error("bus: schedule retry", "delivery_id", deliveryID, "handler", j.target, "err", err)
@@ -348,7 +348,7 @@ func (b *Bus) finishFailed(j job, cause error, permanent bool) {
 func (b *Bus) giveBack(j job) {
 	ctx, cancel := detached()
 	defer cancel()
-	if _, err := b.db.ExecContext(ctx, `UPDATE bus_deliveries SET lease_until = 0, attempts = attempts - 1 WHERE id = ?`, j.id); err != nil {
+	if _, err := b.exec(ctx, `UPDATE bus_deliveries SET lease_until = 0, attempts = attempts - 1 WHERE id = ?`, j.id); err != nil {
 		b.log.Error("bus: give back delivery", "handler", j.target, "err", err)
 	}
 }
@@ -369,7 +369,7 @@ func (b *Bus) backoff(attempt int) time.Duration {
 // are gone); until then they make a repeated Publish a no-op.
 func (b *Bus) prune(ctx context.Context) {
 	cutoff := time.Now().Add(-b.opts.Retention).UnixMilli()
-	_, err := b.db.ExecContext(ctx, `DELETE FROM bus_events WHERE published_at < ?
+	_, err := b.exec(ctx, `DELETE FROM bus_events WHERE published_at < ?
 		AND NOT EXISTS (SELECT 1 FROM bus_deliveries d WHERE d.event_id = bus_events.id)`, cutoff)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		b.log.Error("bus: prune delivered events", "err", err)
