@@ -90,3 +90,27 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestDeviceFlowRefusals(t *testing.T) {
+	gh := githubdouble.New(t)
+	ctx := context.Background()
+	bad := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: "Iv1.unknown"})
+	var oe *oauth.Error
+	if _, err := bad.StartDevice(ctx, nil); !errors.As(err, &oe) || oe.Code != "incorrect_client_credentials" {
+		t.Fatalf("unknown client id: %v", err)
+	}
+	good := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: gh.ClientID})
+	_, err := good.PollDevice(ctx, oauth.DeviceCode{DeviceCode: "forged", Interval: 5}, func(context.Context, time.Duration) error { return nil })
+	if !errors.As(err, &oe) || oe.Code != "incorrect_device_code" {
+		t.Fatalf("forged device code: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	dc, err := good.StartDevice(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := good.PollDevice(cctx, dc, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled poll: %v", err)
+	}
+}
