@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
@@ -24,12 +25,16 @@ const DefaultRetention = 7 * 24 * time.Hour
 // Options configure the store.
 type Options struct {
 	Retention time.Duration // how long done marks are kept; default DefaultRetention
+	// WriteLock, when set, is held around every write: pass the lock the
+	// other writers of this database share (see bus.Options.WriteLock).
+	WriteLock sync.Locker
 }
 
 // Store keeps marks in the handler_marks table.
 type Store struct {
 	db        *sql.DB
 	retention time.Duration
+	lock      sync.Locker
 }
 
 const schema = `
@@ -50,7 +55,10 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("marks: create table: %w", err)
 	}
-	return &Store{db: db, retention: opts.Retention}, nil
+	if opts.WriteLock == nil {
+		opts.WriteLock = noLock{}
+	}
+	return &Store{db: db, retention: opts.Retention, lock: opts.WriteLock}, nil
 }
 
 func checkKey(key string) error {
@@ -72,6 +80,8 @@ func (s *Store) Acquire(ctx context.Context, key string, lease time.Duration) (e
 	}
 	now := time.Now()
 	nowMS := now.UnixMilli()
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("marks: acquire %s: %w", key, err)
@@ -110,6 +120,8 @@ func (s *Store) Done(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO handler_marks (key, state, lease_until, expires_at) VALUES (?, 'done', 0, ?)
 		ON CONFLICT (key) DO UPDATE SET state = 'done', lease_until = 0, expires_at = excluded.expires_at`,
 		key, time.Now().Add(s.retention).UnixMilli())
@@ -124,6 +136,8 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM handler_marks WHERE key = ? AND state = 'processing'`, key); err != nil {
 		return fmt.Errorf("marks: release %s: %w", key, err)
 	}
@@ -132,9 +146,17 @@ func (s *Store) Release(ctx context.Context, key string) error {
 
 // Prune deletes expired marks; the dev server may call it now and then.
 func (s *Store) Prune(ctx context.Context) (int64, error) {
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM handler_marks WHERE expires_at <= ?`, time.Now().UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("marks: prune: %w", err)
 	}
 	return res.RowsAffected()
 }
+
+// noLock is the default: SQLite's own locking (and busy timeout) only.
+type noLock struct{}
+
+func (noLock) Lock()   {}
+func (noLock) Unlock() {}
