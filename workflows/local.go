@@ -28,16 +28,19 @@ type Callbacks interface {
 // TransientError is a passing problem; the workflows retry it.
 type TransientError struct{ Msg string }
 
+// Error returns the message.
 func (e *TransientError) Error() string { return e.Msg }
 
 // InputError means the execution input lacks what the task needs.
 type InputError struct{ Msg string }
 
+// Error returns the message.
 func (e *InputError) Error() string { return e.Msg }
 
 // DeployFailedError means a deployment or its smoke test failed.
 type DeployFailedError struct{ Msg string }
 
+// Error returns the message.
 func (e *DeployFailedError) Error() string { return e.Msg }
 
 // Error names sent with SendTaskFailure by the callback tasks.
