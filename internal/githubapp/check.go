@@ -33,6 +33,7 @@ type Denied struct {
 	Repo   string
 }
 
+// Error says which condition failed, in words a reply can quote.
 func (d *Denied) Error() string {
 	switch d.Reason {
 	case NotMember:

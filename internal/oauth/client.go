@@ -68,6 +68,7 @@ type Error struct {
 	URI         string
 }
 
+// Error names GitHub's error code and description.
 func (e *Error) Error() string {
 	return fmt.Sprintf("GitHub OAuth error %s: %s", e.Code, e.Description)
 }

@@ -305,4 +305,5 @@ func (s *Server) userByToken(r *http.Request) (*User, bool) {
 	return s.users[a.user], true
 }
 
+// String names the double and its address.
 func (s *Server) String() string { return fmt.Sprintf("githubdouble at %s", s.URL) }
