@@ -12,7 +12,8 @@
 //
 // Wiring (cmd/ai3 dev):
 //
-//	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: log})
+//	a, err := archive.Open(filepath.Join(env.DataDir, "payloads"))   // internal/local/archive
+//	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: log, Archive: a, WriteLock: &mu})
 //	b.Subscribe(monitor.NewStub(log))          // and every other handler
 //	b.SubscribeDeadLetters(monitor.NewAlert(log, metrics))
 //	env.Go(b.Run)                              // workers until ctx ends
@@ -47,6 +48,13 @@ type Options struct {
 	PollInterval   time.Duration // how often due retries are looked for; default 250ms
 	Retention      time.Duration // how long delivered events are kept for publish dedupe; default 24h
 	Logger         *slog.Logger  // default slog.Default()
+	// Archive, when set, is where the receiver archived each payload. The
+	// bus then stores an inline payload that is also archived only once (in
+	// the archive, not again in SQLite) and restores it from there before
+	// calling a handler, which still sees the envelope as published. A
+	// payload that cannot be read back fails the delivery (retried, then
+	// dead-lettered), never silently.
+	Archive events.Archive
 	// WriteLock serializes the bus's write transactions. Pass the same lock
 	// to every store writing to this SQLite database, so writers queue in Go
 	// instead of colliding on SQLite's lock and sleeping in its busy
@@ -202,7 +210,14 @@ func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
 	if err := events.CheckEnvelope(env); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
 	}
-	body, err := events.Encode(env)
+	stored := env
+	if b.opts.Archive != nil && env.S3Reference != nil && env.PayloadComplete && len(env.Payload) > 0 {
+		// payload_complete with no payload marks "restore from the archive".
+		c := *env
+		c.Payload = nil
+		stored = &c
+	}
+	body, err := events.Encode(stored)
 	if err != nil {
 		return fmt.Errorf("bus: encode envelope of delivery %s: %w", env.DeliveryID, err)
 	}

@@ -253,6 +253,20 @@ func (b *Bus) deliver(runCtx context.Context, j *job) bool {
 		return false
 	}
 	j.env = env
+	if env.PayloadComplete && len(env.Payload) == 0 && env.S3Reference != nil && b.opts.Archive != nil {
+		ctx, cancel := context.WithTimeout(runCtx, b.opts.HandlerTimeout)
+		payload, err := b.opts.Archive.Get(ctx, *env.S3Reference)
+		cancel()
+		if err != nil {
+			if runCtx.Err() != nil {
+				b.giveBack(*j)
+				return false
+			}
+			b.finishFailed(*j, fmt.Errorf("restore payload from the archive: %w", err), false)
+			return false
+		}
+		env.Payload = payload
+	}
 	b.mu.RLock()
 	h := b.handlers[j.target]
 	b.mu.RUnlock()
