@@ -47,3 +47,22 @@ func BenchmarkNewEnvelope(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkEncodeDecode(b *testing.B) {
+	body := benchBody(b, 25<<10)
+	env, err := NewEnvelope(Delivery{ID: "d", Event: "pull_request", HookID: "1", ReceivedAt: time.Now(), Body: body}, Ref{Bucket: "b", Key: "k"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		wire, err := Encode(env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(wire); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

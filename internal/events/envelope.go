@@ -14,7 +14,10 @@
 // events.Load(ctx, archive, env), whichever way it travelled, and may wrap
 // itself with events.Once(marks, h, lease) to take effect once per delivery.
 // Rules() routes by detail-type (the GitHub event name) to handler names;
-// Rule.EventPattern renders the same rule for EventBridge.
+// Rule.EventPattern renders the same rule for EventBridge. Publishers put an
+// envelope on the wire with Encode and consumers read it with Decode: both
+// keep the payload bytes as they are, validated once by NewEnvelope's
+// scanner instead of again by encoding/json at every hop.
 package events
 
 import (

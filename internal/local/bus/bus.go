@@ -14,8 +14,9 @@
 //
 //	a, err := archive.Open(filepath.Join(env.DataDir, "payloads"))   // internal/local/archive
 //	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: log, Archive: a, WriteLock: &mu})
-//	b.Subscribe(monitor.NewStub(log))          // and every other handler
-//	b.SubscribeDeadLetters(monitor.NewAlert(log, metrics))
+//	m := monitor.NewEMF(os.Stderr, monitor.Namespace)
+//	b.Subscribe(monitor.NewStub(log, m))       // and every other handler
+//	b.SubscribeDeadLetters(monitor.NewAlert(log, m))
 //	env.Go(b.Run)                              // workers until ctx ends
 //	env.Check("bus", b.Check)
 //	// the receiver publishes with b.Publish(ctx, envelope)
