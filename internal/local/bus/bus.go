@@ -104,6 +104,7 @@ type Bus struct {
 	wake chan struct{}
 	// deadLettered asks the dispatcher to run the alerts now.
 	deadLettered atomic.Bool
+	stmts        stmts
 	// acked are delivered jobs whose rows the next take deletes.
 	ackMu sync.Mutex
 	acked []job

@@ -46,24 +46,22 @@ func (b *Bus) commit(it pubItem) error {
 	// this caller's context ends: it gets its own deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	batch.err = b.tx(ctx, func(tx *sql.Tx) error { return insertBatch(ctx, tx, batch.items) })
+	batch.err = b.tx(ctx, func(tx *sql.Tx) error { return b.insertBatch(ctx, tx, batch.items) })
 	batch.committed = true
 	return batch.err
 }
 
-func insertBatch(ctx context.Context, tx *sql.Tx, items []pubItem) error {
+func (b *Bus) insertBatch(ctx context.Context, tx *sql.Tx, items []pubItem) error {
 	now := time.Now().UnixMilli()
-	insEvent, err := tx.PrepareContext(ctx, `INSERT INTO bus_events (publish_key, delivery_id, detail_type, envelope, published_at)
+	insEvent, err := b.in(ctx, tx, `INSERT INTO bus_events (publish_key, delivery_id, detail_type, envelope, published_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (publish_key) DO NOTHING`)
 	if err != nil {
 		return err
 	}
-	defer insEvent.Close()
-	insDelivery, err := tx.PrepareContext(ctx, `INSERT INTO bus_deliveries (event_id, target, next_at) VALUES (?, ?, ?)`)
+	insDelivery, err := b.in(ctx, tx, `INSERT INTO bus_deliveries (event_id, target, next_at) VALUES (?, ?, ?)`)
 	if err != nil {
 		return err
 	}
-	defer insDelivery.Close()
 	for _, it := range items {
 		body := it.body
 		if len(it.targets) == 0 {

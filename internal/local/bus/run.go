@@ -129,15 +129,14 @@ func (b *Bus) requeueAcks(batch []job) {
 }
 
 // deleteAcked deletes delivered rows inside tx.
-func deleteAcked(ctx context.Context, tx *sql.Tx, batch []job) error {
+func (b *Bus) deleteAcked(ctx context.Context, tx *sql.Tx, batch []job) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	del, err := tx.PrepareContext(ctx, `DELETE FROM bus_deliveries WHERE id = ?`)
+	del, err := b.in(ctx, tx, `DELETE FROM bus_deliveries WHERE id = ?`)
 	if err != nil {
 		return err
 	}
-	defer del.Close()
 	for _, j := range batch {
 		if _, err := del.ExecContext(ctx, j.id); err != nil {
 			return err
@@ -145,12 +144,11 @@ func deleteAcked(ctx context.Context, tx *sql.Tx, batch []job) error {
 	}
 	// A fully delivered event keeps only its publish key (for dedupe until
 	// pruned); its envelope, up to 200 KB, is dropped now.
-	clearEnv, err := tx.PrepareContext(ctx, `UPDATE bus_events SET envelope = x'' WHERE id = ?
+	clearEnv, err := b.in(ctx, tx, `UPDATE bus_events SET envelope = x'' WHERE id = ?
 		AND NOT EXISTS (SELECT 1 FROM bus_deliveries WHERE event_id = ?)`)
 	if err != nil {
 		return err
 	}
-	defer clearEnv.Close()
 	seen := map[int64]bool{}
 	for _, j := range batch {
 		if seen[j.eventID] {
@@ -173,7 +171,7 @@ func (b *Bus) flushAcks() {
 	}
 	ctx, cancel := detached()
 	defer cancel()
-	if err := b.tx(ctx, func(tx *sql.Tx) error { return deleteAcked(ctx, tx, batch) }); err != nil {
+	if err := b.tx(ctx, func(tx *sql.Tx) error { return b.deleteAcked(ctx, tx, batch) }); err != nil {
 		b.log.Error("bus: record deliveries; they will be redelivered", "count", len(batch), "err", err)
 	}
 }
@@ -207,13 +205,17 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 	var out []job
 	err := b.tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		if err := deleteAcked(ctx, tx, acks); err != nil {
+		if err := b.deleteAcked(ctx, tx, acks); err != nil {
 			return err
 		}
 		if n <= 0 {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, q, args...)
+		sel, err := b.in(ctx, tx, q)
+		if err != nil {
+			return err
+		}
+		rows, err := sel.QueryContext(ctx, args...)
 		if err != nil {
 			return err
 		}
@@ -230,8 +232,12 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		upd, err := b.in(ctx, tx, `UPDATE bus_deliveries SET lease_until = ?, attempts = ? WHERE id = ?`)
+		if err != nil {
+			return err
+		}
 		for _, j := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE bus_deliveries SET lease_until = ?, attempts = ? WHERE id = ?`, lease, j.attempts, j.id); err != nil {
+			if _, err := upd.ExecContext(ctx, lease, j.attempts, j.id); err != nil {
 				return err
 			}
 		}
