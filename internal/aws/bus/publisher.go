@@ -80,8 +80,10 @@ func (p *Publisher) Publish(ctx context.Context, env *events.Envelope) error {
 		DetailType:   aws.String(env.Event),
 		Detail:       aws.String(string(detail)),
 		EventBusName: aws.String(p.busName),
-		Time:         aws.Time(env.ReceivedAt),
 	}}}
+	if !env.ReceivedAt.IsZero() {
+		in.Entries[0].Time = aws.Time(env.ReceivedAt)
+	}
 	delay := p.opts.RetryDelay
 	for attempt := 1; ; attempt++ {
 		out, err := p.client.PutEvents(ctx, in)

@@ -103,8 +103,12 @@ func (f *fakeEventBridge) serve(w http.ResponseWriter, r *http.Request) {
 		wireErr("Detail is not an envelope: %v", err)
 		return
 	}
-	if e.Source != events.Source || e.DetailType != env.Event || e.EventBusName != busName || e.Time == nil {
-		wireErr("entry Source=%q DetailType=%q EventBusName=%q Time=%v, want %q, %q, %q, set", e.Source, e.DetailType, e.EventBusName, e.Time, events.Source, env.Event, busName)
+	if e.Source != events.Source || e.DetailType != env.Event || e.EventBusName != busName || (e.Time == nil) != env.ReceivedAt.IsZero() {
+		wireErr("entry Source=%q DetailType=%q EventBusName=%q Time=%v, want %q, %q, %q, time set iff received_at is", e.Source, e.DetailType, e.EventBusName, e.Time, events.Source, env.Event, busName)
+		return
+	}
+	if e.Time != nil && int64(*e.Time) != env.ReceivedAt.Unix() {
+		wireErr("entry Time %v is not received_at %v", *e.Time, env.ReceivedAt)
 		return
 	}
 	f.mu.Lock()
