@@ -157,16 +157,13 @@ CREATE TABLE IF NOT EXISTS bus_dead_letters (
 CREATE INDEX IF NOT EXISTS bus_dead_letters_unalerted ON bus_dead_letters (alerted, alert_next_at);
 `
 
-// Open creates the bus tables in db if needed and returns the bus. Leases
-// left by a previous process are cleared: that process is gone, so what it
-// was delivering is due again now.
+// Open creates the bus tables in db if needed and returns the bus. Opening
+// has no other effect, so a CLI may open the bus of a running server to
+// inspect or redrive dead letters.
 func Open(ctx context.Context, db *sql.DB, opts Options) (*Bus, error) {
 	opts.defaults()
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("bus: create tables: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, `UPDATE bus_deliveries SET lease_until = 0 WHERE lease_until > 0`); err != nil {
-		return nil, fmt.Errorf("bus: clear stale leases: %w", err)
 	}
 	return &Bus{
 		db: db, opts: opts, log: opts.Logger,

@@ -84,6 +84,10 @@ func TestPendingEventsSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2 := newBus(t, db2, fastOpts())
+	var leased int
+	if err := db2.QueryRowContext(ctx, `SELECT count(*) FROM bus_deliveries WHERE lease_until > 0`).Scan(&leased); err != nil || leased != 1 {
+		t.Fatalf("Open changed the leases (%d left, %v): a CLI opening the bus would disturb a running server", leased, err)
+	}
 	ok := newRecorder(events.TargetStub)
 	b2.Subscribe(ok)
 	run(t, b2)

@@ -31,7 +31,14 @@ type job struct {
 // handlers, and successful deliveries are deleted by the dispatcher's next
 // transaction, which also takes the next batch: the consuming side writes one
 // transaction per batch, not per event.
+//
+// Run first clears the leases left by a previous process: only one process
+// runs a bus's deliveries, so whatever it was delivering when it stopped is
+// due again now.
 func (b *Bus) Run(ctx context.Context) error {
+	if _, err := b.exec(ctx, `UPDATE bus_deliveries SET lease_until = 0 WHERE lease_until > 0`); err != nil {
+		return fmt.Errorf("bus: clear stale leases: %w", err)
+	}
 	jobs := make(chan job, b.opts.Workers)
 	// slots bounds deliveries taken but not finished (queued or running), so
 	// a queued job starts well within its lease (see take).
