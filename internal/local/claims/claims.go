@@ -5,8 +5,8 @@ package claims
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
@@ -21,7 +21,16 @@ const schema = `CREATE TABLE IF NOT EXISTS webhook_claims (
 ) WITHOUT ROWID`
 
 // Store keeps claims in a SQLite table. It is safe for concurrent use.
-type Store struct{ db *sql.DB }
+// Concurrent calls are group-committed: one caller runs every operation
+// pending at that moment in a single transaction (one fsync), in arrival
+// order, so each sees exactly what it would have seen alone.
+type Store struct {
+	db *sql.DB
+
+	pendingMu sync.Mutex
+	pending   *batch
+	commitMu  sync.Mutex
+}
 
 var _ webhook.ClaimStore = (*Store)(nil)
 
@@ -33,59 +42,140 @@ func Open(ctx context.Context, db *sql.DB) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Claim implements webhook.ClaimStore with one upsert whose update only
-// happens when the existing row is expired or its lease has ended, so two
-// callers can never both acquire.
-func (s *Store) Claim(ctx context.Context, c webhook.Claim) (webhook.Outcome, error) {
-	at := c.At.UnixMilli()
-	res, err := s.db.ExecContext(ctx, `
+type opKind int
+
+const (
+	opClaim opKind = iota
+	opFinish
+	opRelease
+)
+
+type op struct {
+	kind    opKind
+	c       webhook.Claim
+	outcome webhook.Outcome
+	err     error // this operation's own failure (ErrNotHolder)
+}
+
+type batch struct {
+	ops       []*op
+	committed bool  // guarded by Store.commitMu
+	err       error // the transaction's failure, shared by every op
+}
+
+// run queues o and returns once the batch holding it is committed.
+func (s *Store) run(o *op) error {
+	s.pendingMu.Lock()
+	if s.pending == nil {
+		s.pending = &batch{}
+	}
+	b := s.pending
+	b.ops = append(b.ops, o)
+	s.pendingMu.Unlock()
+
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if !b.committed {
+		s.pendingMu.Lock()
+		s.pending = nil
+		s.pendingMu.Unlock()
+		// The batch carries other callers' operations, so it must not fail
+		// because this caller's context ends: it gets its own deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		b.err = s.commit(ctx, b.ops)
+		cancel()
+		b.committed = true
+	}
+	if b.err != nil {
+		return b.err
+	}
+	return o.err
+}
+
+func (s *Store) commit(ctx context.Context, ops []*op) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, o := range ops {
+		if err := apply(ctx, tx, o); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// apply runs one operation inside the batch's transaction. Its return value
+// is a database failure (fails the batch); o.err is the operation's answer.
+func apply(ctx context.Context, tx *sql.Tx, o *op) error {
+	c := o.c
+	switch o.kind {
+	case opClaim:
+		// The upsert only updates a row that is expired or whose lease has
+		// ended, so two attempts can never both acquire.
+		res, err := tx.ExecContext(ctx, `
 INSERT INTO webhook_claims (key, state, token, lease_until, expires_at) VALUES (?1, 'processing', ?2, ?3, ?4)
 ON CONFLICT (key) DO UPDATE SET state = 'processing', token = ?2, lease_until = ?3, expires_at = ?4
 WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AND webhook_claims.lease_until <= ?5)`,
-		c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), at)
-	if err != nil {
+			c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), c.At.UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			o.outcome = webhook.Acquired
+			return nil
+		}
+		var state string
+		if err := tx.QueryRowContext(ctx, `SELECT state FROM webhook_claims WHERE key = ?`, c.Key).Scan(&state); err != nil {
+			return err
+		}
+		o.outcome = webhook.InProgress
+		if state == "done" {
+			o.outcome = webhook.Duplicate
+		}
+	case opFinish:
+		res, err := tx.ExecContext(ctx,
+			`UPDATE webhook_claims SET state = 'done' WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			o.err = webhook.ErrNotHolder
+		}
+	case opRelease:
+		if _, err := tx.ExecContext(ctx,
+			`DELETE FROM webhook_claims WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Claim implements webhook.ClaimStore.
+func (s *Store) Claim(ctx context.Context, c webhook.Claim) (webhook.Outcome, error) {
+	o := &op{kind: opClaim, c: c}
+	if err := s.run(o); err != nil {
 		return 0, fmt.Errorf("claim %s: %w", c.Key, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return 0, fmt.Errorf("claim %s: %w", c.Key, err)
-	} else if n == 1 {
-		return webhook.Acquired, nil
-	}
-	var state string
-	err = s.db.QueryRowContext(ctx, `SELECT state FROM webhook_claims WHERE key = ?`, c.Key).Scan(&state)
-	if errors.Is(err, sql.ErrNoRows) {
-		// Released between our two statements: the caller may try again.
-		return webhook.InProgress, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("claim %s: %w", c.Key, err)
-	}
-	if state == "done" {
-		return webhook.Duplicate, nil
-	}
-	return webhook.InProgress, nil
+	return o.outcome, nil
 }
 
 // Finish implements webhook.ClaimStore.
 func (s *Store) Finish(ctx context.Context, c webhook.Claim) error {
-	res, err := s.db.ExecContext(ctx,
-		`UPDATE webhook_claims SET state = 'done' WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token)
-	if err != nil {
+	if err := s.run(&op{kind: opFinish, c: c}); err != nil {
 		return fmt.Errorf("finish claim %s: %w", c.Key, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("finish claim %s: %w", c.Key, err)
-	} else if n == 0 {
-		return fmt.Errorf("finish claim %s: %w", c.Key, webhook.ErrNotHolder)
 	}
 	return nil
 }
 
 // Release implements webhook.ClaimStore.
 func (s *Store) Release(ctx context.Context, c webhook.Claim) error {
-	_, err := s.db.ExecContext(ctx,
-		`DELETE FROM webhook_claims WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token)
-	if err != nil {
+	if err := s.run(&op{kind: opRelease, c: c}); err != nil {
 		return fmt.Errorf("release claim %s: %w", c.Key, err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/webhook/webhooktest"
 )
 
-func open(t *testing.T) *claims.Store {
+func open(t testing.TB) *claims.Store {
 	t.Helper()
 	ctx := context.Background()
 	db, err := local.OpenSQLite(ctx, filepath.Join(t.TempDir(), "ai3.db"))

@@ -1,0 +1,117 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
+	"github.com/sbalswa/ai3-mvp/internal/webhook"
+)
+
+type example struct {
+	event string
+	body  []byte
+}
+
+// octokitExamples reads every payload of @octokit/webhooks-examples
+// (api.github.com/index.json), with its event name.
+func octokitExamples(t testing.TB) []example {
+	t.Helper()
+	dir := testenv.NodePackageDir(t, "@octokit/webhooks-examples")
+	raw, err := os.ReadFile(filepath.Join(dir, "api.github.com", "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []struct {
+		Name     string            `json:"name"`
+		Examples []json.RawMessage `json:"examples"`
+	}
+	if err := json.Unmarshal(raw, &groups); err != nil {
+		t.Fatal(err)
+	}
+	var out []example
+	for _, g := range groups {
+		for _, ex := range g.Examples {
+			out = append(out, example{g.Name, ex})
+		}
+	}
+	if len(out) < 300 {
+		t.Fatalf("found %d examples; has the package layout changed?", len(out))
+	}
+	return out
+}
+
+// Every example, signed, reaches the stub handler exactly once with its
+// event name as detail-type and its payload intact.
+func TestEveryGitHubExampleReachesTheStub(t *testing.T) {
+	s := newStack(t, options{})
+	exs := octokitExamples(t)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i, ex := range exs {
+		id := fmt.Sprintf("ex-%04d", i)
+		status, body := s.post(t, client, ex.event, id, ex.body, webhook.Sign(secret, ex.body))
+		if status != 200 {
+			t.Fatalf("%s example %d: %d %s", ex.event, i, status, body)
+		}
+	}
+	got := s.stub.waitFor(t, len(exs), 60*time.Second)
+	for i, ex := range exs {
+		id := fmt.Sprintf("ex-%04d", i)
+		g := got[id]
+		if g.event != ex.event || g.calls < 1 || !bytes.Equal(g.payload, ex.body) {
+			t.Errorf("%s example %d reached the stub as event %q after %d calls (payload equal: %v)", ex.event, i, g.event, g.calls, bytes.Equal(g.payload, ex.body))
+		}
+	}
+	if n := s.count(t, "bus_events"); n != len(exs) {
+		t.Errorf("the bus holds %d events, want %d", n, len(exs))
+	}
+}
+
+// The same payloads with a corrupted signature are all refused with 401 and
+// leave nothing stored: no claim, no archived file, no bus event.
+func TestCorruptedSignaturesStoreNothing(t *testing.T) {
+	s := newStack(t, options{})
+	client := &http.Client{Timeout: 30 * time.Second}
+	corruptions := []func(sig string, body []byte) string{
+		func(sig string, _ []byte) string {
+			return sig[:len(sig)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", sig[len(sig)-1])+1)%16])
+		},
+		func(sig string, _ []byte) string { return strings.Replace(sig, "sha256=", "sha1=", 1) },
+		func(_ string, body []byte) string { return webhook.Sign([]byte("not-the-secret"), body) },
+		func(string, []byte) string { return "" },
+	}
+	for i, ex := range octokitExamples(t) {
+		sig := corruptions[i%len(corruptions)](webhook.Sign(secret, ex.body), ex.body)
+		if status, body := s.post(t, client, ex.event, fmt.Sprintf("bad-%04d", i), ex.body, sig); status != 401 {
+			t.Fatalf("%s example %d with a corrupted signature: %d %s", ex.event, i, status, body)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let any (wrong) delivery reach the stub
+	if n := s.count(t, "webhook_claims"); n != 0 {
+		t.Errorf("%d claims recorded for refused deliveries", n)
+	}
+	if n := s.count(t, "bus_events"); n != 0 {
+		t.Errorf("%d bus events for refused deliveries", n)
+	}
+	if n := len(s.stub.snapshot()); n != 0 {
+		t.Errorf("the stub saw %d refused deliveries", n)
+	}
+	files := 0
+	filepath.WalkDir(filepath.Join(s.dir, "payloads"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	if files != 0 {
+		t.Errorf("%d payload files archived for refused deliveries", files)
+	}
+}
