@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -207,9 +208,10 @@ func TestWithFunction(t *testing.T) {
 // forever or allocate without bound fail with an error instead.
 func TestRunawayExpressionsFail(t *testing.T) {
 	cases := map[string]string{
-		"($f := function($n) { $f($n + 1) }; $f(0))": "U1001",
-		"[1..100000000]":                    "D2014",
-		"($f := function() { $f() }; $f())": "U1001",
+		"($f := function($n) { $f($n + 1) }; $f(0))": "U1002",
+		"[1..100000000]":                                 "D2014",
+		"($f := function() { $f() }; $f())":              "U1002",
+		"($f := function($n) { 1 + $f($n + 1) }; $f(0))": "U1001",
 	}
 	for expr, code := range cases {
 		e, err := Compile(expr)
@@ -243,14 +245,26 @@ func TestTailCallsRunInConstantStack(t *testing.T) {
 	}
 }
 
-// TestDeepRecursionWithinLimit checks that legitimate recursion deeper
-// than a few hundred calls still works.
-func TestDeepRecursionWithinLimit(t *testing.T) {
-	e, err := Compile("($sum := function($n) { $n = 0 ? 0 : $n + $sum($n - 1) }; $sum(500))")
+func TestEvalContextCancels(t *testing.T) {
+	e, err := Compile("($f := function($n) { $f($n + 1) }; $f(0))")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.Eval(nil, nil); err != nil || got != 125250.0 {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.EvalContext(ctx, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+}
+
+// TestDeepRecursionWithinLimit checks that legitimate recursion deeper
+// than a few hundred calls still works.
+func TestDeepRecursionWithinLimit(t *testing.T) {
+	e, err := Compile("($sum := function($n) { $n = 0 ? 0 : $n + $sum($n - 1) }; $sum(5000))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.Eval(nil, nil); err != nil || got != 12502500.0 {
 		t.Errorf("got %v, %v; want 125250", got, err)
 	}
 }

@@ -175,6 +175,8 @@ func messageTemplate(code string) string {
 		return "The $single() function expected exactly 1 matching result.  Instead it matched more."
 	case "D3139":
 		return "The $single() function expected exactly 1 matching result.  Instead it matched 0."
+	case "U1002":
+		return "Evaluation limit exceeded: more than 1000000 function calls; check for a non-terminating loop"
 	case "U1001":
 		return "Stack overflow error: check for non-terminating recursive function.  Consider rewriting as tail-recursive."
 	}

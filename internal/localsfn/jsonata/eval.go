@@ -1,6 +1,8 @@
 package jsonata
 
 import (
+	"context"
+	"fmt"
 	"sort"
 	"time"
 )
@@ -50,7 +52,7 @@ func frameFromTuple(parent *env, t *tuple) *env {
 
 // maxDepth bounds nested function calls so runaway recursion in an
 // expression fails with U1001 instead of exhausting the goroutine stack.
-const maxDepth = 2000
+const maxDepth = 10000
 
 // evaluator carries the per-evaluation state.
 type evaluator struct {
@@ -60,6 +62,27 @@ type evaluator struct {
 	// callEnv is the frame of the innermost function call site, which
 	// $eval evaluates its expression in.
 	callEnv *env
+	ctx     context.Context
+	calls   int
+}
+
+// maxCalls bounds the function calls of one evaluation, so a loop that
+// never ends (tail recursion runs without growing the stack) fails instead
+// of hanging the execution.
+const maxCalls = 1_000_000
+
+// countCall checks the call budget and, every 1024 calls, the context.
+func (ev *evaluator) countCall(pos int, name string) error {
+	ev.calls++
+	if ev.calls > maxCalls {
+		return newError("U1002", pos, name, nil, "message", "")
+	}
+	if ev.calls&1023 == 0 && ev.ctx != nil {
+		if err := ev.ctx.Err(); err != nil {
+			return fmt.Errorf("jsonata: evaluation stopped: %w", err)
+		}
+	}
+	return nil
 }
 
 func (ev *evaluator) eval(n *node, input any, en *env) (any, error) {

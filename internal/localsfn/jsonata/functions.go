@@ -130,6 +130,9 @@ func (ev *evaluator) apply(proc any, args []any, input any, pos int, name string
 	if ev.depth > maxDepth {
 		return nil, newError("U1001", pos, name, nil)
 	}
+	if err := ev.countCall(pos, name); err != nil {
+		return nil, err
+	}
 	switch fn := proc.(type) {
 	case *lambda:
 		if fn.sig != nil {
@@ -169,6 +172,9 @@ func (ev *evaluator) apply(proc any, args []any, input any, pos int, name string
 				if nextArgs, err = nl.sig.validate(procName(th.call.lhs), nextArgs, th.input, th.call.pos); err != nil {
 					return nil, err
 				}
+			}
+			if err := ev.countCall(th.call.pos, procName(th.call.lhs)); err != nil {
+				return nil, err
 			}
 			fn, args, input = nl, nextArgs, th.input
 		}

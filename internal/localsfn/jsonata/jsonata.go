@@ -1,6 +1,7 @@
 package jsonata
 
 import (
+	"context"
 	"time"
 )
 
@@ -61,7 +62,18 @@ func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
 // EvalAt is Eval with the instant that $now() and $millis() report, so
 // callers (and tests) can fix the clock.
 func (e *Expr) EvalAt(now time.Time, input any, vars map[string]any) (any, error) {
-	ev := &evaluator{lib: e.lib, now: now}
+	return e.eval(context.Background(), now, input, vars)
+}
+
+// EvalContext is Eval that stops, with an error wrapping ctx.Err(), when
+// ctx is cancelled: an expression that loops can then be abandoned with the
+// state's timeout.
+func (e *Expr) EvalContext(ctx context.Context, input any, vars map[string]any) (any, error) {
+	return e.eval(ctx, time.Now(), input, vars)
+}
+
+func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[string]any) (any, error) {
+	ev := &evaluator{lib: e.lib, now: now, ctx: ctx}
 	input = normNumber(input)
 	root := &env{vars: vars}
 	top := &env{parent: root, vars: map[string]any{"$": input}} // $$ is the raw input
