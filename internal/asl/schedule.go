@@ -2,6 +2,7 @@ package asl
 
 import (
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -81,6 +82,7 @@ type scheduler struct {
 	inS     []uint64 // membership of the set being decomposed
 	uf      []int
 	balance int
+	height  []int // longest path to a sink, by position
 }
 
 // schedule turns a DAG (needs[i] are the indexes step i needs; the graph is
@@ -139,6 +141,12 @@ func scheduleWith(names []string, needs [][]int, balance int) *Plan {
 		}
 	}
 	s.closure()
+	s.height = make([]int, n)
+	for p := n - 1; p >= 0; p-- {
+		for _, d := range s.preds[p] {
+			s.height[d] = max(s.height[d], s.height[p]+1)
+		}
+	}
 	s.inS = make([]uint64, s.words)
 	s.uf = make([]int, n)
 	all := make([]int, n)
@@ -204,10 +212,20 @@ func (s *scheduler) decompose(set []int) *Plan {
 		s.mark(set, false)
 		return s.combine(PlanSeries, parts)
 	}
-	// Prime: not series-parallel here. Add the fewest waiting pairs by one cut.
-	k := s.bestCut(set)
+	// Prime: not series-parallel here. Add few waiting pairs by one cut,
+	// the better of a prefix of the as-soon-as-possible order (positions)
+	// and of the as-late-as-possible order (by height).
+	k, added := s.bestCut(set)
+	p, q := set[:k], set[k:]
+	late := slices.Clone(set)
+	slices.SortStableFunc(late, func(a, b int) int { return s.height[b] - s.height[a] })
+	if k2, added2 := s.bestCut(late); added2 < added {
+		p, q = slices.Clone(late[:k2]), slices.Clone(late[k2:])
+		slices.Sort(p)
+		slices.Sort(q)
+	}
 	s.mark(set, false)
-	return s.combine(PlanSeries, [][]int{set[:k], set[k:]})
+	return s.combine(PlanSeries, [][]int{p, q})
 }
 
 func (s *scheduler) combine(kind PlanKind, sets [][]int) *Plan {
@@ -312,13 +330,14 @@ func (s *scheduler) countIn(m []uint64, v, lo, hi int) int {
 	return c
 }
 
-// bestCut picks k so that running set[:k] entirely before set[k:] adds the
+// bestCut picks k so that running set[:k] entirely before set[k:] (set is in
+// a topological order) adds the
 // fewest new ordering pairs, among the cuts whose smaller side holds at least
 // 1/balance of the set (so the recursion stays O(log n) deep: unrestricted,
 // the cheapest cut is often next to an end and peels one step per level);
 // ties go to the most balanced cut.
-func (s *scheduler) bestCut(set []int) int {
-	lo, hi := set[0], set[len(set)-1]
+func (s *scheduler) bestCut(set []int) (int, int) {
+	lo, hi := slices.Min(set), slices.Max(set)
 	n := len(set)
 	minSide := max(1, n/s.balance)
 	bestK, bestAdded, bestSide := 0, 0, 0
@@ -335,5 +354,5 @@ func (s *scheduler) bestCut(set []int) int {
 			bestK, bestAdded, bestSide = k, added, side
 		}
 	}
-	return bestK
+	return bestK, bestAdded
 }

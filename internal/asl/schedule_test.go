@@ -317,8 +317,8 @@ func TestScheduleAddsLessWaitingThanLevels(t *testing.T) {
 		got := order(schedule(ns, needs))
 		added, levelAdded := len(got)-len(need), levelPairs-len(need)
 		t.Logf("seed %d: %d needed pairs; schedule adds %d, levels add %d", seed, len(need), added, levelAdded)
-		if added*3 > levelAdded*2 {
-			t.Errorf("seed %d: schedule adds %d waiting pairs, not clearly fewer than levels (%d)", seed, added, levelAdded)
+		if added*2 > levelAdded {
+			t.Errorf("seed %d: schedule adds %d waiting pairs, more than half of what levels add (%d)", seed, added, levelAdded)
 		}
 	}
 }
