@@ -119,3 +119,49 @@ func ExampleParseAndValidate() {
 	// States["Wait"]: no path to a terminal state (End, Succeed or Fail)
 	// States["Orphan"]: unreachable from StartAt "Wait"
 }
+
+// Afterwards joins a Choice's branches again, like CDK's afterwards().
+func ExampleChoiceState_Afterwards() {
+	fast := asl.NewPass("Fast path")
+	slow := asl.NewWait("Slow path", asl.WaitSeconds(10))
+	pick := asl.NewChoice("Urgent?").
+		When(asl.And(asl.IsPresent("$.priority", true), asl.NumericGreaterThanEquals("$.priority", 5)), fast).
+		Otherwise(slow)
+	m, err := asl.NewStateMachine(asl.Express, asl.Sequence(pick.Afterwards(), asl.NewSucceed("Done"))).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range m.States {
+		fmt.Printf("%s (%s)\n", s.Name, s.State.Type())
+	}
+	fmt.Println("Fast path →", m.States.Get("Fast path").(*asl.Pass).Next)
+	fmt.Println("Slow path →", m.States.Get("Slow path").(*asl.Wait).Next)
+	// Output:
+	// Urgent? (Choice)
+	// Fast path (Pass)
+	// Done (Succeed)
+	// Slow path (Wait)
+	// Fast path → Done
+	// Slow path → Done
+}
+
+// Branches run at the same time; Catch sends any failure to a handler.
+func ExampleParallelState_Branch() {
+	lint := asl.NewTask("Lint", "arn:aws:lambda:us-east-1:000000000000:function:lint")
+	test := asl.NewTask("Test", "arn:aws:lambda:us-east-1:000000000000:function:test").
+		Retry(asl.TransientLambdaErrors())
+	both := asl.NewParallel("Checks").
+		Branch(lint, test).
+		ResultPath(asl.Null()). // keep the input, drop the branch outputs
+		Catch([]string{"States.ALL"}, asl.P("$.error"), asl.NewFail("Failed", "ChecksFailed", "a check failed"))
+	m, err := asl.NewStateMachine(asl.Standard, both).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p := m.States.Get("Checks").(*asl.Parallel)
+	fmt.Println(len(p.Branches), "branches, catch →", p.Catch[0].Next, "ResultPath", p.ResultPath)
+	// Output:
+	// 2 branches, catch → Failed ResultPath null
+}
