@@ -12,8 +12,9 @@ import (
 // never sleep.
 type Clock interface {
 	Now() time.Time
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
+	// Timer returns a channel that receives once d has passed, and a stop
+	// function that releases the timer when it is no longer needed.
+	Timer(d time.Duration) (<-chan time.Time, func())
 }
 
 // Sleeper is an optional Clock method for waits that are pauses (Wait
@@ -26,8 +27,11 @@ type Sleeper interface {
 // realClock is the wall clock.
 type realClock struct{}
 
-func (realClock) Now() time.Time                         { return time.Now().UTC() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (realClock) Now() time.Time { return time.Now().UTC() }
+func (realClock) Timer(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }
+}
 
 // FakeClock is a Clock that moves only when told to. In auto mode every
 // pause (Sleep: Wait states, retry delays) completes at once and moves the
@@ -44,6 +48,22 @@ type FakeClock struct {
 type fakeWaiter struct {
 	at time.Time
 	ch chan time.Time
+}
+
+// Timer returns a channel that fires when the clock reaches now+d; stop
+// withdraws it, so Waiters counts only live waits.
+func (c *FakeClock) Timer(d time.Duration) (<-chan time.Time, func()) {
+	ch := c.After(d)
+	return ch, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, w := range c.waiters {
+			if w.ch == ch {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 // NewFakeClock returns a manual FakeClock set to start.
@@ -63,6 +83,10 @@ func (c *FakeClock) Now() time.Time {
 func (c *FakeClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.afterLocked(d)
+}
+
+func (c *FakeClock) afterLocked(d time.Duration) chan time.Time {
 	ch := make(chan time.Time, 1)
 	if d <= 0 {
 		ch <- c.now
@@ -82,8 +106,10 @@ func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 	c.mu.Unlock()
+	ch, stop := c.Timer(d)
+	defer stop()
 	select {
-	case <-c.After(d):
+	case <-ch:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -104,7 +104,8 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 	}
 	if limit > 0 {
 		deadline := x.start.Add(limit)
-		timer := x.ex.clock.After(deadline.Sub(x.ex.clock.Now()))
+		timer, stop := x.ex.clock.Timer(deadline.Sub(x.ex.clock.Now()))
+		defer stop()
 		go func() {
 			select {
 			case <-timer:

@@ -122,3 +122,12 @@ func (h *history) lastID() int64 {
 	defer h.mu.Unlock()
 	return h.next
 }
+
+// bump assigns the next event id without recording an event.
+func (h *history) bump(th *thread) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.next++
+	th.last = h.next
+	return h.next
+}

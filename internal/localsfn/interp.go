@@ -112,6 +112,9 @@ type resumePoint struct {
 }
 
 func (x *execution) stateEvent(th *thread, st *State, suffix, key string, v any) int64 {
+	if !x.hist.record {
+		return x.hist.bump(th) // no details to build: EXPRESS keeps no history
+	}
 	return x.hist.add(th, x.ex.clock.Now(), stateEventPrefix(st.Type)+suffix, key, func() map[string]any {
 		d := map[string]any{"name": st.Name}
 		if suffix == "StateEntered" {
@@ -318,8 +321,10 @@ func (x *execution) sleepUntil(ctx context.Context, t time.Time) error {
 	if s, ok := x.ex.clock.(Sleeper); ok {
 		return s.Sleep(ctx, d)
 	}
+	timer, stop := x.ex.clock.Timer(d)
+	defer stop()
 	select {
-	case <-x.ex.clock.After(d):
+	case <-timer:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -125,15 +125,19 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 
 	var deadline <-chan time.Time // nil: no deadline, and no timer to keep
 	if timeout != noTimeout {
-		deadline = x.ex.clock.After(time.Duration(timeout) * time.Second)
+		var stop func()
+		deadline, stop = x.ex.clock.Timer(time.Duration(timeout) * time.Second)
+		defer stop()
 	}
 	var result any
 	if kind == taskToken {
 		w := x.ex.tokens.register(e.token, x.arn)
 		defer x.ex.tokens.remove(e.token)
 		if resumedToken == "" {
-			if err := x.onToken(ctx, e.token); err != nil {
-				return nil, fail(ErrRuntime, "persist task token: "+err.Error())
+			if e.th == x.main { // a token issued inside a Map or Parallel is not resumable on its own
+				if err := x.onToken(ctx, e.token); err != nil {
+					return nil, fail(ErrRuntime, "persist task token: "+err.Error())
+				}
 			}
 			if _, f := x.invoke(ctx, handler, payload, deadline); f != nil {
 				return nil, x.taskFailed(e, prefix, key, f)
@@ -265,8 +269,10 @@ func (x *execution) invoke(ctx context.Context, h Handler, payload any, deadline
 // heartbeat deadline on every SendTaskHeartbeat.
 func (x *execution) awaitToken(ctx context.Context, w *tokenWaiter, deadline <-chan time.Time, heartbeat int64) (any, *Failure) {
 	var hb <-chan time.Time
+	stopHB := func() {}
+	defer func() { stopHB() }()
 	if heartbeat > 0 {
-		hb = x.ex.clock.After(time.Duration(heartbeat) * time.Second)
+		hb, stopHB = x.ex.clock.Timer(time.Duration(heartbeat) * time.Second)
 	}
 	for {
 		select {
@@ -274,7 +280,8 @@ func (x *execution) awaitToken(ctx context.Context, w *tokenWaiter, deadline <-c
 			return r.out, r.f
 		case <-w.heartbeat:
 			if heartbeat > 0 {
-				hb = x.ex.clock.After(time.Duration(heartbeat) * time.Second)
+				stopHB()
+				hb, stopHB = x.ex.clock.Timer(time.Duration(heartbeat) * time.Second)
 			}
 		case <-hb:
 			return nil, fail(ErrHeartbeatTimeout, "")
