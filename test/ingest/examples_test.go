@@ -104,14 +104,27 @@ func TestCorruptedSignaturesStoreNothing(t *testing.T) {
 	if n := len(s.stub.snapshot()); n != 0 {
 		t.Errorf("the stub saw %d refused deliveries", n)
 	}
-	files := 0
-	filepath.WalkDir(filepath.Join(s.dir, "payloads"), func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files++
-		}
-		return nil
-	})
+	files := len(filesUnder(t, s.dir))
 	if files != 0 {
 		t.Errorf("%d payload files archived for refused deliveries", files)
 	}
+}
+
+// filesUnder lists the payload files archived under dir.
+func filesUnder(t testing.TB, dir string) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(filepath.Join(dir, "payloads"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return files
 }
