@@ -177,13 +177,13 @@ func TestHealth(t *testing.T) {
 func TestHealthRunBeatsUntilCancelled(t *testing.T) {
 	var metrics lockedBuffer
 	h := NewHealth(slog.New(slog.DiscardHandler), NewEMF(&metrics, Namespace), map[string]Check{"x": func(context.Context) error { return nil }})
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
 	if err := h.Run(ctx, 20*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Run = %v", err)
 	}
 	if n := strings.Count(metrics.String(), `"Heartbeat":1`); n < 3 {
-		t.Fatalf("%d heartbeats in 120ms at a 20ms interval", n)
+		t.Fatalf("%d heartbeats in 400ms at a 20ms interval", n)
 	}
 }
 
