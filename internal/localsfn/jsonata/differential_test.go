@@ -25,7 +25,7 @@ func loadFixture(t testing.TB, name string) (any, bool) {
 	t.Helper()
 	switch name {
 	case "none":
-		return nil, false
+		return Undefined{}, false
 	case "array":
 		return []any{1.0, 2.0, 3.0, []any{4.0, 5.0}}, true
 	}
@@ -224,8 +224,8 @@ func evalCase(t *testing.T, c diffCase, useNumber bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, _ := loadFixture(t, c.fixture)
-	if useNumber {
+	in, hasInput := loadFixture(t, c.fixture)
+	if useNumber && hasInput {
 		raw, err := json.Marshal(in)
 		if err != nil {
 			t.Fatal(err)

@@ -193,7 +193,12 @@ func newError(code string, pos int, token string, value any, extra ...any) *Erro
 	}
 	msg := messageTemplate(code)
 	msg = fillTemplate(msg, "{{{", "}}}", func(k string) string { return fmt.Sprint(fields[k]) })
-	msg = fillTemplate(msg, "{{", "}}", func(k string) string { return jsonText(fields[k]) })
+	msg = fillTemplate(msg, "{{", "}}", func(k string) string {
+		if k == "token" && token == "" {
+			return "undefined" // an anonymous function, as jsonata-js words it
+		}
+		return jsonText(fields[k])
+	})
 	return &Error{Code: code, Position: pos, Token: token, Value: value, Message: msg}
 }
 

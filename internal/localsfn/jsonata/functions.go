@@ -18,6 +18,9 @@ type lambda struct {
 type builtin struct {
 	name string
 	sig  *signature
+	// arity, when set, is the parameter count jsonata-js's implementation
+	// declares, which decides how many arguments $map and friends pass.
+	arity int
 	// impl receives the validated arguments and the context value.
 	impl func(ev *evaluator, args []any, context any, pos int) (any, error)
 }
@@ -50,6 +53,9 @@ func arity(f any) int {
 	case *lambda:
 		return len(fn.params)
 	case *builtin:
+		if fn.arity > 0 {
+			return fn.arity
+		}
 		if fn.sig != nil {
 			// trailing optional parameters do not count, like defaulted
 			// parameters of a JavaScript function

@@ -52,7 +52,8 @@ func (e *Expr) String() string { return e.src }
 // Eval evaluates the expression against input with the given variables
 // (each name without its $). input and vars hold encoding/json values
 // (map[string]any, []any, string, bool, nil, float64 or json.Number); the
-// maps are only read. Numbers in the result are float64. An expression that
+// maps are only read. Pass Undefined{} as input to evaluate with no context
+// value at all ($ is then undefined, not null). Numbers in the result are float64. An expression that
 // yields nothing returns (nil, ErrUndefined); a failure returns *Error.
 // $now() and $millis() return the same instant throughout one call.
 func (e *Expr) Eval(input any, vars map[string]any) (any, error) {
@@ -74,6 +75,9 @@ func (e *Expr) EvalContext(ctx context.Context, input any, vars map[string]any) 
 
 func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[string]any) (any, error) {
 	ev := &evaluator{lib: e.lib, now: now, ctx: ctx}
+	if _, none := input.(Undefined); none {
+		input = undefinedValue{}
+	}
 	input = normNumber(input)
 	root := &env{vars: vars}
 	top := &env{parent: root, vars: map[string]any{"$": input}} // $$ is the raw input

@@ -218,7 +218,7 @@ func (lx *lexer) scanString(quote byte) (token, error) {
 		case 'u':
 			r1, ok := hex4(src, i+1)
 			if !ok {
-				return token{}, newError("S0104", i+1, "", nil)
+				return token{}, newError("S0104", i, "", nil)
 			}
 			i += 4
 			// join a UTF-16 surrogate pair into one rune

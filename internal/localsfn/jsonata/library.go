@@ -17,8 +17,8 @@ type library struct {
 // or Undefined to return nothing.
 type Func func(args []any) (any, error)
 
-// Undefined is the value an extension Func returns to produce JSONata's
-// undefined.
+// Undefined is JSONata's "no value": an extension Func returns it to
+// produce undefined, and Eval takes it as input to mean no context value.
 type Undefined struct{}
 
 // Option configures Compile.
@@ -103,6 +103,9 @@ var standardLibrary = sync.OnceValue(func() *library {
 	addHigherOrderFunctions(add)
 	addDateFunctions(add)
 	add("eval", "sx?", fnEval)
+	for name, n := range declaredArity() {
+		lib.funcs[name].arity = n
+	}
 	return lib
 })
 
@@ -144,6 +147,21 @@ func errorMessage(err error) string {
 		return jerr.Message
 	}
 	return err.Error()
+}
+
+// declaredArity lists the built-ins whose jsonata-js implementation declares
+// more parameters than their required arguments; passed to $map, such a
+// function receives the index (and array) too: $map([1.5, 2.5], $round)
+// rounds 2.5 to one decimal place.
+func declaredArity() map[string]int {
+	return map[string]int{
+		"substring": 3, "substringBefore": 2, "substringAfter": 2, "pad": 3,
+		"contains": 2, "match": 3, "replace": 4, "split": 3, "join": 2,
+		"formatNumber": 3, "formatBase": 2, "formatInteger": 2, "parseInteger": 2,
+		"round": 2, "power": 2, "reduce": 3, "lookup": 2, "append": 2,
+		"each": 2, "sift": 2, "assert": 2, "sort": 2, "single": 2, "map": 2,
+		"filter": 2, "eval": 2, "toMillis": 2, "fromMillis": 3, "now": 2,
+	}
 }
 
 type adder func(name, sig string, impl func(ev *evaluator, args []any, context any, pos int) (any, error))

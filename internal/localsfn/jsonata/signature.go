@@ -144,12 +144,13 @@ func parseSignature(text string) (*signature, error) {
 // match assigns argument symbols to parameters: counts[i] is how many
 // arguments parameter i takes. With limit < len(params) it matches only a
 // prefix of the parameters against a prefix of the symbols, and returns how
-// many symbols that prefix consumed.
-func (sig *signature) match(syms []byte, counts []int, limit int) (int, bool) {
+// many symbols that prefix consumed. anchored requires every symbol to be
+// consumed.
+func (sig *signature) match(syms []byte, counts []int, limit int, anchored bool) (int, bool) {
 	var rec func(pi, ai int) (int, bool)
 	rec = func(pi, ai int) (int, bool) {
 		if pi == limit {
-			if limit == len(sig.params) && ai != len(syms) {
+			if anchored && ai != len(syms) {
 				return 0, false
 			}
 			return ai, true
@@ -187,7 +188,7 @@ func (sig *signature) validate(name string, args []any, context any, pos int) ([
 	for range sig.params {
 		counts = append(counts, 0)
 	}
-	if _, ok := sig.match(syms, counts, len(sig.params)); !ok {
+	if _, ok := sig.match(syms, counts, len(sig.params), true); !ok {
 		return nil, sig.mismatch(name, args, syms, pos)
 	}
 	out := make([]any, 0, len(sig.params))
@@ -260,7 +261,7 @@ func (sig *signature) mismatch(name string, args []any, syms []byte, pos int) er
 	good := 0
 	counts := make([]int, len(sig.params))
 	for limit := 1; limit <= len(sig.params); limit++ {
-		end, ok := sig.match(syms, counts, limit)
+		end, ok := sig.match(syms, counts, limit, false)
 		if !ok {
 			break
 		}
