@@ -15,7 +15,8 @@ type execution struct {
 	arn, name    string
 	inputText    string
 	start        time.Time
-	durable      bool
+	durable      bool // STANDARD with a database: checkpoints and history are written
+	stored       bool // any execution with a database: its record is written
 	hist         *history
 	main         *thread
 	vars         *scope
@@ -41,6 +42,7 @@ func newExecution(e *Executor, rec *machineRecord, arn, name, inputText string, 
 	x := &execution{
 		ex: e, rec: rec, arn: arn, name: name, inputText: inputText, start: start,
 		durable: e.db != nil && rec.typ == Standard,
+		stored:  e.db != nil,
 		hist:    &history{record: rec.typ == Standard || e.expressHistory},
 		main:    &thread{},
 		vars:    newScope(nil, nil),
@@ -167,7 +169,7 @@ func (x *execution) finish(status string, out any, f *Failure) {
 		return d
 	})
 	persisted := false
-	if x.durable {
+	if x.stored {
 		if err := finishExecution(context.WithoutCancel(x.ex.ctx), x.ex.db, x); err != nil {
 			// The record stays at its last checkpoint: a restart resumes it.
 			x.ex.log.Error("persist execution result", "execution", x.arn, "err", err)
@@ -177,7 +179,7 @@ func (x *execution) finish(status string, out any, f *Failure) {
 	}
 	close(x.done)
 	x.ex.notifyChange(x)
-	if persisted || !x.durable {
+	if persisted || !x.stored {
 		x.ex.forget(x)
 	}
 }

@@ -44,7 +44,10 @@ var (
 
 // Options configures an Executor. The zero value works: in-memory, wall clock, no handlers.
 type Options struct {
-	// DB, when set (see OpenDB), makes STANDARD executions durable.
+	// DB, when set (see OpenDB), makes STANDARD executions durable: they
+	// resume after a restart from the last state they completed. EXPRESS
+	// executions are recorded too and, as AWS's at-least-once semantics
+	// allow, run again from the start after a restart.
 	DB *sql.DB
 	// Clock replaces the wall clock (tests use a FakeClock).
 	Clock Clock
@@ -275,7 +278,7 @@ func (e *Executor) StartExecution(ctx context.Context, in StartExecutionInput) (
 	x := newExecution(e, rec, arn, name, in.Input, input, e.clock.Now())
 	e.executions[arn] = x
 	e.mu.Unlock()
-	if x.durable {
+	if x.stored {
 		if err := insertExecution(ctx, e.db, x); err != nil {
 			e.mu.Lock()
 			delete(e.executions, arn)
@@ -438,7 +441,7 @@ const (
 func (e *Executor) forget(x *execution) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if x.durable { // persisted: described from the database from now on
+	if x.stored { // persisted: described from the database from now on
 		delete(e.executions, x.arn)
 		return
 	}

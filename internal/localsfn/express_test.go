@@ -64,3 +64,38 @@ func TestStopDurableExecutionNotRunningHere(t *testing.T) {
 		t.Errorf("a stopped execution must not resume, resumed %d", n)
 	}
 }
+
+func TestExpressRunsAgainAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	log := &invocationLog{path: filepath.Join(dir, "calls.log")}
+	def := `{"StartAt":"Count","States":{
+	  "Count":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:count","Parameters":{"step":"count1"},"Next":"Wait"},
+	  "Wait":{"Type":"Wait","Seconds":60,"End":true}}}`
+	clock := NewFakeClock(testEpoch)
+	ex, db := openExecutor(t, filepath.Join(dir, "sfn.db"), clock, log)
+	ctx := context.Background()
+	arn, err := ex.CreateStateMachine(ctx, "fast", []byte(def), Express)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ex.StartExecution(ctx, StartExecutionInput{StateMachineArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.BlockUntil(2) // five-minute limit + Wait
+	ex.Close()
+	db.Close()
+
+	ex, db = openExecutor(t, filepath.Join(dir, "sfn.db"), NewAutoClock(testEpoch), log)
+	defer db.Close()
+	defer ex.Close()
+	if n, err := ex.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resumed %d, %v", n, err)
+	}
+	if d := wait(t, ex, out.ExecutionArn); d.Status != StatusSucceeded {
+		t.Fatalf("%+v", d)
+	}
+	if got := log.count(t, "count1"); got != 2 {
+		t.Errorf("an EXPRESS execution runs again from the start after a restart: count1 ran %d times, want 2", got)
+	}
+}

@@ -258,8 +258,9 @@ func loadEvents(ctx context.Context, db *sql.DB, arn string) ([]Event, error) {
 	return out, rows.Err()
 }
 
-// Resume restarts every durable STANDARD execution that a previous process
-// left RUNNING, from the last state it completed, and returns how many.
+// Resume restarts the executions that a previous process left RUNNING and
+// returns how many: STANDARD ones from the last state they completed,
+// EXPRESS ones from the start (at-least-once, as in AWS).
 func (e *Executor) Resume(ctx context.Context) (int, error) {
 	if e.db == nil {
 		return 0, nil
