@@ -28,6 +28,7 @@ type Sleeper interface {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now().UTC() }
+
 func (realClock) Timer(d time.Duration) (<-chan time.Time, func()) {
 	t := time.NewTimer(d)
 	return t.C, func() { t.Stop() }

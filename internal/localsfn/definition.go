@@ -115,6 +115,7 @@ type DefinitionError struct {
 	Msg   string
 }
 
+// Error says which state is wrong and how.
 func (e *DefinitionError) Error() string {
 	if e.State == "" {
 		return "invalid state machine definition: " + e.Msg

@@ -51,6 +51,7 @@ func fail(name, cause string) *Failure {
 	return &Failure{Error: name, Cause: cause, HasError: true, HasCause: cause != ""}
 }
 
+// String writes the failure as "Error: Cause".
 func (f *Failure) String() string {
 	return fmt.Sprintf("%s: %s", f.Error, f.Cause)
 }
@@ -103,6 +104,7 @@ type TaskError struct {
 	Cause string
 }
 
+// Error returns "Name: Cause".
 func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
 
 // handlerFailure turns a handler's error into the Failure a Lambda task

@@ -1,8 +1,3 @@
-// Package localsfn is the embedded Step Functions executor: it runs Amazon
-// States Language definitions (JSONPath mode) in-process with AWS's
-// semantics, keeps STANDARD executions durable in SQLite so a restarted
-// process resumes them, and runs Task states with Go handlers in place of
-// Lambda functions.
 package localsfn
 
 import (
