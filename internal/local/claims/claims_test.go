@@ -2,6 +2,7 @@ package claims_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,5 +83,34 @@ func TestOpenTwiceKeepsClaims(t *testing.T) {
 			}
 		}
 		db.Close()
+	}
+}
+
+// TestDatabaseFailureIsAnError proves a broken database surfaces as an error
+// (the receiver answers 5xx), never as a claim outcome.
+func TestDatabaseFailureIsAnError(t *testing.T) {
+	ctx := context.Background()
+	db, err := local.OpenSQLite(ctx, filepath.Join(t.TempDir(), "ai3.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := claims.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	at := time.Now()
+	c := webhook.Claim{Key: "1/d", Token: "a", At: at, LeaseUntil: at.Add(time.Minute), ExpiresAt: at.Add(time.Hour)}
+	if o, err := s.Claim(ctx, c); err == nil {
+		t.Fatalf("Claim on a closed database = %s, want an error", o)
+	}
+	if err := s.Finish(ctx, c); err == nil || errors.Is(err, webhook.ErrNotHolder) {
+		t.Fatalf("Finish on a closed database = %v, want a database error", err)
+	}
+	if err := s.Release(ctx, c); err == nil {
+		t.Fatal("Release on a closed database succeeded")
+	}
+	if err := s.Check(ctx); err == nil {
+		t.Fatal("Check on a closed database succeeded")
 	}
 }
