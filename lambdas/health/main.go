@@ -1,6 +1,8 @@
 // Command health runs on an EventBridge schedule: it emits the Heartbeat
 // metric and checks that the archive bucket, the event bus and the marks
-// table answer. Names come from the environment; no secrets are needed.
+// table answer. Environment (names only, no secrets): ARCHIVE_BUCKET,
+// EVENT_BUS_NAME, MARKS_TABLE. IAM: s3:ListBucket (HeadBucket),
+// events:DescribeEventBus, dynamodb:DescribeTable.
 package main
 
 import (
