@@ -186,17 +186,28 @@ func parseMachine(m map[string]any, inherited string) (*Machine, error) {
 		return nil, &DefinitionError{Msg: fmt.Sprintf("StartAt %q names no state", start)}
 	}
 	for _, st := range mc.States {
-		targets := []string{st.Next, st.Default}
-		for _, c := range st.choices {
-			targets = append(targets, c.next)
-		}
-		for _, c := range st.Catch {
-			targets = append(targets, c.Next)
-		}
-		for _, t := range targets {
-			if _, ok := mc.States[t]; t != "" && !ok {
+		for _, t := range st.targets() {
+			if _, ok := mc.States[t]; !ok {
 				return nil, &DefinitionError{State: st.Name, Msg: fmt.Sprintf("transition to %q, which is not a state of this machine", t)}
 			}
+		}
+	}
+	// AWS refuses states that no transition reaches.
+	seen := map[string]bool{start: true}
+	queue := []string{start}
+	for len(queue) > 0 {
+		st := mc.States[queue[0]]
+		queue = queue[1:]
+		for _, t := range st.targets() {
+			if !seen[t] {
+				seen[t] = true
+				queue = append(queue, t)
+			}
+		}
+	}
+	for _, name := range sortedKeys(states) {
+		if !seen[name] {
+			return nil, &DefinitionError{State: name, Msg: "no transition reaches this state from StartAt"}
 		}
 	}
 	return mc, nil
@@ -301,4 +312,21 @@ func optInt(m map[string]any, key string, min int64) (int64, bool, error) {
 		return 0, false, fmt.Errorf("%s must be an integer ≥ %d", key, min)
 	}
 	return n, true, nil
+}
+
+// targets lists the states a state may transition to.
+func (st *State) targets() []string {
+	var out []string
+	for _, t := range []string{st.Next, st.Default} {
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	for _, c := range st.choices {
+		out = append(out, c.next)
+	}
+	for _, c := range st.Catch {
+		out = append(out, c.Next)
+	}
+	return out
 }

@@ -281,6 +281,7 @@ func TestInvalidDefinitions(t *testing.T) {
 		{`{"States":{}}`, "StartAt"},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass"}}}`, `state "A": exactly one of Next and End`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}`, `"B", which is not a state`},
+		{`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Succeed"}}}`, `state "B": no transition reaches this state`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Nope","End":true}}}`, `Type must be one of`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"a.b","End":true}}}`, `InputPath`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}}`, `reference path`},
