@@ -182,6 +182,8 @@ func formatComponent(t time.Time, marker string) string {
 			mod = "01"
 		}
 	case 'f':
+		// fractional seconds: three digits, padded to the picture's width,
+		// trailing zeros dropped down to it when it is narrower
 		ms := t.Nanosecond() / 1e6
 		digits := strings.Count(mod, "0") + strings.Count(mod, "9") + strings.Count(mod, "1")
 		if digits == 0 {
@@ -191,7 +193,16 @@ func formatComponent(t time.Time, marker string) string {
 		for len(s) < digits {
 			s += "0"
 		}
-		return s[:digits]
+		for len(s) > digits && s[len(s)-1] == '0' {
+			s = s[:len(s)-1]
+		}
+		return s
+	case 'W':
+		_, num = t.ISOWeek()
+	case 'w':
+		num = weekOfMonth(t)
+	case 'C', 'E':
+		return "ISO"
 	case 'Z', 'z':
 		_, off := t.Zone()
 		sign := "+"
@@ -269,6 +280,23 @@ func formatComponent(t time.Time, marker string) string {
 		s += ordinalSuffix(num)
 	}
 	return s
+}
+
+// weekOfMonth numbers weeks (Monday first) so that week 1 holds the
+// month's first Thursday; days before it belong to the previous month's
+// last week.
+func weekOfMonth(t time.Time) int {
+	monday := func(d time.Time) time.Time {
+		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+	}
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location())
+	thursday := first.AddDate(0, 0, (int(time.Thursday)-int(first.Weekday())+7)%7)
+	start := monday(thursday)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+	if day.Before(start) {
+		return weekOfMonth(first.AddDate(0, 0, -1))
+	}
+	return int(monday(day).Sub(start).Hours()/24/7) + 1
 }
 
 func maxWidth(width string) int {

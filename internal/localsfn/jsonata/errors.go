@@ -169,6 +169,8 @@ func messageTemplate(code string) string {
 		return "Syntax error in expression passed to function eval: {{value}}"
 	case "D3121":
 		return "Dynamic error evaluating the expression passed to function eval: {{value}}"
+	case "D3130":
+		return "Formatting or parsing an integer as a sequence starting with {{value}} is not supported by this implementation"
 	case "D3137", "D3141":
 		return "{{{message}}}"
 	case "D3138":

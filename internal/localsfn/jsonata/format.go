@@ -6,6 +6,45 @@ import (
 	"strings"
 )
 
+// formatExponent renders f in scientific notation for a picture body such
+// as "0.00" or "#.#": the mandatory integer digits fix the mantissa's scale.
+func formatExponent(f float64, body string, expWidth int, decimalSep, prefix string) string {
+	intPic, fracPic, _ := strings.Cut(body, decimalSep)
+	intDigits := strings.Count(intPic, "0")
+	minFrac := strings.Count(fracPic, "0")
+	maxFrac := minFrac + strings.Count(fracPic, "#")
+	v := math.Abs(f)
+	exp := 0
+	if v != 0 {
+		exp = int(math.Floor(math.Log10(v))) + 1 - intDigits
+	}
+	mant := roundHalfEven(v/math.Pow(10, float64(exp)), maxFrac)
+	s := strconv.FormatFloat(mant, 'f', maxFrac, 64)
+	ip, fp, _ := strings.Cut(s, ".")
+	fp = strings.TrimRight(fp, "0")
+	for len(fp) < minFrac {
+		fp += "0"
+	}
+	if intDigits == 0 && ip == "0" {
+		ip = "0"
+	}
+	out := ip
+	if fp != "" {
+		out += decimalSep + fp
+	}
+	es := strconv.Itoa(abs(exp))
+	for len(es) < expWidth {
+		es = "0" + es
+	}
+	if exp < 0 {
+		es = "-" + es
+	}
+	if f < 0 {
+		out = "-" + out
+	}
+	return prefix + out + "e" + es
+}
+
 func roman(n int) string {
 	if n <= 0 {
 		return strconv.Itoa(n)
@@ -70,7 +109,7 @@ func numberWords(n int, ordinal bool) string {
 
 func spell(n int) string {
 	if n < 0 {
-		return "minus " + spell(-n)
+		return "-" + spell(-n)
 	}
 	small, tens := smallWords(), tensWords()
 	switch {
@@ -172,6 +211,13 @@ func fnFormatInteger(_ *evaluator, a []any, _ any, _ int) (any, error) {
 		return strings.ToUpper(numberWords(n, ordinal)), nil
 	case "Ww":
 		return titleWords(numberWords(n, ordinal)), nil
+	case "A":
+		return strings.ToUpper(letters(n)), nil
+	case "a":
+		return letters(n), nil
+	}
+	if !strings.ContainsAny(pic, "0123456789") {
+		return nil, newError("D3130", 0, "formatInteger", pic[:min(1, len(pic))])
 	}
 	// decimal digit pattern with optional grouping separators, e.g. "#,##0"
 	digits := strconv.Itoa(abs(n))
@@ -201,6 +247,31 @@ func fnFormatInteger(_ *evaluator, a []any, _ any, _ int) (any, error) {
 	return digits, nil
 }
 
+// letters numbers in bijective base 26: a..z, aa, ab, ...
+func letters(n int) string {
+	if n <= 0 {
+		return strconv.Itoa(n)
+	}
+	var b []byte
+	for n > 0 {
+		n--
+		b = append([]byte{byte('a' + n%26)}, b...)
+		n /= 26
+	}
+	return string(b)
+}
+
+func fromLetters(s string) (int, bool) {
+	n := 0
+	for _, c := range strings.ToLower(s) {
+		if c < 'a' || c > 'z' {
+			return 0, false
+		}
+		n = n*26 + int(c-'a') + 1
+	}
+	return n, s != ""
+}
+
 func abs(n int) int {
 	if n < 0 {
 		return -n
@@ -223,6 +294,12 @@ func fnParseInteger(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		return float64(n), nil
 	case "I", "i":
 		n, ok := fromRoman(s)
+		if !ok {
+			return nil, newError("D3030", pos, "parseInteger", s)
+		}
+		return float64(n), nil
+	case "A", "a":
+		n, ok := fromLetters(s)
 		if !ok {
 			return nil, newError("D3030", pos, "parseInteger", s)
 		}
@@ -282,6 +359,11 @@ func fnFormatNumber(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		end--
 	}
 	prefix, body, suffix := string(runes[:start]), string(runes[start:end]), string(runes[end:])
+	if mant, exp, ok := strings.Cut(body, "e"); ok && exp != "" && strings.Trim(exp, "0123456789") == "" {
+		// an exponent picture such as 0.00e0: the digits after e are the
+		// exponent's minimum width
+		return formatExponent(f, mant, len(exp), decimalSep, prefix) + suffix, nil
+	}
 	v := math.Abs(f)
 	if strings.Contains(prefix+suffix, "%") {
 		v *= 100
