@@ -1,11 +1,5 @@
 package jsonata
 
-import (
-	"fmt"
-	"regexp"
-	"strings"
-)
-
 // bindingPower is each infix operator's left binding power (JSONata's table).
 func bindingPower(t token) int {
 	if t.kind != tokOperator {
@@ -474,72 +468,4 @@ func (p *parser) sortTerms(t token, left *node) (*node, error) {
 		}
 	}
 	return n, p.expect(")")
-}
-
-// jsGroupsOnly reports whether every "(?" construct in a pattern is one
-// JavaScript also has: (?:...) or a named group (?<name>...). RE2 would
-// accept inline flags such as (?i) that JavaScript rejects.
-func jsGroupsOnly(p string) bool {
-	for i := 0; i+2 < len(p); i++ {
-		if p[i] == '\\' {
-			i++
-			continue
-		}
-		if p[i] != '(' || p[i+1] != '?' {
-			continue
-		}
-		switch c := p[i+2]; {
-		case c == ':':
-		case c == '<' && i+3 < len(p) && p[i+3] != '=' && p[i+3] != '!':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func translateUnicodeEscapes(p string) string {
-	if !strings.Contains(p, `\u`) {
-		return p
-	}
-	var b strings.Builder
-	for i := 0; i < len(p); i++ {
-		if p[i] == '\\' && i+1 < len(p) {
-			if p[i+1] == 'u' && i+6 <= len(p) {
-				if _, ok := hex4(p, i+2); ok {
-					b.WriteString(`\x{` + p[i+2:i+6] + `}`)
-					i += 5
-					continue
-				}
-			}
-			b.WriteString(p[i : i+2])
-			i++
-			continue
-		}
-		b.WriteByte(p[i])
-	}
-	return b.String()
-}
-
-// compileRegex translates a JSONata (JavaScript) regex literal to Go's RE2.
-// Constructs RE2 lacks (look-around, back-references) fail here, at compile
-// time, rather than matching differently at run time.
-func compileRegex(pattern, flags string) (*regexp.Regexp, error) {
-	prefix := ""
-	if strings.Contains(flags, "i") {
-		prefix += "i"
-	}
-	if strings.Contains(flags, "m") {
-		prefix += "m"
-	}
-	// JavaScript's \d, \w, ^, $ and . without flags behave like RE2's;
-	// its \uXXXX escape is RE2's \x{XXXX}.
-	pattern = translateUnicodeEscapes(pattern)
-	if !jsGroupsOnly(pattern) {
-		return nil, fmt.Errorf("group syntax that JavaScript regular expressions lack: %s", pattern)
-	}
-	if prefix != "" {
-		pattern = "(?" + prefix + ")" + pattern
-	}
-	return regexp.Compile(pattern)
 }
