@@ -18,14 +18,10 @@ import (
 
 const crashChildEnv = "AI3_BUS_CRASH_CHILD_DB"
 
-// TestCrashChild is the child half of TestSurvivesSIGKILL: it publishes 50
+// crashChild is the child half of TestSurvivesSIGKILL: it publishes 50
 // events, reports them, starts delivering with a handler that never returns,
 // and waits to be killed.
-func TestCrashChild(t *testing.T) {
-	path := os.Getenv(crashChildEnv)
-	if path == "" {
-		t.Skip("child process of TestSurvivesSIGKILL")
-	}
+func crashChild(t *testing.T, path string) {
 	ctx := context.Background()
 	b := newBus(t, openDB(t, path), fastOpts())
 	started := make(chan struct{}, 100)
@@ -49,8 +45,12 @@ func TestCrashChild(t *testing.T) {
 // nothing: every event whose Publish returned is delivered after a restart
 // on the same file, the in-flight ones included.
 func TestSurvivesSIGKILL(t *testing.T) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		crashChild(t, path)
+		return
+	}
 	path := filepath.Join(t.TempDir(), "bus.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSurvivesSIGKILL$", "-test.v")
 	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
