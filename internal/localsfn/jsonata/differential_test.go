@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,10 +69,10 @@ func readDiffCases(t *testing.T) []diffCase {
 
 type oracleResult struct {
 	Value     any    `json:"value"`
-	Undefined bool   `json:"undefined"`
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	Position  int    `json:"position"`
+	Undefined bool   `json:"undefined,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Message   string `json:"message,omitempty"`
+	Position  int    `json:"position,omitempty"`
 }
 
 // runOracle evaluates every case with jsonata-js in one node process.
@@ -173,13 +174,94 @@ func replaceFunctions(v any) any {
 	return v
 }
 
+var update = flag.Bool("update", false, "rewrite testdata/differential.golden.json from jsonata-js (needs node and `make tools`)")
+
+// goldenEntry is jsonata-js's recorded result for one corpus line.
+type goldenEntry struct {
+	Fixture string       `json:"fixture"`
+	Expr    string       `json:"expr"`
+	Result  oracleResult `json:"result"`
+}
+
+func goldenPath() string { return filepath.Join("testdata", "differential.golden.json") }
+
+// referenceResults returns jsonata-js's results for the corpus: recorded in
+// the golden file, or freshly computed and recorded with -update.
+func referenceResults(t *testing.T, cases []diffCase) []oracleResult {
+	t.Helper()
+	if *update {
+		results := runOracle(t, cases)
+		entries := make([]goldenEntry, len(cases))
+		for i, c := range cases {
+			entries[i] = goldenEntry{Fixture: c.fixture, Expr: c.expr, Result: results[i]}
+		}
+		// one entry a line, so a change to the corpus reads as a small diff
+		var b bytes.Buffer
+		b.WriteString("[\n")
+		for i, e := range entries {
+			line, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(line)
+			if i < len(entries)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString("]\n")
+		if err := os.WriteFile(goldenPath(), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return results
+	}
+	b, err := os.ReadFile(goldenPath())
+	if err != nil {
+		t.Fatalf("%v: run `go test -update` with node and `make tools`", err)
+	}
+	var entries []goldenEntry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		t.Fatal(err)
+	}
+	byKey := make(map[string]oracleResult, len(entries))
+	for _, e := range entries {
+		byKey[e.Fixture+"\t"+e.Expr] = e.Result
+	}
+	results := make([]oracleResult, len(cases))
+	for i, c := range cases {
+		r, ok := byKey[c.fixture+"\t"+c.expr]
+		if !ok {
+			t.Fatalf("differential.txt:%d has no recorded jsonata-js result: run `go test -update` with node", c.line)
+		}
+		results[i] = r
+	}
+	return results
+}
+
+// TestGoldenMatchesJSONataJS re-runs jsonata-js on the corpus and checks
+// the recorded results are current.
+func TestGoldenMatchesJSONataJS(t *testing.T) {
+	if *update {
+		t.Skip("the golden file is being rewritten")
+	}
+	cases := readDiffCases(t)
+	live := runOracle(t, cases)
+	recorded := referenceResults(t, cases)
+	for i, c := range cases {
+		if !reflect.DeepEqual(canonical(live[i]), canonical(recorded[i])) {
+			t.Errorf("differential.txt:%d %q: recorded %+v, jsonata-js now gives %+v", c.line, c.expr, recorded[i], live[i])
+		}
+	}
+}
+
 // TestDifferentialAgainstJSONataJS evaluates the corpus in
-// testdata/differential.txt with this package and with the reference
-// jsonata-js, and requires the same value, the same undefined, or the same
-// error code.
+// testdata/differential.txt with this package and compares with the results
+// of the reference jsonata-js (recorded in differential.golden.json): the
+// same value, the same undefined, or the same error code, position (syntax
+// errors) and message.
 func TestDifferentialAgainstJSONataJS(t *testing.T) {
 	cases := readDiffCases(t)
-	oracle := runOracle(t, cases)
+	oracle := referenceResults(t, cases)
 	known := knownDifferences()
 	for i, c := range cases {
 		want := oracle[i]
