@@ -25,6 +25,10 @@ type Config struct {
 	Lease    time.Duration    // how long a claim protects an attempt; default 60 s
 	ClaimTTL time.Duration    // how long a delivery id is remembered; default 24 h
 	Now      func() time.Time // default time.Now
+
+	// BodyTimeout bounds how long the net/http transport waits for a body
+	// (GitHub itself gives up after 10 s); default 30 s.
+	BodyTimeout time.Duration
 }
 
 // Receiver is the transport-neutral webhook core. It is safe for concurrent use.
@@ -58,6 +62,9 @@ func New(ctx context.Context, cfg Config) (*Receiver, error) {
 	}
 	if cfg.ClaimTTL <= 0 {
 		cfg.ClaimTTL = 24 * time.Hour
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = 30 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -1,14 +1,18 @@
 package webhook_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
@@ -108,5 +112,39 @@ func TestAPIGatewayTransport(t *testing.T) {
 				t.Fatalf("published %d envelopes, want %d", len(g.bus.envelopes()), want)
 			}
 		})
+	}
+}
+
+// A client that stops sending mid-body is cut off after BodyTimeout with 400,
+// and nothing is recorded.
+func TestHTTPTransportSlowBody(t *testing.T) {
+	bus := &memBus{}
+	r, err := webhook.New(context.Background(), webhook.Config{
+		Secrets: staticSecrets{secrets: [][]byte{secret}}, Claims: &memClaims{}, Archive: &memArchive{}, Publisher: bus,
+		BodyTimeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(webhook.HTTPHandler(r))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: issues\r\n"+
+		"X-GitHub-Delivery: slow-1\r\nX-GitHub-Hook-ID: 1\r\nX-Hub-Signature-256: %s\r\nContent-Length: %d\r\n\r\n%s",
+		webhook.Sign(secret, []byte(issuePayload)), len(issuePayload), issuePayload[:10])
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	if resp.StatusCode != 400 {
+		t.Fatalf("stalled body = %d, want 400", resp.StatusCode)
+	}
+	if len(bus.envelopes()) != 0 {
+		t.Fatal("a stalled delivery was published")
 	}
 }
