@@ -3,6 +3,7 @@ package localsfn
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -39,8 +40,10 @@ type State struct {
 	HeartbeatSeconds int64
 	timeoutPath      *path
 	heartbeatPath    *path
-	Retry            []Retrier
-	Catch            []Catcher
+	// numeric fields given as JSONata expressions, by field name
+	numExprs map[string]*jtemplate
+	Retry    []Retrier
+	Catch    []Catcher
 
 	// Choice
 	choices []choiceRule
@@ -236,6 +239,9 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 	}
 	var err error
 	if st.jsonata {
+		if m, err = st.takeNumericExprs(m); err != nil {
+			return nil, err
+		}
 		st.io, err = compileJSONataIO(st.Type, m)
 	} else {
 		st.io, err = compileJSONPathIO(st.Type, m)
@@ -329,4 +335,53 @@ func (st *State) targets() []string {
 		out = append(out, c.Next)
 	}
 	return out
+}
+
+// numericFields may hold a JSONata expression in a JSONata state.
+var numericFields = []string{"TimeoutSeconds", "HeartbeatSeconds", "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage"}
+
+// takeNumericExprs compiles the numeric fields written as "{% %}" and
+// returns the state's fields without them, for the literal parsers.
+func (st *State) takeNumericExprs(m map[string]any) (map[string]any, error) {
+	var rest map[string]any
+	for _, key := range numericFields {
+		s, ok := m[key].(string)
+		if !ok {
+			continue
+		}
+		if _, isExpr := jsonataExpr(s); !isExpr {
+			continue
+		}
+		t, err := compileJTemplate(s, key)
+		if err != nil {
+			return nil, err
+		}
+		if st.numExprs == nil {
+			st.numExprs = map[string]*jtemplate{}
+			rest = maps.Clone(m)
+		}
+		st.numExprs[key] = t
+		delete(rest, key)
+	}
+	if rest == nil {
+		return m, nil
+	}
+	return rest, nil
+}
+
+// numExpr evaluates a numeric field's JSONata expression, if it has one.
+func (e *env) numExpr(key string) (float64, bool, error) {
+	t := e.state.numExprs[key]
+	if t == nil {
+		return 0, false, nil
+	}
+	v, err := t.eval(e)
+	if err != nil {
+		return 0, true, err
+	}
+	f, ok := toFloat(v)
+	if !ok {
+		return 0, true, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned an unexpected result type. Expected 'number', but was '%s' for value: %s", t.source(), key, jsonType(v), encodeJSON(v))}
+	}
+	return f, true, nil
 }

@@ -100,6 +100,30 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 			l.percent = f
 		}
 	}
+	if v, ok, err := e.numExpr("MaxConcurrency"); err != nil {
+		return l, e.runtimeFailure(err)
+	} else if ok {
+		if v < 0 || v != float64(int64(v)) {
+			return l, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("MaxConcurrency must be a non-negative integer, got %v", v)})
+		}
+		l.concurrency = int(v)
+	}
+	if v, ok, err := e.numExpr("ToleratedFailureCount"); err != nil {
+		return l, e.runtimeFailure(err)
+	} else if ok {
+		if v < 0 || v != float64(int64(v)) {
+			return l, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailureCount cannot be negative."})
+		}
+		l.count = int64(v)
+	}
+	if v, ok, err := e.numExpr("ToleratedFailurePercentage"); err != nil {
+		return l, e.runtimeFailure(err)
+	} else if ok {
+		if v < 0 || v > 100 {
+			return l, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailurePercentage must be between 0 and 100."})
+		}
+		l.percent = v
+	}
 	if l.concurrency == 0 || l.concurrency > maxInlineConcurrency {
 		l.concurrency = maxInlineConcurrency
 	}

@@ -216,6 +216,21 @@ func (x *execution) taskTimeouts(e *env, raw any) (int64, int64, *Failure) {
 		}
 		*p.dst = n
 	}
+	for _, f := range []struct {
+		key string
+		dst *int64
+	}{{"TimeoutSeconds", &timeout}, {"HeartbeatSeconds", &heartbeat}} {
+		v, ok, err := e.numExpr(f.key)
+		if err != nil {
+			return 0, 0, e.runtimeFailure(err)
+		}
+		if ok {
+			if v <= 0 || v != float64(int64(v)) {
+				return 0, 0, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The %s field must be a positive integer, got %v", f.key, v)})
+			}
+			*f.dst = int64(v)
+		}
+	}
 	if timeout == 0 {
 		timeout = noTimeout
 	}

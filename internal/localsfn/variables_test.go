@@ -1,8 +1,11 @@
 package localsfn
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -80,4 +83,30 @@ func TestJSONataErrors(t *testing.T) {
 			t.Errorf("cause %q\nwant it to contain %q", d.Cause, tt.wantCause)
 		}
 	}
+}
+
+func TestJSONataNumericFields(t *testing.T) {
+	def := `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","Items":"{% $states.input.items %}",
+	  "MaxConcurrency":"{% 1 %}","ToleratedFailureCount":"{% $states.input.tolerate %}",
+	  "ItemProcessor":{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Condition":"{% $states.input > 5 %}","Next":"Bad"}],"Default":"Ok"},
+	    "Bad":{"Type":"Fail","Error":"TooBig"},"Ok":{"Type":"Pass","End":true}}},"End":true}}}`
+	ex := newTestExecutor(t, Options{})
+	if d := runDef(t, ex, def, `{"items":[1,9],"tolerate":1}`); d.Status != StatusSucceeded {
+		t.Errorf("one failure tolerated: %s %s", d.Status, d.Error)
+	}
+	assertFailed(t, runDef(t, ex, def, `{"items":[9,9],"tolerate":1}`), ErrExceedToleratedFailureThreshold)
+	assertFailed(t, runDef(t, ex, def, `{"items":[1],"tolerate":"x"}`), ErrQueryEvaluationError)
+
+	clock := NewFakeClock(testEpoch)
+	ex = newTestExecutor(t, Options{Clock: clock, Handlers: map[string]Handler{
+		"block": func(ctx context.Context, _ json.RawMessage) (json.RawMessage, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		},
+	}})
+	arn := start(t, ex, "t", `{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:block",
+	  "TimeoutSeconds":"{% $states.input.limit %}","End":true}}}`, `{"limit":7}`)
+	clock.BlockUntil(1)
+	clock.Advance(7 * time.Second)
+	assertFailed(t, wait(t, ex, arn), ErrTimeout)
 }
