@@ -93,10 +93,24 @@ func anyNonEmpty(secrets [][]byte) bool {
 // mark the claim done. Any failure after the claim releases it and answers
 // 5xx, so GitHub's redelivery is processed rather than deduplicated away.
 func (r *Receiver) Handle(ctx context.Context, req Request) Response {
+	d, env, key, refused := r.accept(ctx, req)
+	if refused != nil {
+		return *refused
+	}
+	return r.process(ctx, d, env, key)
+}
+
+// accept checks everything that can be checked without storing anything:
+// method, media type, headers, size, signature, payload. It answers with a
+// response when the delivery is refused.
+func (r *Receiver) accept(ctx context.Context, req Request) (d events.Delivery, env *events.Envelope, key string, refused *Response) {
+	refuse := func(resp Response) (events.Delivery, *events.Envelope, string, *Response) {
+		return d, nil, "", &resp
+	}
 	if req.Method != http.MethodPost {
 		resp := failure(http.StatusMethodNotAllowed, "method_not_allowed", "deliveries are POSTed")
 		resp.Header = http.Header{"Allow": {http.MethodPost}}
-		return resp
+		return refuse(resp)
 	}
 	h := req.Header
 	if h == nil {
@@ -104,19 +118,18 @@ func (r *Receiver) Handle(ctx context.Context, req Request) Response {
 	}
 	mt := mediaType(h)
 	if mt != mediaJSON && mt != mediaForm {
-		return failure(http.StatusUnsupportedMediaType, "unsupported_media_type",
-			"Content-Type must be application/json or application/x-www-form-urlencoded")
+		return refuse(failure(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Content-Type must be application/json or application/x-www-form-urlencoded"))
 	}
-	d := events.Delivery{ID: h.Get(DeliveryHeader), Event: h.Get(EventHeader), HookID: h.Get(HookIDHeader)}
+	d = events.Delivery{ID: h.Get(DeliveryHeader), Event: h.Get(EventHeader), HookID: h.Get(HookIDHeader)}
 	for _, hd := range []struct{ name, value string }{{EventHeader, d.Event}, {DeliveryHeader, d.ID}, {HookIDHeader, d.HookID}} {
 		if hd.value == "" {
-			return failure(http.StatusBadRequest, "missing_header", hd.name+" header is required")
+			return refuse(failure(http.StatusBadRequest, "missing_header", hd.name+" header is required"))
 		}
 		if !validID(hd.value) {
-			return failure(http.StatusBadRequest, "bad_header", hd.name+" header must be letters, digits, '.', '_' or '-'")
+			return refuse(failure(http.StatusBadRequest, "bad_header", hd.name+" header must be letters, digits, '.', '_' or '-'"))
 		}
 	}
-	log := r.log.With("delivery_id", d.ID, "event", d.Event, "hook_id", d.HookID)
 
 	length := req.ContentLength
 	if req.Body == nil {
@@ -124,37 +137,40 @@ func (r *Receiver) Handle(ctx context.Context, req Request) Response {
 	}
 	body, err := readBody(req.Body, length, r.cfg.MaxBody)
 	if errors.Is(err, errTooLarge) {
-		return failure(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over %d bytes", r.cfg.MaxBody))
+		return refuse(failure(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over %d bytes", r.cfg.MaxBody)))
 	}
 	if err != nil {
-		return failure(http.StatusBadRequest, "bad_body", err.Error())
+		return refuse(failure(http.StatusBadRequest, "bad_body", err.Error()))
 	}
 
 	secrets, err := r.cfg.Secrets.Secrets(ctx)
 	if err != nil {
-		log.ErrorContext(ctx, "webhook secret unavailable", "err", err)
-		return failure(http.StatusServiceUnavailable, "secret_unavailable", "the webhook secret could not be read; redeliver later")
+		r.log.ErrorContext(ctx, "webhook secret unavailable", "delivery_id", d.ID, "err", err)
+		return refuse(failure(http.StatusServiceUnavailable, "secret_unavailable", "the webhook secret could not be read; redeliver later"))
 	}
 	if err := VerifySignature(secrets, body, h.Get(SignatureHeader)); err != nil {
-		log.WarnContext(ctx, "rejected delivery", "reason", err)
-		return failure(http.StatusUnauthorized, "bad_signature", err.Error())
+		r.log.WarnContext(ctx, "rejected delivery", "delivery_id", d.ID, "event", d.Event, "reason", err)
+		return refuse(failure(http.StatusUnauthorized, "bad_signature", err.Error()))
 	}
 
-	payload, err := ParsePayload(mt, body)
-	if err != nil {
-		return failure(http.StatusBadRequest, "bad_payload", err.Error())
+	if d.Body, err = ParsePayload(mt, body); err != nil {
+		return refuse(failure(http.StatusBadRequest, "bad_payload", err.Error()))
 	}
-	d.Body = payload
 	d.ReceivedAt = r.cfg.Now().UTC()
-	key, err := events.ArchiveKey(d)
-	if err != nil {
-		return failure(http.StatusBadRequest, "bad_delivery", err.Error())
+	if key, err = events.ArchiveKey(d); err != nil {
+		return refuse(failure(http.StatusBadRequest, "bad_delivery", err.Error()))
 	}
-	env, err := r.envelope(d, key)
-	if err != nil {
-		return failure(http.StatusBadRequest, "bad_payload", err.Error())
+	// Building the envelope validates the payload (one pass) before anything
+	// is claimed; the archive's real reference replaces the placeholder.
+	if env, err = events.NewEnvelope(d, events.Ref{Key: key}); err != nil {
+		return refuse(failure(http.StatusBadRequest, "bad_payload", err.Error()))
 	}
+	return d, env, key, nil
+}
 
+// process claims, archives, publishes and finishes an accepted delivery.
+func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.Envelope, key string) Response {
+	log := r.log.With("delivery_id", d.ID, "event", d.Event, "hook_id", d.HookID)
 	claim := Claim{
 		Key:        d.HookID + "/" + d.ID,
 		Token:      rand.Text(),
@@ -176,7 +192,7 @@ func (r *Receiver) Handle(ctx context.Context, req Request) Response {
 		return failure(http.StatusConflict, "in_progress", "this delivery is being processed by another request")
 	}
 
-	ref, err := r.cfg.Archive.Put(ctx, key, payload)
+	ref, err := r.cfg.Archive.Put(ctx, key, d.Body)
 	if err != nil {
 		r.release(ctx, log, claim)
 		log.ErrorContext(ctx, "archive failed", "err", err)
@@ -188,12 +204,15 @@ func (r *Receiver) Handle(ctx context.Context, req Request) Response {
 		log.ErrorContext(ctx, "publish failed", "err", err)
 		return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later")
 	}
-	if err := r.cfg.Claims.Finish(ctx, claim); err != nil {
-		// The event is on the bus; answering 5xx would invite a second
-		// publish. The claim stays "processing" until its lease ends.
+	// The event is on the bus: finish even if the client has hung up, and
+	// never answer 5xx from here on, which would invite a second publish. A
+	// claim left "processing" frees itself when its lease ends.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.cfg.Claims.Finish(fctx, claim); err != nil {
 		log.WarnContext(ctx, "published but could not mark the claim done", "err", err)
 	}
-	log.InfoContext(ctx, "delivery accepted", "bytes", len(payload), "inline", env.PayloadComplete)
+	log.InfoContext(ctx, "delivery accepted", "bytes", len(d.Body), "inline", env.PayloadComplete)
 	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
 }
 
@@ -205,11 +224,4 @@ func (r *Receiver) release(ctx context.Context, log *slog.Logger, c Claim) {
 	if err := r.cfg.Claims.Release(ctx, c); err != nil {
 		log.ErrorContext(ctx, "could not release claim; it frees itself when the lease ends", "err", err, "lease_until", c.LeaseUntil)
 	}
-}
-
-// envelope validates the payload and builds its envelope (one pass in
-// events.NewEnvelope) before anything is claimed; the archive's real
-// reference replaces the placeholder once the payload is stored.
-func (r *Receiver) envelope(d events.Delivery, key string) (*events.Envelope, error) {
-	return events.NewEnvelope(d, events.Ref{Key: key})
 }

@@ -41,7 +41,8 @@ func TestCacheSecrets(t *testing.T) {
 		}
 		return string(s[0])
 	}
-	if read() != "one" || read() != "one" || src.reads != 1 {
+	first, second := read(), read()
+	if first != "one" || second != "one" || src.reads != 1 {
 		t.Fatalf("two reads inside the TTL asked the source %d times, want 1", src.reads)
 	}
 	src.value = "two"
