@@ -130,6 +130,8 @@ func BenchmarkCompile(b *testing.B) {
 		w := benchWorkflow(n)
 		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
+			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			for b.Loop() {
 				m, err := w.StateMachine(arn)
 				if err != nil {
@@ -169,6 +171,8 @@ func BenchmarkCompileValidated(b *testing.B) {
 		w := benchWorkflow(n)
 		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
+			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			for b.Loop() {
 				if _, err := w.Compile(arn); err != nil {
 					b.Fatal(err)

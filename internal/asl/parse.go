@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -61,7 +62,7 @@ func (p problems) err() error {
 
 // statePath is the location of a state inside its (sub-)machine.
 func statePath(scope, name string) string {
-	return fmt.Sprintf("%sStates[%q]", scope, name)
+	return scope + "States[" + strconv.Quote(name) + "]"
 }
 
 // Parse decodes an ASL JSON definition into a StateMachine. It reports every

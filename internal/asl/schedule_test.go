@@ -286,6 +286,8 @@ func BenchmarkSchedule(b *testing.B) {
 		ns, needs := benchDAG(n, 42)
 		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
+			defer func() { b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			for b.Loop() {
 				schedule(ns, needs)
 			}

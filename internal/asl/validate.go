@@ -27,14 +27,30 @@ func (m *StateMachine) Validate(t MachineType) error {
 	return validate(m, t, len(b)).err()
 }
 
+// where locates a problem: a state (scope and name) and a field suffix. It
+// is rendered only when a problem is reported: building every state's full
+// path eagerly costs O(depth) per state in deeply nested machines.
+type where struct {
+	scope, name, field string
+}
+
+func (w where) String() string { return statePath(w.scope, w.name) + w.field }
+
+// sub locates a field of w, e.g. w.sub(".Parameters").
+func (w where) sub(field string) where { w.field += field; return w }
+
+func (v *validator) add(w where, format string, args ...any) {
+	v.probs.add(w.String(), format, args...)
+}
+
 type validator struct {
 	typ   MachineType
 	probs problems
-	names map[string]string // state name → path of its first definition
+	names map[string]where // state name → where it was first defined
 }
 
 func validate(m *StateMachine, t MachineType, size int) problems {
-	v := &validator{typ: t, names: map[string]string{}}
+	v := &validator{typ: t, names: map[string]where{}}
 	if t != Express && t != Standard {
 		v.probs.add("", "machine type must be EXPRESS or STANDARD, not %q", t)
 	}
@@ -54,19 +70,21 @@ func validate(m *StateMachine, t MachineType, size int) problems {
 // scope checks one (sub-)machine: its states, transitions and reachability.
 func (v *validator) scope(scope, startAt string, states States) {
 	at := strings.TrimSuffix(scope, ".")
-	index := map[string]State{}
-	for _, ns := range states {
-		p := statePath(scope, ns.Name)
+	index := make(map[string]State, len(states))
+	paths := make([]where, len(states))
+	for i, ns := range states {
+		p := where{scope: scope, name: ns.Name}
+		paths[i] = p
 		if first, dup := v.names[ns.Name]; dup {
-			v.probs.add(p, "duplicate state name %q (first defined at %s)", ns.Name, first)
+			v.add(p, "duplicate state name %q (first defined at %s)", ns.Name, first)
 		} else {
 			v.names[ns.Name] = p
 		}
 		if ns.Name == "" {
-			v.probs.add(p, "empty state name")
+			v.add(p, "empty state name")
 		}
 		if n := utf8.RuneCountInString(ns.Name); n > MaxStateNameLength {
-			v.probs.add(p, "state name is %d characters, over the limit of %d", n, MaxStateNameLength)
+			v.add(p, "state name is %d characters, over the limit of %d", n, MaxStateNameLength)
 		}
 		if _, ok := index[ns.Name]; !ok {
 			index[ns.Name] = ns.State
@@ -81,8 +99,8 @@ func (v *validator) scope(scope, startAt string, states States) {
 	case index[startAt] == nil:
 		v.probs.add(at, "StartAt %q names no state", startAt)
 	}
-	for _, ns := range states {
-		v.state(scope, ns.Name, ns.State, index)
+	for i, ns := range states {
+		v.state(paths[i], ns.State, index)
 	}
 	// Reachability from StartAt and co-reachability of a terminal state.
 	reach := map[string]bool{}
@@ -120,39 +138,38 @@ func (v *validator) scope(scope, startAt string, states States) {
 		ends[n] = true
 		done = append(done, reverse[n]...)
 	}
-	seen := map[string]bool{}
-	for _, ns := range states {
+	seen := make(map[string]bool, len(states))
+	for i, ns := range states {
 		if seen[ns.Name] {
 			continue
 		}
 		seen[ns.Name] = true
-		p := statePath(scope, ns.Name)
+		p := paths[i]
 		switch {
 		case !reach[ns.Name] && index[startAt] != nil:
-			v.probs.add(p, "unreachable from StartAt %q", startAt)
+			v.add(p, "unreachable from StartAt %q", startAt)
 		case !ends[ns.Name]:
-			v.probs.add(p, "no path to a terminal state (End, Succeed or Fail)")
+			v.add(p, "no path to a terminal state (End, Succeed or Fail)")
 		}
 	}
 }
 
-func (v *validator) state(scope, name string, st State, index map[string]State) {
-	at := statePath(scope, name)
+func (v *validator) state(at where, st State, index map[string]State) {
 	if st == nil {
-		v.probs.add(at, "state is nil")
+		v.add(at, "state is nil")
 		return
 	}
 	for _, next := range st.transitions() {
 		if next != "" && index[next] == nil {
-			v.probs.add(at, "transition to %q, which names no state in this scope", next)
+			v.add(at, "transition to %q, which names no state in this scope", next)
 		}
 	}
 	flow := func(f Flow) {
 		switch {
 		case f.Next != "" && f.End:
-			v.probs.add(at, "has both Next and End")
+			v.add(at, "has both Next and End")
 		case f.Next == "" && !f.End:
-			v.probs.add(at, "missing Next (or End: true)")
+			v.add(at, "missing Next (or End: true)")
 		}
 	}
 	io := func(p IO) {
@@ -167,7 +184,7 @@ func (v *validator) state(scope, name string, st State, index map[string]State) 
 	case *Pass:
 		flow(s.Flow)
 		io(s.IO)
-		v.template(at+".Parameters", s.Parameters)
+		v.template(at.sub(".Parameters"), s.Parameters)
 		v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
 	case *Wait:
 		flow(s.Flow)
@@ -177,41 +194,41 @@ func (v *validator) state(scope, name string, st State, index map[string]State) 
 		io(s.IO)
 	case *Fail:
 		if s.Error != "" && s.ErrorPath != "" {
-			v.probs.add(at, "has both Error and ErrorPath")
+			v.add(at, "has both Error and ErrorPath")
 		}
 		if s.Cause != "" && s.CausePath != "" {
-			v.probs.add(at, "has both Cause and CausePath")
+			v.add(at, "has both Cause and CausePath")
 		}
 		v.pathOrIntrinsic(at, "ErrorPath", s.ErrorPath)
 		v.pathOrIntrinsic(at, "CausePath", s.CausePath)
 	case *Choice:
 		io(s.IO)
 		if len(s.Choices) == 0 {
-			v.probs.add(at, "Choice has no rules (Choices must not be empty)")
+			v.add(at, "Choice has no rules (Choices must not be empty)")
 		}
 		for i, r := range s.Choices {
-			rp := fmt.Sprintf("%s.Choices[%d]", at, i)
+			rp := at.sub(fmt.Sprintf(".Choices[%d]", i))
 			if r.Next == "" {
-				v.probs.add(rp, "missing Next")
+				v.add(rp, "missing Next")
 			}
 			v.condition(rp, r.Condition)
 		}
 	case *Parallel:
 		flow(s.Flow)
 		io(s.IO)
-		v.template(at+".Parameters", s.Parameters)
-		v.template(at+".ResultSelector", s.ResultSelector)
+		v.template(at.sub(".Parameters"), s.Parameters)
+		v.template(at.sub(".ResultSelector"), s.ResultSelector)
 		v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
 		v.retryCatch(at, s.Retry, s.Catch)
 		if len(s.Branches) == 0 {
-			v.probs.add(at, "Parallel has no Branches")
+			v.add(at, "Parallel has no Branches")
 		}
 		for i, b := range s.Branches {
 			if b == nil {
-				v.probs.add(at, "branch %d is nil", i)
+				v.add(at, "branch %d is nil", i)
 				continue
 			}
-			v.scope(fmt.Sprintf("%s.Branches[%d].", at, i), b.StartAt, b.States)
+			v.scope(at.String()+fmt.Sprintf(".Branches[%d].", i), b.StartAt, b.States)
 		}
 	case *Map:
 		flow(s.Flow)
@@ -220,52 +237,52 @@ func (v *validator) state(scope, name string, st State, index map[string]State) 
 	case *Raw:
 		typed, err := s.parse()
 		if err != nil {
-			v.probs.add(at, "raw state: %v", err)
+			v.add(at, "raw state: %v", err)
 			return
 		}
-		v.state(scope, name, typed, index)
+		v.state(at, typed, index)
 	default:
-		v.probs.add(at, "unsupported state %T", st)
+		v.add(at, "unsupported state %T", st)
 	}
 }
 
-func (v *validator) task(at string, s *Task) {
+func (v *validator) task(at where, s *Task) {
 	switch {
 	case s.Resource == "":
-		v.probs.add(at, "missing Resource")
+		v.add(at, "missing Resource")
 	case !strings.HasPrefix(s.Resource, "arn:") && !strings.HasPrefix(s.Resource, "${"):
-		v.probs.add(at, "Resource %q is not an ARN", s.Resource)
+		v.add(at, "Resource %q is not an ARN", s.Resource)
 	}
 	waits := strings.HasSuffix(s.Resource, ".waitForTaskToken")
 	syncs := strings.Contains(s.Resource, ".sync")
 	if v.typ == Express && (waits || syncs) {
-		v.probs.add(at, "EXPRESS machines cannot use %s (only STANDARD can wait for a callback or a job)", s.Resource)
+		v.add(at, "EXPRESS machines cannot use %s (only STANDARD can wait for a callback or a job)", s.Resource)
 	}
 	if waits && !mentionsTaskToken(s.Parameters) {
-		v.probs.add(at, ".waitForTaskToken needs the task token ($$.Task.Token) in Parameters")
+		v.add(at, ".waitForTaskToken needs the task token ($$.Task.Token) in Parameters")
 	}
-	v.template(at+".Parameters", s.Parameters)
-	v.template(at+".ResultSelector", s.ResultSelector)
-	v.template(at+".Credentials", s.Credentials)
+	v.template(at.sub(".Parameters"), s.Parameters)
+	v.template(at.sub(".ResultSelector"), s.ResultSelector)
+	v.template(at.sub(".Credentials"), s.Credentials)
 	v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
 	if s.TimeoutSeconds != 0 && s.TimeoutSecondsPath != "" {
-		v.probs.add(at, "has both TimeoutSeconds and TimeoutSecondsPath")
+		v.add(at, "has both TimeoutSeconds and TimeoutSecondsPath")
 	}
 	if s.HeartbeatSeconds != 0 && s.HeartbeatSecondsPath != "" {
-		v.probs.add(at, "has both HeartbeatSeconds and HeartbeatSecondsPath")
+		v.add(at, "has both HeartbeatSeconds and HeartbeatSecondsPath")
 	}
 	if s.TimeoutSeconds < 0 || s.HeartbeatSeconds < 0 {
-		v.probs.add(at, "TimeoutSeconds and HeartbeatSeconds must be positive")
+		v.add(at, "TimeoutSeconds and HeartbeatSeconds must be positive")
 	}
 	if s.HeartbeatSeconds > 0 && s.TimeoutSeconds > 0 && s.HeartbeatSeconds >= s.TimeoutSeconds {
-		v.probs.add(at, "HeartbeatSeconds (%d) must be smaller than TimeoutSeconds (%d)", s.HeartbeatSeconds, s.TimeoutSeconds)
+		v.add(at, "HeartbeatSeconds (%d) must be smaller than TimeoutSeconds (%d)", s.HeartbeatSeconds, s.TimeoutSeconds)
 	}
 	v.refPath(at, "TimeoutSecondsPath", s.TimeoutSecondsPath)
 	v.refPath(at, "HeartbeatSecondsPath", s.HeartbeatSecondsPath)
 	v.retryCatch(at, s.Retry, s.Catch)
 }
 
-func (v *validator) wait(at string, s *Wait) {
+func (v *validator) wait(at where, s *Wait) {
 	n := 0
 	for _, set := range []bool{s.Seconds != nil, s.Timestamp != "", s.SecondsPath != "", s.TimestampPath != ""} {
 		if set {
@@ -273,41 +290,41 @@ func (v *validator) wait(at string, s *Wait) {
 		}
 	}
 	if n != 1 {
-		v.probs.add(at, "Wait needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath (has %d)", n)
+		v.add(at, "Wait needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath (has %d)", n)
 	}
 	if s.Seconds != nil && *s.Seconds < 0 {
-		v.probs.add(at, "Seconds must not be negative")
+		v.add(at, "Seconds must not be negative")
 	}
 	if s.Seconds != nil && v.typ == Express && *s.Seconds > ExpressMaxSeconds {
-		v.probs.add(at, "waits %d s, longer than an EXPRESS machine may run (%d s)", *s.Seconds, ExpressMaxSeconds)
+		v.add(at, "waits %d s, longer than an EXPRESS machine may run (%d s)", *s.Seconds, ExpressMaxSeconds)
 	}
 	if s.Timestamp != "" {
 		if _, err := time.Parse(time.RFC3339, s.Timestamp); err != nil {
-			v.probs.add(at, "Timestamp %q is not RFC 3339", s.Timestamp)
+			v.add(at, "Timestamp %q is not RFC 3339", s.Timestamp)
 		}
 	}
 	v.refPath(at, "SecondsPath", s.SecondsPath)
 	v.refPath(at, "TimestampPath", s.TimestampPath)
 }
 
-func (v *validator) mapState(at string, s *Map) {
+func (v *validator) mapState(at where, s *Map) {
 	v.optPath(at, "ItemsPath", s.ItemsPath, referencePath, true)
-	v.template(at+".ItemSelector", s.ItemSelector)
-	v.template(at+".Parameters", s.Parameters)
-	v.template(at+".ResultSelector", s.ResultSelector)
+	v.template(at.sub(".ItemSelector"), s.ItemSelector)
+	v.template(at.sub(".Parameters"), s.Parameters)
+	v.template(at.sub(".ResultSelector"), s.ResultSelector)
 	v.optPath(at, "ResultPath", s.ResultPath, referencePath, false)
 	v.retryCatch(at, s.Retry, s.Catch)
 	if s.ItemSelector != nil && s.Parameters != nil {
-		v.probs.add(at, "has both ItemSelector and the legacy Parameters")
+		v.add(at, "has both ItemSelector and the legacy Parameters")
 	}
 	if s.MaxConcurrency < 0 {
-		v.probs.add(at, "MaxConcurrency must not be negative")
+		v.add(at, "MaxConcurrency must not be negative")
 	}
 	if s.ToleratedFailurePercentage < 0 || s.ToleratedFailurePercentage > 100 {
-		v.probs.add(at, "ToleratedFailurePercentage must be between 0 and 100")
+		v.add(at, "ToleratedFailurePercentage must be between 0 and 100")
 	}
 	if s.ToleratedFailureCount < 0 {
-		v.probs.add(at, "ToleratedFailureCount must not be negative")
+		v.add(at, "ToleratedFailureCount must not be negative")
 	}
 	v.refPath(at, "MaxConcurrencyPath", s.MaxConcurrencyPath)
 	v.refPath(at, "ToleratedFailureCountPath", s.ToleratedFailureCountPath)
@@ -316,9 +333,9 @@ func (v *validator) mapState(at string, s *Map) {
 	field := "ItemProcessor"
 	switch {
 	case s.ItemProcessor != nil && s.Iterator != nil:
-		v.probs.add(at, "has both ItemProcessor and the legacy Iterator")
+		v.add(at, "has both ItemProcessor and the legacy Iterator")
 	case s.ItemProcessor == nil && s.Iterator == nil:
-		v.probs.add(at, "Map needs an ItemProcessor")
+		v.add(at, "Map needs an ItemProcessor")
 		return
 	case s.Iterator != nil:
 		proc, field = s.Iterator, "Iterator"
@@ -328,11 +345,11 @@ func (v *validator) mapState(at string, s *Map) {
 		case "", "INLINE":
 		case "DISTRIBUTED":
 			if v.typ == Express {
-				v.probs.add(at, "EXPRESS machines cannot run a DISTRIBUTED Map")
+				v.add(at, "EXPRESS machines cannot run a DISTRIBUTED Map")
 			}
 		default:
-			v.probs.add(at, "ProcessorConfig.Mode must be INLINE or DISTRIBUTED, not %q", pc.Mode)
+			v.add(at, "ProcessorConfig.Mode must be INLINE or DISTRIBUTED, not %q", pc.Mode)
 		}
 	}
-	v.scope(at+"."+field+".", proc.StartAt, proc.States)
+	v.scope(at.String()+"."+field+".", proc.StartAt, proc.States)
 }
