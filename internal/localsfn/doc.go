@@ -37,9 +37,10 @@
 // types, and a status-change callback shaped like EventBridge's "Step
 // Functions Execution Status Change". With a database (OpenDB), a STANDARD
 // execution writes a checkpoint and its history at every top-level
-// transition and records issued task tokens, so Resume continues it without
-// re-running completed states; a Map or Parallel state that was running
-// starts over. EXPRESS executions keep no history and run again from the
+// transition, records issued task tokens and the finished iterations and
+// branches of a running top-level Map or Parallel state, so Resume continues
+// it without re-running completed states (an unfinished iteration starts
+// over). EXPRESS executions keep no history and run again from the
 // start after a restart, as AWS's at-least-once semantics allow. All waiting
 // goes through a Clock, so tests use a FakeClock and never sleep.
 //
@@ -47,6 +48,5 @@
 //
 // ItemReader and ResultWriter (Distributed Map over S3), service integrations
 // other than Lambda (a handler may be registered under any other Resource
-// ARN), .sync, and JSONata expressions in TimeoutSeconds, HeartbeatSeconds,
-// MaxConcurrency and ToleratedFailure* (literals and *Path fields work).
+// ARN), and .sync.
 package localsfn

@@ -248,3 +248,58 @@ func TestCheckpointFaultLosesNothing(t *testing.T) {
 		t.Errorf("count1 ran %d times, want once: %v", got, log.lines(t))
 	}
 }
+
+// TestResumeKeepsFinishedIterations stops the process while one Map
+// iteration waits and the others are done: after the restart only the
+// unfinished iteration runs again.
+func TestResumeKeepsFinishedIterations(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "sfn.db")
+	log := &invocationLog{path: filepath.Join(dir, "calls.log")}
+	def := `{"StartAt":"Each","States":{"Each":{"Type":"Map","ItemSelector":{"step.$":"States.Format('item-{}', $$.Map.Item.Value)","v.$":"$$.Map.Item.Value"},
+	  "ItemProcessor":{"StartAt":"Slow?","States":{
+	    "Slow?":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThan":2,"Next":"Hold"}],"Default":"Count"},
+	    "Hold":{"Type":"Wait","Seconds":3600,"Next":"Count"},
+	    "Count":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:count","End":true}}},"End":true}}}`
+	clock := NewFakeClock(testEpoch)
+	ex, db := openExecutor(t, dbPath, clock, log)
+	arn := start(t, ex, "each", def, `[1,2,3]`)
+	deadline := time.Now().Add(10 * time.Second)
+	for log.count(t, "item-") < 2 || clock.Waiters() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("iterations 1 and 2 never finished: %v", log.lines(t))
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	for { // wait until both finished iterations are recorded
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM sfn_partials`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d finished iterations recorded, want 2", n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	ex.Close()
+	db.Close()
+
+	clock = NewFakeClock(testEpoch)
+	ex, db = openExecutor(t, dbPath, clock, log)
+	defer db.Close()
+	defer ex.Close()
+	if n, err := ex.Resume(context.Background()); err != nil || n != 1 {
+		t.Fatalf("resumed %d, %v", n, err)
+	}
+	clock.BlockUntil(1)
+	clock.Advance(time.Hour)
+	assertOutput(t, wait(t, ex, arn), `["item-1","item-2","item-3"]`)
+	for _, step := range []string{"item-1", "item-2", "item-3"} {
+		if got := log.count(t, step); got != 1 {
+			t.Errorf("%s ran %d times, want once (calls %v)", step, got, log.lines(t))
+		}
+	}
+}

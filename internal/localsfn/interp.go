@@ -28,6 +28,9 @@ type env struct {
 	statesResult, statesError any
 	hasResult, hasError       bool
 	statesInput               any
+	// resumed is set while a restarted execution re-enters the state it
+	// stopped in, so Map and Parallel keep the iterations already done.
+	resumed bool
 }
 
 // variable looks a workflow variable up in the state's scope.
@@ -133,6 +136,7 @@ func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread
 	}
 	if resume != nil {
 		e.token = resume.token
+		e.resumed = true
 	}
 	e.enteredID = x.stateEvent(th, st, "StateEntered", "stateEnteredEventDetails", raw)
 	next = st.Next
@@ -403,6 +407,7 @@ func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, str
 			}
 			attempts[i]++
 			e.retry++
+			e.resumed = false
 			e.cx, e.token = nil, ""
 			if err := x.sleepUntil(ctx, x.ex.clock.Now().Add(time.Duration(delay*float64(time.Second)))); err != nil {
 				return nil, "", errAborted

@@ -20,10 +20,18 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(st.Branches))
+	done, f := x.partials(e)
+	if f != nil {
+		return nil, f
+	}
 	var mu sync.Mutex
 	var first *Failure
 	var wg sync.WaitGroup
 	for i, b := range st.Branches {
+		if v, ok := done[i]; ok {
+			results[i] = v // finished before a restart
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -39,6 +47,7 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 				return
 			}
 			results[i] = out
+			x.partialDone(e, i, out)
 		}()
 	}
 	wg.Wait()
@@ -162,12 +171,20 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(items))
+	done, f := x.partials(e)
+	if f != nil {
+		return nil, f
+	}
 	var mu sync.Mutex
 	var first *Failure
 	failed := 0
 	sem := make(chan struct{}, limits.concurrency)
 	var wg sync.WaitGroup
 	for i, item := range items {
+		if v, ok := done[i]; ok {
+			results[i] = v // finished before a restart
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-mctx.Done():
@@ -195,6 +212,7 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 			defer mu.Unlock()
 			if f == nil {
 				results[i] = out
+				x.partialDone(e, i, out)
 				x.hist.add(th, x.ex.clock.Now(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", func() map[string]any {
 					return map[string]any{"name": st.Name, "index": i}
 				})
@@ -236,4 +254,36 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	}
 	x.hist.add(e.th, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
 	return results, nil
+}
+
+// partials returns the branch or iteration results a top-level Parallel or
+// Map state of a durable execution finished before a restart, and forgets
+// those of an earlier entry or attempt when the state starts afresh.
+func (x *execution) partials(e *env) (map[int]any, *Failure) {
+	if !x.durable || e.th != x.main {
+		return nil, nil
+	}
+	ctx := context.WithoutCancel(x.ex.ctx)
+	if !e.resumed {
+		if err := clearPartials(ctx, x.ex.db, x.arn); err != nil {
+			return nil, fail(ErrRuntime, err.Error())
+		}
+		return nil, nil
+	}
+	done, err := loadPartials(ctx, x.ex.db, x.arn, e.state.Name)
+	if err != nil {
+		return nil, fail(ErrRuntime, err.Error())
+	}
+	return done, nil
+}
+
+// partialDone records a finished branch or iteration of a top-level state.
+// A failed write only costs re-running that iteration after a restart.
+func (x *execution) partialDone(e *env, i int, out any) {
+	if !x.durable || e.th != x.main {
+		return
+	}
+	if err := savePartial(context.WithoutCancel(x.ex.ctx), x.ex.db, x.arn, e.state.Name, i, out); err != nil {
+		x.ex.log.Warn("record finished iteration", "execution", x.arn, "state", e.state.Name, "index", i, "err", err)
+	}
 }

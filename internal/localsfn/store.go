@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
 CREATE INDEX IF NOT EXISTS sfn_executions_status ON sfn_executions(status);
 CREATE TABLE IF NOT EXISTS sfn_events (
   execution_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (execution_arn, id));
+CREATE TABLE IF NOT EXISTS sfn_partials (
+  execution_arn TEXT NOT NULL, state TEXT NOT NULL, idx INTEGER NOT NULL, output TEXT NOT NULL,
+  PRIMARY KEY (execution_arn, state, idx));
 CREATE TABLE IF NOT EXISTS sfn_task_tokens (
   token TEXT PRIMARY KEY, execution_arn TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0,
   output TEXT, error TEXT, cause TEXT);`)
@@ -138,6 +141,9 @@ func inTx(ctx context.Context, db *sql.DB, what string, f func(tx *sql.Tx) error
 
 func saveCheckpoint(ctx context.Context, db *sql.DB, x *execution, next string, input any, at time.Time) error {
 	return withEvents(ctx, db, x, "checkpoint "+x.name, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sfn_partials WHERE execution_arn=?`, x.arn); err != nil {
+			return err
+		}
 		vars := x.vars.snapshot()
 		if vars == nil {
 			vars = map[string]any{}
@@ -321,8 +327,9 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 				return n, fmt.Errorf("resume %s: %w", r.arn, err)
 			}
 			resume = &resumePoint{entered: time.Unix(0, r.cpEntered).UTC(), token: r.cpToken}
-		} else if r.cpToken != "" {
-			resume = &resumePoint{token: r.cpToken}
+		} else {
+			// Still in the first state, entered when the execution started.
+			resume = &resumePoint{entered: x.start, token: r.cpToken}
 		}
 		e.mu.Lock()
 		e.executions[r.arn] = x
@@ -342,4 +349,38 @@ func abortStored(ctx context.Context, db *sql.DB, arn string, f *Failure, now ti
 		return fmt.Errorf("stop execution %s: %w", arn, err)
 	}
 	return nil
+}
+
+func clearPartials(ctx context.Context, db *sql.DB, arn string) error {
+	if _, err := db.ExecContext(ctx, `DELETE FROM sfn_partials WHERE execution_arn=?`, arn); err != nil {
+		return fmt.Errorf("clear finished iterations of %s: %w", arn, err)
+	}
+	return nil
+}
+
+func savePartial(ctx context.Context, db *sql.DB, arn, state string, i int, out any) error {
+	_, err := db.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_partials(execution_arn, state, idx, output) VALUES(?,?,?,?)`, arn, state, i, string(encodeJSON(out)))
+	return err
+}
+
+func loadPartials(ctx context.Context, db *sql.DB, arn, state string) (map[int]any, error) {
+	rows, err := db.QueryContext(ctx, `SELECT idx, output FROM sfn_partials WHERE execution_arn=? AND state=?`, arn, state)
+	if err != nil {
+		return nil, fmt.Errorf("load finished iterations of %s: %w", arn, err)
+	}
+	defer rows.Close()
+	out := map[int]any{}
+	for rows.Next() {
+		var i int
+		var text string
+		if err := rows.Scan(&i, &text); err != nil {
+			return nil, err
+		}
+		v, err := decodeJSON([]byte(text))
+		if err != nil {
+			return nil, fmt.Errorf("load finished iterations of %s: %w", arn, err)
+		}
+		out[i] = v
+	}
+	return out, rows.Err()
 }
