@@ -36,7 +36,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
 	var n atomic.Int64
 	b.SetBytes(int64(len(body)))
-	b.SetParallelism(8)
+	b.SetParallelism(16)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
@@ -127,4 +128,25 @@ func filesUnder(t testing.TB, dir string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// Payloads over the inline limit travel by reference and reach the handler
+// whole through events.Load; small ones travel inline.
+func TestLargePayloadsTravelByReference(t *testing.T) {
+	s := newStack(t, options{})
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i, tc := range []struct {
+		id     string
+		size   int
+		inline bool
+	}{{"small", 1 << 10, true}, {"over-limit", events.InlineLimit + 4<<10, false}, {"big", 5 << 20, false}} {
+		body := payloadOfSize(tc.size)
+		if status, resp := s.post(t, client, "push", tc.id, body, webhook.Sign(secret, body)); status != 200 {
+			t.Fatalf("%s: %d %s", tc.id, status, resp)
+		}
+		got := s.stub.waitFor(t, i+1, 20*time.Second)[tc.id]
+		if !bytes.Equal(got.payload, body) || got.complete != tc.inline {
+			t.Fatalf("%s (%d bytes): handler got %d bytes, inline=%v; want the whole payload, inline=%v", tc.id, len(body), len(got.payload), got.complete, tc.inline)
+		}
+	}
 }

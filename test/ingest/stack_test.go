@@ -132,9 +132,10 @@ func (s *stack) count(t testing.TB, table string) int {
 
 // received is what the stub was handed for one delivery.
 type received struct {
-	event   string
-	calls   int
-	payload []byte
+	event    string
+	calls    int
+	payload  []byte
+	complete bool // the envelope carried the payload inline
 }
 
 // recorder is the real stub handler plus a record of every call, with the
@@ -157,7 +158,7 @@ func (r *recorder) Handle(ctx context.Context, env *events.Envelope) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	g := r.got[env.DeliveryID]
-	g.event, g.payload = env.Event, payload
+	g.event, g.payload, g.complete = env.Event, payload, env.PayloadComplete
 	g.calls++
 	r.got[env.DeliveryID] = g
 	return nil
