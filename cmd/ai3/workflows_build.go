@@ -193,9 +193,12 @@ func writeFileAtomic(path string, data []byte) error {
 func newWorkflowsGraphCmd() *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "graph NAME [--format mermaid|dot]",
-		Short: "Draw a workflow's step DAG as Mermaid or Graphviz DOT",
-		Args:  cobra.ExactArgs(1),
+		Use:   "graph NAME [--format mermaid|dot|plan]",
+		Short: "Draw a workflow's step DAG as Mermaid or Graphviz DOT, or print its compiled plan",
+		Long: "Draws the steps and their needs as a Mermaid flowchart or a Graphviz DOT graph.\n" +
+			"--format plan prints the series-parallel schedule the compiler runs instead:\n" +
+			"\"a ; b\" runs a then b, \"a | b\" runs them at the same time.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w, err := workflows.Get(args[0])
 			if err != nil {
@@ -206,11 +209,18 @@ func newWorkflowsGraphCmd() *cobra.Command {
 				return writeMermaid(cmd.OutOrStdout(), w)
 			case "dot":
 				return writeDot(cmd.OutOrStdout(), w)
+			case "plan":
+				p, err := w.Plan()
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), p)
+				return err
 			}
-			return fmt.Errorf("--format %q: want mermaid or dot", format)
+			return fmt.Errorf("--format %q: want mermaid, dot or plan", format)
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "mermaid", "mermaid or dot")
+	cmd.Flags().StringVar(&format, "format", "mermaid", "mermaid, dot or plan")
 	return cmd
 }
 

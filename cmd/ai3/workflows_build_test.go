@@ -139,6 +139,10 @@ func TestWorkflowsGraph(t *testing.T) {
 	if _, err := run(t, "workflows", "graph", "ci", "--format", "png"); err == nil {
 		t.Error("graph --format png succeeded")
 	}
+	out, err := run(t, "workflows", "graph", "ci", "--format", "plan")
+	if err != nil || out != "lint | (unit ; integration)\n" {
+		t.Errorf("plan of ci: %q, %v", out, err)
+	}
 }
 
 func TestWorkflowsExportCloudFormation(t *testing.T) {
