@@ -15,6 +15,9 @@ type Clock interface {
 	// Timer returns a channel that receives once d has passed, and a stop
 	// function that releases the timer when it is no longer needed.
 	Timer(d time.Duration) (<-chan time.Time, func())
+	// AfterFunc calls f on its own goroutine once d has passed, unless stop
+	// is called first; it holds no goroutine while it waits.
+	AfterFunc(d time.Duration, f func()) (stop func())
 }
 
 // Sleeper is an optional Clock method for waits that are pauses (Wait
@@ -28,6 +31,11 @@ type Sleeper interface {
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now().UTC() }
+
+func (realClock) AfterFunc(d time.Duration, f func()) func() {
+	t := time.AfterFunc(d, f)
+	return func() { t.Stop() }
+}
 
 func (realClock) Timer(d time.Duration) (<-chan time.Time, func()) {
 	t := time.NewTimer(d)
@@ -49,22 +57,38 @@ type FakeClock struct {
 type fakeWaiter struct {
 	at time.Time
 	ch chan time.Time
+	fn func()
+}
+
+// AfterFunc calls f when the clock reaches now+d, unless stopped first.
+func (c *FakeClock) AfterFunc(d time.Duration, f func()) func() {
+	c.mu.Lock()
+	ch := c.afterLocked(d)
+	if len(c.waiters) > 0 && c.waiters[len(c.waiters)-1].ch == ch {
+		c.waiters[len(c.waiters)-1].fn = f
+	} else { // already due
+		go f()
+	}
+	c.mu.Unlock()
+	return func() { c.remove(ch) }
+}
+
+func (c *FakeClock) remove(ch <-chan time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, w := range c.waiters {
+		if w.ch == ch {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			return
+		}
+	}
 }
 
 // Timer returns a channel that fires when the clock reaches now+d; stop
 // withdraws it, so Waiters counts only live waits.
 func (c *FakeClock) Timer(d time.Duration) (<-chan time.Time, func()) {
 	ch := c.After(d)
-	return ch, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i, w := range c.waiters {
-			if w.ch == ch {
-				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
-				return
-			}
-		}
-	}
+	return ch, func() { c.remove(ch) }
 }
 
 // NewFakeClock returns a manual FakeClock set to start.
@@ -132,7 +156,11 @@ func (c *FakeClock) advanceLocked(d time.Duration) {
 	keep := c.waiters[:0]
 	for _, w := range c.waiters {
 		if !w.at.After(c.now) {
-			w.ch <- c.now
+			if w.fn != nil {
+				go w.fn()
+			} else {
+				w.ch <- c.now
+			}
 			continue
 		}
 		keep = append(keep, w)

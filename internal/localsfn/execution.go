@@ -106,15 +106,8 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 	}
 	if limit > 0 {
 		deadline := x.start.Add(limit)
-		timer, stop := x.ex.clock.Timer(deadline.Sub(x.ex.clock.Now()))
+		stop := x.ex.clock.AfterFunc(deadline.Sub(x.ex.clock.Now()), func() { cancel(&stopCause{StatusTimedOut}) })
 		defer stop()
-		go func() {
-			select {
-			case <-timer:
-				cancel(&stopCause{StatusTimedOut})
-			case <-ctx.Done():
-			}
-		}()
 	}
 	out, f := x.runMachine(ctx, x.rec.machine, at, input, x.main, x.vars, resume)
 	status := StatusSucceeded
