@@ -161,7 +161,25 @@ func runLocal(ctx context.Context, name string, def []byte, typ, input string) (
 	}
 	defer ex.Close()
 	cb.ex = ex
-	return ex.Run(ctx, name, def, typ, input)
+	arn, err := ex.CreateStateMachine(ctx, name, def, typ)
+	if err != nil {
+		return nil, err
+	}
+	started, err := ex.StartExecution(ctx, localsfn.StartExecutionInput{StateMachineArn: arn, Input: input})
+	if err != nil {
+		return nil, err
+	}
+	d, err := ex.WaitExecution(ctx, started.ExecutionArn)
+	if err != nil && ctx.Err() != nil {
+		// Interrupted (Ctrl-C, or a task waiting for a person): stop the
+		// execution so the result says ABORTED instead of vanishing.
+		stopCtx := context.WithoutCancel(ctx)
+		if err := ex.StopExecution(stopCtx, started.ExecutionArn, "ai3.Interrupted", "the command was interrupted"); err != nil {
+			return nil, err
+		}
+		return ex.DescribeExecution(stopCtx, started.ExecutionArn)
+	}
+	return d, err
 }
 
 func printResult(w io.Writer, d *localsfn.ExecutionDescription, asJSON bool) error {

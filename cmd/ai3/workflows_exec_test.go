@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCLI runs the ai3 command tree with args and returns stdout and the error.
@@ -132,4 +134,23 @@ func jsonSame(t *testing.T, a, b json.RawMessage) bool {
 	xa, _ := json.Marshal(x)
 	ya, _ := json.Marshal(y)
 	return bytes.Equal(xa, ya)
+}
+
+func TestWorkflowsRunInterruptedIsAborted(t *testing.T) {
+	// Without "approval":"auto" the deploy workflow waits for a person; an
+	// interrupt must end it as ABORTED and still print the result object.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs([]string{"workflows", "run", "deploy", "--json", "--input", `{}`})
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got execResult
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Status != "ABORTED" || str(got.Error) != "ai3.Interrupted" {
+		t.Errorf("got %q (%v)", out.String(), err)
+	}
 }
