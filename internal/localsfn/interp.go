@@ -77,9 +77,6 @@ func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05
 // stopped, timed out, or a sibling branch failed.
 var errAborted = &Failure{Error: "States.Aborted", HasError: true}
 
-// stateEventPrefix maps a state type to its history event prefix.
-func stateEventPrefix(typ string) string { return typ }
-
 // runMachine runs a machine (or branch, or iteration) from the named state
 // until it ends. at is the state to start from; onTransition, when set, is
 // told about every completed state (the durable checkpoint).
@@ -118,7 +115,7 @@ func (x *execution) stateEvent(th *thread, st *State, suffix, key string, v any)
 	if !x.hist.record {
 		return x.hist.bump(th) // no details to build: EXPRESS keeps no history
 	}
-	return x.hist.add(th, x.ex.clock.Now(), stateEventPrefix(st.Type)+suffix, key, func() map[string]any {
+	return x.hist.add(th, x.ex.clock.Now(), st.Type+suffix, key, func() map[string]any {
 		d := map[string]any{"name": st.Name}
 		if suffix == "StateEntered" {
 			d["input"] = string(encodeJSON(v))
