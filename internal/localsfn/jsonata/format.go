@@ -226,8 +226,7 @@ func fnFormatInteger(_ *evaluator, a []any, _ any, _ int) (any, error) {
 		digits = "0" + digits
 	}
 	sepAt := strings.LastIndexAny(pic, ",. ")
-	if sepAt >= 0 {
-		group := len(pic) - sepAt - 1
+	if group := len(pic) - sepAt - 1; sepAt >= 0 && group > 0 {
 		sep := pic[sepAt]
 		var b strings.Builder
 		for i, d := range digits {

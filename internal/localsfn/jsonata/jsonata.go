@@ -2,8 +2,12 @@ package jsonata
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
+
+// internalErrorCode marks an evaluator bug turned into an error.
+const internalErrorCode = "U1000"
 
 // Expr is a compiled JSONata expression. It is immutable and safe for
 // concurrent use by several goroutines.
@@ -16,7 +20,12 @@ type Expr struct {
 // Compile parses a JSONata expression. A syntax error is returned as *Error
 // with JSONata's code (S0xxx) and the position in expr. With AWSFunctions()
 // a reference to $eval is refused here, as AWS refuses it.
-func Compile(expr string, opts ...Option) (*Expr, error) {
+func Compile(expr string, opts ...Option) (_ *Expr, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Code: internalErrorCode, Message: fmt.Sprintf("internal error compiling %q: %v", expr, p)}
+		}
+	}()
 	cfg := &config{lib: standardLibrary()}
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
@@ -73,7 +82,13 @@ func (e *Expr) EvalContext(ctx context.Context, input any, vars map[string]any) 
 	return e.eval(ctx, time.Now(), input, vars)
 }
 
-func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[string]any) (any, error) {
+func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[string]any) (res any, err error) {
+	defer func() {
+		// a bug in the evaluator must fail this expression, not the process
+		if p := recover(); p != nil {
+			res, err = nil, &Error{Code: internalErrorCode, Message: fmt.Sprintf("internal error evaluating %q: %v", e.src, p)}
+		}
+	}()
 	ev := &evaluator{lib: e.lib, now: now, ctx: ctx}
 	if _, none := input.(Undefined); none {
 		input = undefinedValue{}
@@ -85,7 +100,7 @@ func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[stri
 		// an array given as the whole input is one item, not a sequence
 		input = &sequence{items: []any{arr}, outerWrapper: true}
 	}
-	res, err := ev.eval(e.root, input, top)
+	res, err = ev.eval(e.root, input, top)
 	if err != nil {
 		return nil, err
 	}

@@ -119,6 +119,9 @@ func (ev *evaluator) group(pairs [][2]*node, input any, en *env) (any, error) {
 		items = []any{input}
 	}
 	if len(items) == 0 {
+		if reduce {
+			return map[string]any{}, nil // an empty tuple stream groups nothing
+		}
 		items = []any{undefinedValue{}}
 	}
 	groups := map[string]*groupEntry{}
@@ -177,13 +180,23 @@ func reduceTuples(data any) *tuple {
 		return t
 	}
 	items, _ := arrayItems(data)
-	first := items[0].(*tuple)
+	if len(items) == 0 {
+		// an empty stream still evaluates the grouping once, with no context
+		return &tuple{context: data, bindings: map[string]any{}}
+	}
+	first, ok := items[0].(*tuple)
+	if !ok {
+		return &tuple{context: data, bindings: map[string]any{}}
+	}
 	out := &tuple{context: first.context, bindings: make(map[string]any, len(first.bindings))}
 	for k, v := range first.bindings {
 		out.bindings[k] = v
 	}
 	for _, it := range items[1:] {
-		t := it.(*tuple)
+		t, ok := it.(*tuple)
+		if !ok {
+			continue
+		}
 		out.context = appendValues(out.context, t.context)
 		for k, v := range t.bindings {
 			prev, ok := out.bindings[k]
