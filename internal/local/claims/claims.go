@@ -26,6 +26,8 @@ const schema = `CREATE TABLE IF NOT EXISTS webhook_claims (
 // order, so each sees exactly what it would have seen alone.
 type Store struct {
 	db *sql.DB
+	// Statements prepared once: parsing SQL is most of a claim's CPU.
+	claimStmt, stateStmt, finishStmt, releaseStmt *sql.Stmt
 
 	pendingMu sync.Mutex
 	pending   *batch
@@ -39,8 +41,42 @@ func Open(ctx context.Context, db *sql.DB) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("create webhook_claims table: %w", err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&s.claimStmt, claimSQL}, {&s.stateStmt, stateSQL}, {&s.finishStmt, finishSQL}, {&s.releaseStmt, releaseSQL}} {
+		stmt, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("prepare webhook claim statements: %w", err)
+		}
+		*p.stmt = stmt
+	}
+	return s, nil
 }
+
+// Close releases the prepared statements (not the database).
+func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.claimStmt, s.stateStmt, s.finishStmt, s.releaseStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return nil
+}
+
+// claimSQL takes a key with an upsert that only updates a row that is
+// expired or whose lease has ended, so two attempts can never both acquire.
+const (
+	claimSQL = `
+INSERT INTO webhook_claims (key, state, token, lease_until, expires_at) VALUES (?1, 'processing', ?2, ?3, ?4)
+ON CONFLICT (key) DO UPDATE SET state = 'processing', token = ?2, lease_until = ?3, expires_at = ?4
+WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AND webhook_claims.lease_until <= ?5)`
+	stateSQL   = `SELECT state FROM webhook_claims WHERE key = ?`
+	finishSQL  = `UPDATE webhook_claims SET state = 'done' WHERE key = ? AND token = ? AND state = 'processing'`
+	releaseSQL = `DELETE FROM webhook_claims WHERE key = ? AND token = ? AND state = 'processing'`
+)
 
 type opKind int
 
@@ -99,7 +135,7 @@ func (s *Store) commit(ctx context.Context, ops []*op) error {
 	}
 	defer tx.Rollback()
 	for _, o := range ops {
-		if err := apply(ctx, tx, o); err != nil {
+		if err := s.apply(ctx, tx, o); err != nil {
 			return err
 		}
 	}
@@ -108,17 +144,11 @@ func (s *Store) commit(ctx context.Context, ops []*op) error {
 
 // apply runs one operation inside the batch's transaction. Its return value
 // is a database failure (fails the batch); o.err is the operation's answer.
-func apply(ctx context.Context, tx *sql.Tx, o *op) error {
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, o *op) error {
 	c := o.c
 	switch o.kind {
 	case opClaim:
-		// The upsert only updates a row that is expired or whose lease has
-		// ended, so two attempts can never both acquire.
-		res, err := tx.ExecContext(ctx, `
-INSERT INTO webhook_claims (key, state, token, lease_until, expires_at) VALUES (?1, 'processing', ?2, ?3, ?4)
-ON CONFLICT (key) DO UPDATE SET state = 'processing', token = ?2, lease_until = ?3, expires_at = ?4
-WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AND webhook_claims.lease_until <= ?5)`,
-			c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), c.At.UnixMilli())
+		res, err := tx.StmtContext(ctx, s.claimStmt).ExecContext(ctx, c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), c.At.UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -129,7 +159,7 @@ WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AN
 			return nil
 		}
 		var state string
-		if err := tx.QueryRowContext(ctx, `SELECT state FROM webhook_claims WHERE key = ?`, c.Key).Scan(&state); err != nil {
+		if err := tx.StmtContext(ctx, s.stateStmt).QueryRowContext(ctx, c.Key).Scan(&state); err != nil {
 			return err
 		}
 		o.outcome = webhook.InProgress
@@ -137,8 +167,7 @@ WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AN
 			o.outcome = webhook.Duplicate
 		}
 	case opFinish:
-		res, err := tx.ExecContext(ctx,
-			`UPDATE webhook_claims SET state = 'done' WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token)
+		res, err := tx.StmtContext(ctx, s.finishStmt).ExecContext(ctx, c.Key, c.Token)
 		if err != nil {
 			return err
 		}
@@ -148,8 +177,7 @@ WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AN
 			o.err = webhook.ErrNotHolder
 		}
 	case opRelease:
-		if _, err := tx.ExecContext(ctx,
-			`DELETE FROM webhook_claims WHERE key = ? AND token = ? AND state = 'processing'`, c.Key, c.Token); err != nil {
+		if _, err := tx.StmtContext(ctx, s.releaseStmt).ExecContext(ctx, c.Key, c.Token); err != nil {
 			return err
 		}
 	}
