@@ -232,3 +232,26 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 		t.Fatalf("chunked 25 MB + 1 body = %d, want 413", resp.Status)
 	}
 }
+
+// The wire shape of answers is part of the contract with GitHub's delivery
+// log and operators' tooling.
+func TestAnswerShapes(t *testing.T) {
+	g := newRig(t)
+	ok := g.r.Handle(context.Background(), delivery("shape-1", issuePayload))
+	dup := g.r.Handle(context.Background(), delivery("shape-1", issuePayload))
+	bad := delivery("shape-2", issuePayload)
+	bad.Header.Set(webhook.SignatureHeader, "sha256=00")
+	refused := g.r.Handle(context.Background(), bad)
+	for _, tc := range []struct {
+		resp webhook.Response
+		want string
+	}{
+		{ok, `{"ok":true,"delivery":"shape-1","duplicate":false}` + "\n"},
+		{dup, `{"ok":true,"delivery":"shape-1","duplicate":true}` + "\n"},
+		{refused, `{"ok":false,"error":"bad_signature","message":"X-Hub-Signature-256 does not match the payload"}` + "\n"},
+	} {
+		if string(tc.resp.Body) != tc.want {
+			t.Errorf("answer %s, want %s", tc.resp.Body, tc.want)
+		}
+	}
+}

@@ -27,7 +27,8 @@ type Response struct {
 	Body   []byte
 }
 
-// Answer is the JSON body of every response.
+// Answer is the JSON body of every response: {"ok":true,"delivery":…,
+// "duplicate":…} on success, {"ok":false,"error":…,"message":…} on failure.
 type Answer struct {
 	OK        bool   `json:"ok"`
 	Delivery  string `json:"delivery,omitempty"`
@@ -150,6 +151,12 @@ func answer(status int, a Answer) Response {
 	return Response{Status: status, Body: append(body, '\n')}
 }
 
+// failure answers {"ok":false,"error":code,"message":message}.
 func failure(status int, code, message string) Response {
-	return answer(status, Answer{Error: code, Message: message})
+	body, _ := json.Marshal(struct {
+		OK      bool   `json:"ok"`
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}{false, code, message})
+	return Response{Status: status, Body: append(body, '\n')}
 }
