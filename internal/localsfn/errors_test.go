@@ -61,6 +61,12 @@ func TestErrorNames(t *testing.T) {
 		{"a Parallel branch's error is reported as is, not as States.BranchFailed", `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
 		  "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Inner","Cause":"inner cause"}}}]}}}`, `{}`,
 			"Inner", "inner cause"},
+		{"States.Runtime: SecondsPath is not an integer", `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`, `{"s":"ten"}`,
+			ErrRuntime, `The SecondsPath parameter does not reference a valid integer value: $.s == "ten"`},
+		{"States.Runtime: TimestampPath is not a timestamp", `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}`, `{"t":"tomorrow"}`,
+			ErrRuntime, `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.t == "tomorrow"`},
+		{"States.Runtime: a Choice variable is missing", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericEquals":1,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`, `{}`,
+			ErrRuntime, "Invalid path '$.v': The choice state's condition path references an invalid value."},
 		{"Fail with ErrorPath and CausePath", `{"StartAt":"F","States":{"F":{"Type":"Fail","ErrorPath":"$.e","CausePath":"States.Format('because {}', $.c)"}}}`, `{"e":"Dyn","c":"reasons"}`,
 			"Dyn", "because reasons"},
 	}

@@ -73,8 +73,8 @@ func TestDocsInputOutputProcessing(t *testing.T) {
 			`{"comment":"An input comment.","data":{"val1":23,"val2":17},"extra":"foo","lambda":{"who":"AWS Step Functions"}}`,
 			`{"val1":23,"val2":17,"lambdaresult":"Hello, AWS Step Functions!"}`},
 		{"Context object in Parameters", docContext,
-			pass(`"Parameters":{"name.$":"$$.State.Name","input.$":"$$.Execution.Input.k","machine.$":"$$.StateMachine.Name","retries.$":"$$.State.RetryCount"}`),
-			`{"k":"v"}`, `{"name":"S","input":"v","machine":"test","retries":0}`},
+			pass(`"Parameters":{"name.$":"$$.State.Name","input.$":"$$.Execution.Input.k","machine.$":"$$.StateMachine.Name","retries.$":"$$.State.RetryCount","entered.$":"$$.State.EnteredTime","started.$":"$$.Execution.StartTime"}`),
+			`{"k":"v"}`, `{"name":"S","input":"v","machine":"test","retries":0,"entered":"2025-01-02T03:04:05.000Z","started":"2025-01-02T03:04:05.000Z"}`},
 	})
 }
 

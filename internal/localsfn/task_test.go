@@ -250,6 +250,9 @@ func TestWaitForTaskToken(t *testing.T) {
 	if d.Cause != "no way" {
 		t.Errorf("cause %q", d.Cause)
 	}
+	if err := ex.SendTaskSuccess(ctx, "nonsense", json.RawMessage(`"`+strings.Repeat("x", PayloadLimit)+`"`)); !errors.Is(err, ErrInvalidOutput) {
+		t.Errorf("an output over 256 KB must be refused with InvalidOutput, got %v", err)
+	}
 	if err := ex.SendTaskHeartbeat(ctx, "nonsense"); !errors.Is(err, ErrTaskDoesNotExist) {
 		t.Errorf("unknown token: %v", err)
 	}

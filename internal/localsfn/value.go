@@ -209,8 +209,13 @@ func stringSize(s string) int {
 			i++
 			continue
 		}
-		_, size := utf8.DecodeRuneInString(s[i:])
-		n += size
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r == '\u2028', r == '\u2029':
+			n += 6 // written as \ufffd, \u2028, \u2029
+		default:
+			n += size
+		}
 		i += size
 	}
 	return n
