@@ -170,6 +170,12 @@ func TestStatusChangeNotifications(t *testing.T) {
 		c.StopDate == nil || c.Error == nil || *c.Error != "E" || c.Cause == nil || *c.Cause != "C" || c.Output != nil {
 		t.Errorf("final notification %+v", c)
 	}
+	ev, _ := json.Marshal(c.Event("us-east-1", "000000000000", testEpoch))
+	for _, want := range []string{`"detail-type":"Step Functions Execution Status Change"`, `"source":"aws.states"`, `"resources":["` + d.ExecutionArn + `"]`, `"detail":{`} {
+		if !strings.Contains(string(ev), want) {
+			t.Errorf("EventBridge event lacks %s: %s", want, ev)
+		}
+	}
 	raw, _ := json.Marshal(c)
 	for _, field := range []string{"executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate", "input", "inputDetails", "output", "outputDetails", "error", "cause"} {
 		if !strings.Contains(string(raw), `"`+field+`"`) {
