@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,7 +129,16 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 	if err := s3backend.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
-	s3srv := httptest.NewServer(gofakes3.New(s3backend).Server())
+	var s3down atomic.Bool
+	s3 := gofakes3.New(s3backend).Server()
+	s3srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s3down.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>down</Message></Error>`)
+			return
+		}
+		s3.ServeHTTP(w, r)
+	}))
 	defer s3srv.Close()
 	eb := &eventBridge{t: t}
 	ebsrv := httptest.NewServer(eb)
@@ -201,21 +211,24 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 		status    int
 		duplicate bool
 		published int
+		code      string
 	}{
-		{"signed delivery", nil, event("rie-1", good, false), 200, false, 1},
-		{"redelivery is a duplicate", nil, event("rie-1", good, false), 200, true, 1},
-		{"base64 body", nil, event("rie-2", good, true), 200, false, 2},
-		{"bad signature", nil, event("rie-3", webhook.Sign([]byte("guess"), []byte(payload)), false), 401, false, 2},
-		{"EventBridge rejects the entry", func() { eb.setReject(true) }, event("rie-4", good, false), 503, false, 2},
-		{"redelivery after recovery is processed", func() { eb.setReject(false) }, event("rie-4", good, false), 200, false, 3},
+		{"signed delivery", nil, event("rie-1", good, false), 200, false, 1, ""},
+		{"redelivery is a duplicate", nil, event("rie-1", good, false), 200, true, 1, ""},
+		{"base64 body", nil, event("rie-2", good, true), 200, false, 2, ""},
+		{"bad signature", nil, event("rie-3", webhook.Sign([]byte("guess"), []byte(payload)), false), 401, false, 2, "bad_signature"},
+		{"EventBridge rejects the entry", func() { eb.setReject(true) }, event("rie-4", good, false), 503, false, 2, "bus_unavailable"},
+		{"redelivery after recovery is processed", func() { eb.setReject(false) }, event("rie-4", good, false), 200, false, 3, ""},
+		{"S3 down", func() { s3down.Store(true) }, event("rie-5", good, false), 503, false, 3, "archive_unavailable"},
+		{"redelivery after S3 recovers is processed", func() { s3down.Store(false) }, event("rie-5", good, false), 200, false, 4, ""},
 	}
 	for _, s := range steps {
 		if s.before != nil {
 			s.before()
 		}
 		status, a := invoke(s.ev)
-		if status != s.status || a.Duplicate != s.duplicate {
-			t.Fatalf("%s: %d %+v, want %d duplicate=%v\n%s", s.name, status, a, s.status, s.duplicate, logs)
+		if status != s.status || a.Duplicate != s.duplicate || a.Error != s.code {
+			t.Fatalf("%s: %d %+v, want %d duplicate=%v error=%q\n%s", s.name, status, a, s.status, s.duplicate, s.code, logs)
 		}
 		if n := len(eb.accepted()); n != s.published {
 			t.Fatalf("%s: EventBridge holds %d entries, want %d", s.name, n, s.published)
