@@ -170,8 +170,8 @@ func (x *execution) finish(status string, out any, f *Failure) {
 			persisted = true
 		}
 	}
+	x.ex.notifyChange(x) // before done: whoever waits sees the notification sent
 	close(x.done)
-	x.ex.notifyChange(x)
 	if persisted || !x.stored {
 		x.ex.forget(x)
 	}

@@ -159,7 +159,6 @@ func TestStatusChangeNotifications(t *testing.T) {
 		mu.Unlock()
 	}})
 	d := runDef(t, ex, `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}`, `{"k":1}`)
-	time.Sleep(10 * time.Millisecond) // the final notification follows WaitExecution's wake-up
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 2 || got[0].Status != StatusRunning || got[1].Status != StatusFailed {
