@@ -176,6 +176,18 @@ func (c *FakeClock) Waiters() int {
 	return len(c.waiters)
 }
 
+// Deadlines returns when the pending waits are due, soonest first.
+func (c *FakeClock) Deadlines() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]time.Time, 0, len(c.waiters))
+	for _, w := range c.waiters {
+		out = append(out, w.at)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out
+}
+
 // BlockUntil polls (in real time) until at least n waits are pending.
 func (c *FakeClock) BlockUntil(n int) {
 	for c.Waiters() < n {

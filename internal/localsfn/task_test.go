@@ -269,18 +269,26 @@ func TestHeartbeat(t *testing.T) {
 	arn := start(t, ex, "hb", def, `{}`)
 	tok := <-tokens
 	ctx := context.Background()
+	// heartbeatArmed waits until the heartbeat deadline is 10 s from now.
+	heartbeatArmed := func() {
+		for {
+			if d := clock.Deadlines(); len(d) == 2 && d[0].Equal(clock.Now().Add(10*time.Second)) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	for range 3 { // heartbeats every 8 s keep it alive past 10 s
-		clock.BlockUntil(2) // task timeout + heartbeat timer
+		heartbeatArmed()
 		clock.Advance(8 * time.Second)
 		if err := ex.SendTaskHeartbeat(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond) // let the executor re-arm the heartbeat timer
 	}
+	heartbeatArmed()
 	if d, _ := ex.DescribeExecution(ctx, arn); d.Status != StatusRunning {
 		t.Fatalf("heartbeats did not keep the task alive: %s %s", d.Status, d.Error)
 	}
-	clock.BlockUntil(2)
 	clock.Advance(11 * time.Second)
 	assertFailed(t, wait(t, ex, arn), ErrHeartbeatTimeout)
 }
