@@ -44,6 +44,7 @@ const (
 	InProgress
 )
 
+// String returns the outcome's log name.
 func (o Outcome) String() string {
 	switch o {
 	case Acquired:

@@ -58,6 +58,7 @@ type cachedSecrets struct {
 	until   time.Time
 }
 
+// Secrets returns the cached secrets, asking the source when they are older than the TTL.
 func (c *cachedSecrets) Secrets(ctx context.Context) ([][]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
