@@ -88,10 +88,18 @@ func waitLogged(t *testing.T, logs func() string, ids []string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		seen := map[string]bool{}
+		for _, line := range strings.Split(logs(), "\n") {
+			if !strings.Contains(line, `msg="event received"`) || !strings.Contains(line, " event=issues") {
+				continue
+			}
+			if m := regexp.MustCompile(` delivery_id=(\S+)`).FindStringSubmatch(line); m != nil {
+				seen[m[1]] = true
+			}
+		}
 		missing := 0
-		out := logs()
 		for _, id := range ids {
-			if !regexp.MustCompile(`msg="event received" delivery_id=` + id + ` event=issues`).MatchString(out) {
+			if !seen[id] {
 				missing++
 			}
 		}
@@ -99,7 +107,7 @@ func waitLogged(t *testing.T, logs func() string, ids []string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d deliveries never reached the stub; logs:\n%s", missing, len(ids), out)
+			t.Fatalf("%d of %d deliveries never reached the stub; logs:\n%s", missing, len(ids), logs())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
