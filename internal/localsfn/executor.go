@@ -408,29 +408,6 @@ func (e *Executor) Run(ctx context.Context, name string, definition []byte, typ 
 	return e.WaitExecution(ctx, out.ExecutionArn)
 }
 
-// StatusChange is the detail of EventBridge's "Step Functions Execution
-// Status Change" event (source aws.states).
-type StatusChange struct {
-	ExecutionArn    string         `json:"executionArn"`
-	StateMachineArn string         `json:"stateMachineArn"`
-	Name            string         `json:"name"`
-	Status          string         `json:"status"`
-	StartDate       int64          `json:"startDate"`
-	StopDate        *int64         `json:"stopDate"`
-	Input           string         `json:"input"`
-	InputDetails    map[string]any `json:"inputDetails"`
-	Output          *string        `json:"output"`
-	OutputDetails   map[string]any `json:"outputDetails"`
-	Error           *string        `json:"error"`
-	Cause           *string        `json:"cause"`
-}
-
-// StatusChangeDetailType and StatusChangeSource name the EventBridge event.
-const (
-	StatusChangeDetailType = "Step Functions Execution Status Change"
-	StatusChangeSource     = "aws.states"
-)
-
 // forget drops a finished execution from memory: at once when it is in the
 // database, else once more than keepFinished newer ones have finished.
 func (e *Executor) forget(x *execution) {
@@ -445,32 +422,6 @@ func (e *Executor) forget(x *execution) {
 		delete(e.executions, e.finished[0])
 		e.finished = e.finished[1:]
 	}
-}
-
-func (e *Executor) notifyChange(x *execution) {
-	if e.notify == nil {
-		return
-	}
-	d := x.describe()
-	c := StatusChange{
-		ExecutionArn: d.ExecutionArn, StateMachineArn: d.StateMachineArn, Name: d.Name, Status: d.Status,
-		StartDate: d.StartDate.UnixMilli(), Input: d.Input, InputDetails: map[string]any{"included": true},
-	}
-	if d.Status != StatusRunning {
-		stop := d.StopDate.UnixMilli()
-		c.StopDate = &stop
-	}
-	if d.Status == StatusSucceeded {
-		c.Output = &d.Output
-		c.OutputDetails = map[string]any{"included": true}
-	}
-	if d.HasError {
-		c.Error = &d.Error
-	}
-	if d.HasCause {
-		c.Cause = &d.Cause
-	}
-	e.notify(context.WithoutCancel(e.ctx), c)
 }
 
 // expressLimit is how long an EXPRESS execution may run.
