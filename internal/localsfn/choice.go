@@ -3,6 +3,7 @@ package localsfn
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,6 +63,16 @@ func compileCondition(m map[string]any) (condition, error) {
 	vp, err := parsePath(vs)
 	if err != nil {
 		return nil, fmt.Errorf("Variable: %w", err)
+	}
+	var ops []string
+	for k := range m {
+		if k != "Variable" && k != "Next" && k != "Comment" && k != "Assign" && k != "Output" {
+			ops = append(ops, k)
+		}
+	}
+	if len(ops) > 1 {
+		slices.Sort(ops)
+		return nil, fmt.Errorf("a Choice rule with Variable %q has more than one comparator: %s", vs, strings.Join(ops, ", "))
 	}
 	for k, v := range m {
 		if k == "Variable" || k == "Next" || k == "Comment" || k == "Assign" || k == "Output" {

@@ -294,6 +294,7 @@ func TestInvalidDefinitions(t *testing.T) {
 		{`{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"x.$":"States.ArrayLength()"},"End":true}}}`, `takes 1 arguments`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","Foo":1,"Next":"A"}]}}}`, `unknown comparator`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Wait","End":true}}}`, `exactly one of Seconds`},
+		{`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","StringEquals":"a","IsPresent":true,"Next":"A"}]}}}`, `more than one comparator: IsPresent, StringEquals`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Retry":[{"ErrorEquals":["States.ALL","X"]}],"End":true}}}`, `States.ALL must appear alone`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Catch":[{"ErrorEquals":["States.ALL"],"Next":"A"},{"ErrorEquals":["X"],"Next":"A"}],"End":true}}}`, `must be the last`},
 		{`{"StartAt":"A","States":{"A":{"Type":"Choice","Choices":[{"Variable":"$.x","StringEquals":"a","Next":"A"}],"ResultPath":"$.x"}}}`, `cannot have ResultPath`},
