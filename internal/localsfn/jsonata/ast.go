@@ -32,6 +32,7 @@ const (
 	nTransform
 	// raw parse-only kinds, rewritten by process
 	rBinary // op is '.', '[', '{', '^', '@', '#' before processing
+	nEnd    // the end of the expression where an operand was expected
 )
 
 // slot is a parent (%) reference waiting to be bound to an ancestor step.

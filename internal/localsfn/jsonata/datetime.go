@@ -51,12 +51,40 @@ func isoLayouts() []string {
 }
 
 func parseISO(s string, pos int) (any, error) {
+	if !isoShape(s) {
+		return nil, newError("D3110", pos, "toMillis", s)
+	}
 	for _, layout := range isoLayouts() {
 		if t, err := time.Parse(layout, s); err == nil {
 			return float64(t.UnixMilli()), nil
 		}
 	}
 	return nil, newError("D3110", pos, "toMillis", s)
+}
+
+// isoShape checks the digits of an ISO 8601 timestamp strictly (time.Parse
+// accepts one-digit hours): yyyy[-mm[-dd[Thh:mm:ss[.fff][zone]]]].
+func isoShape(s string) bool {
+	digits := func(from, n int) bool {
+		if from+n > len(s) {
+			return false
+		}
+		for i := from; i < from+n; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if !digits(0, 4) {
+		return false
+	}
+	if len(s) <= 10 {
+		return len(s) == 4 || (len(s) == 7 && s[4] == '-' && digits(5, 2)) ||
+			(len(s) == 10 && s[4] == '-' && s[7] == '-' && digits(5, 2) && digits(8, 2))
+	}
+	return s[10] == 'T' && digits(11, 2) && len(s) > 13 && s[13] == ':' && digits(14, 2) &&
+		len(s) > 16 && s[16] == ':' && digits(17, 2)
 }
 
 func zoneFromArg(tz any) (*time.Location, bool) {

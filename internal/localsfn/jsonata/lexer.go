@@ -29,43 +29,23 @@ type token struct {
 	pos   int     // 1-based position just after the token, as JSONata reports it
 }
 
-// lexer splits a JSONata expression into tokens. It decides between a regex
-// literal and the division operator from the previous token, since a regex
-// can only start where an operand is expected.
+// lexer splits a JSONata expression into tokens. Whether a '/' starts a
+// regex literal or is the division operator depends on where the parser is,
+// so the parser says, token by token, whether a regex may come next.
 type lexer struct {
-	src  string
-	pos  int
-	prev *token
+	src     string
+	pos     int
+	regexOK bool
 }
 
 func isOperatorStart(c byte) bool {
 	return strings.IndexByte(".[]{}(),@#;:?+-*/%|=<>^&!~", c) >= 0
 }
 
-func (lx *lexer) operandExpected() bool {
-	p := lx.prev
-	if p == nil {
-		return true
-	}
-	switch p.kind {
-	case tokOperator:
-		switch p.text {
-		case ")", "]", "}", "*", "**", "%":
-			// '*' and '%' in operand position are wildcard and parent, so
-			// an operator may follow them; treat '/' as division.
-			return false
-		}
-		return true
-	}
-	return false
-}
-
-func (lx *lexer) next() (token, error) {
-	t, err := lx.scan()
-	if err == nil {
-		lx.prev = &t
-	}
-	return t, err
+// next scans the next token; regexOK allows it to be a regex literal.
+func (lx *lexer) next(regexOK bool) (token, error) {
+	lx.regexOK = regexOK
+	return lx.scan()
 }
 
 func (lx *lexer) scan() (token, error) {
@@ -91,7 +71,7 @@ func (lx *lexer) scan() (token, error) {
 		return token{kind: tokEnd, pos: lx.pos}, nil
 	}
 	c := src[lx.pos]
-	if c == '/' && lx.operandExpected() {
+	if c == '/' && lx.regexOK {
 		return lx.scanRegex()
 	}
 	if lx.pos+1 < len(src) {
@@ -104,6 +84,10 @@ func (lx *lexer) scan() (token, error) {
 	}
 	if isOperatorStart(c) {
 		lx.pos++
+		if c == '!' || c == '~' {
+			// only != and ~> exist
+			return token{}, newError("S0204", lx.pos, string(c), nil)
+		}
 		return token{kind: tokOperator, text: string(c), pos: lx.pos}, nil
 	}
 	if c == '"' || c == '\'' {

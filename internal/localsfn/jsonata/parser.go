@@ -36,8 +36,17 @@ type parser struct {
 	tok token
 }
 
-func (p *parser) advance() error {
-	t, err := p.lx.next()
+// advance moves to the next token where an operand may follow (after an
+// operator, a separator or an opening bracket consumed by led).
+func (p *parser) advance() error { return p.advanceTo(true) }
+
+// advanceOperand moves past an operand's first token or a closing
+// bracket: an operator is expected next, so '/' there is division, as
+// jsonata-js lexes it.
+func (p *parser) advanceOperand() error { return p.advanceTo(false) }
+
+func (p *parser) advanceTo(regexOK bool) error {
+	t, err := p.lx.next(regexOK)
 	if err != nil {
 		return err
 	}
@@ -54,6 +63,9 @@ func (p *parser) expect(s string) error {
 	}
 	if !p.isOp(s) {
 		return newError("S0202", p.tok.pos, tokenText(p.tok), s, tokenField(p.tok)...)
+	}
+	if s == ")" || s == "]" || s == "}" {
+		return p.advanceOperand()
 	}
 	return p.advance()
 }
@@ -97,9 +109,12 @@ func parse(src string) (*node, error) {
 func (p *parser) expression(rbp int) (*node, error) {
 	t := p.tok
 	if t.kind == tokEnd {
-		return nil, newError("S0207", t.pos, "", nil)
+		// like jsonata-js, the end becomes a node: an enclosing bracket
+		// then reports what it expected (S0203), and otherwise processing
+		// reports the unexpected end (S0207)
+		return &node{typ: nEnd, pos: t.pos}, nil
 	}
-	if err := p.advance(); err != nil {
+	if err := p.advanceOperand(); err != nil {
 		return nil, err
 	}
 	left, err := p.nud(t)
@@ -290,7 +305,7 @@ func (p *parser) led(t token, left *node) (*node, error) {
 				step = step.lhs
 			}
 			step.keepArray = true
-			return left, p.advance()
+			return left, p.advanceOperand()
 		}
 		pred, err := p.expression(0)
 		if err != nil {
@@ -426,7 +441,6 @@ func (p *parser) lambda(t token) (*node, error) {
 		}
 		n.sig = sig
 		p.lx.pos = i
-		p.lx.prev = &token{kind: tokOperator, text: ">"}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}

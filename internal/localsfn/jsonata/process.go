@@ -13,6 +13,8 @@ type processor struct {
 
 func (pr *processor) process(n *node) (*node, error) {
 	switch n.typ {
+	case nEnd:
+		return nil, newError("S0207", n.pos, "", nil)
 	case rBinary:
 		return pr.binary(n)
 	case nName:

@@ -218,9 +218,6 @@ func fnReplace(ev *evaluator, a []any, ctx any, pos int) (any, error) {
 		}
 		repl, isStr := a[2].(string)
 		if !isStr {
-			if !isFunction(a[2]) {
-				return nil, newError("T0410", pos, "replace", a[2], "index", 3)
-			}
 			return replaceWith(ev, regexp.MustCompile(regexp.QuoteMeta(p)), s, limit, a[2], ctx, pos)
 		}
 		return strings.Replace(s, p, repl, limit), nil
@@ -254,6 +251,10 @@ func replaceWith(ev *evaluator, re *regexp.Regexp, s string, limit int, repl any
 		switch r := repl.(type) {
 		case string:
 			b.WriteString(expandReplacement(r, match, groups))
+		case undefinedValue:
+			// a missing replacement yields nothing once there is a match,
+			// as in jsonata-js
+			return undefinedValue{}, nil
 		default:
 			gs := make([]any, len(groups))
 			for i, g := range groups {

@@ -68,8 +68,9 @@ func parseSignature(text string) (*signature, error) {
 			p.array = true
 			p.regex = "[asnblfom]"
 		case 'f':
+			// unlike the other types, a function argument may not be missing
 			p.types = "f"
-			p.regex = "[fm]"
+			p.regex = "[f]"
 		case 'x':
 			p.types = "asnblfo"
 			p.regex = "[asnblfom]"

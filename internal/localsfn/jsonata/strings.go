@@ -140,7 +140,7 @@ func addStringFunctions(add adder) {
 		case *regexValue:
 			return p.re.MatchString(s), nil
 		}
-		return false, nil
+		return undefinedValue{}, nil
 	})
 	add("split", "s-(sf)n?", fnSplit)
 	add("join", "a<s>s?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
