@@ -252,9 +252,9 @@ func replaceWith(ev *evaluator, re *regexp.Regexp, s string, limit int, repl any
 		case string:
 			b.WriteString(expandReplacement(r, match, groups))
 		case undefinedValue:
-			// a missing replacement yields nothing once there is a match,
-			// as in jsonata-js
-			return undefinedValue{}, nil
+			// jsonata-js writes a missing replacement as the text
+			// "undefined"
+			b.WriteString("undefined")
 		default:
 			gs := make([]any, len(groups))
 			for i, g := range groups {
