@@ -29,23 +29,34 @@ type Resolver func(task string) string
 // Compile checks the DAG, schedules it and returns the validated state
 // machine. All problems (DAG and ASL) are reported at once.
 func (w *Workflow) Compile(arn Resolver) (*StateMachine, error) {
-	m, err := w.StateMachine(arn)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Validate(w.typ); err != nil {
-		return nil, fmt.Errorf("workflow %s: %w", w.name, err)
-	}
-	return m, nil
+	m, _, err := w.compile(arn)
+	return m, err
 }
 
 // Definition compiles the workflow and returns its deterministic JSON.
 func (w *Workflow) Definition(arn Resolver) ([]byte, error) {
-	m, err := w.Compile(arn)
+	_, compact, err := w.compile(arn)
 	if err != nil {
 		return nil, err
 	}
-	return m.JSON()
+	return indent(compact)
+}
+
+// compile returns the validated machine and its compact encoding, which the
+// size rule needs anyway and Definition reuses.
+func (w *Workflow) compile(arn Resolver) (*StateMachine, []byte, error) {
+	m, err := w.StateMachine(arn)
+	if err != nil {
+		return nil, nil, err
+	}
+	compact, err := m.compactJSON()
+	if err != nil {
+		return nil, nil, fmt.Errorf("workflow %s: %w", w.name, err)
+	}
+	if err := validate(m, w.typ, len(compact)).err(); err != nil {
+		return nil, nil, fmt.Errorf("workflow %s: %w", w.name, err)
+	}
+	return m, compact, nil
 }
 
 // StateMachine compiles the workflow without the final ASL validation (the

@@ -395,6 +395,12 @@ func (m *StateMachine) JSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return indent(compact)
+}
+
+// indent pretty-prints a compact definition, two spaces a level, with a
+// final newline.
+func indent(compact []byte) ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(len(compact) * 2)
 	if err := json.Indent(&b, compact, "", "  "); err != nil {
