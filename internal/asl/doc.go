@@ -28,7 +28,9 @@
 // describes a DAG. Compile checks it (names, unknown needs, cycles — all
 // reported at once), schedules it, and emits: a Start Pass state that keeps
 // the input at $.input and an empty $.steps; one Task per step whose result
-// lands at $.steps.<name>; a Catch on every step that (optionally) reports
+// lands at $.steps.<name> as {"output": <the Lambda's response, or the
+// callback's output for .waitForTaskToken steps>}; every step's payload
+// holds workflow, step, execution, input and the steps so far; a Catch on every step that (optionally) reports
 // the failure and then ends the execution in a Fail state with Error
 // "ai3.StepFailed" and a Cause naming the step. A Parallel state merges its
 // branches' $.steps with a balanced tree of States.JsonMerge calls.
