@@ -28,27 +28,32 @@ func payloadOfSize(n int) []byte {
 // BenchmarkIngestHTTP is the embedded endpoint end to end: signed 25 KB
 // deliveries POSTed over HTTP by 32 concurrent clients, each answered only
 // after its claim, payload file and bus event are durable (SQLite
-// synchronous=FULL, fsynced files), while the bus workers deliver to the stub.
+// synchronous=FULL, fsynced files). With workers=on the bus delivers to the
+// stub at the same time, as in `ai3 dev`; workers=off measures ingest alone.
 func BenchmarkIngestHTTP(b *testing.B) {
-	s := newStack(b, options{})
-	body := payloadOfSize(25 << 10)
-	sig := webhook.Sign(secret, body)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
-	var n atomic.Int64
-	b.SetBytes(int64(len(body)))
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			id := fmt.Sprintf("bench-%d", n.Add(1))
-			if status, resp := s.post(b, client, "issue_comment", id, body, sig); status != 200 {
-				b.Errorf("%s: %d %s", id, status, resp)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+	for _, workers := range []bool{true, false} {
+		b.Run(map[bool]string{true: "workers=on", false: "workers=off"}[workers], func(b *testing.B) {
+			s := newStack(b, options{noWorkers: !workers})
+			body := payloadOfSize(25 << 10)
+			sig := webhook.Sign(secret, body)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
+			var n atomic.Int64
+			b.SetBytes(int64(len(body)))
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := fmt.Sprintf("bench-%d", n.Add(1))
+					if status, resp := s.post(b, client, "issue_comment", id, body, sig); status != 200 {
+						b.Errorf("%s: %d %s", id, status, resp)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
 }
 
 // Benchmark25MB is one 25 MB delivery verified, validated, claimed, archived
