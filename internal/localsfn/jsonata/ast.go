@@ -92,6 +92,7 @@ type node struct {
 	slot          *slot
 	isArrayItem   bool // an array constructor nested directly in an array constructor
 	tailCall      bool // a call in tail position of a lambda body: evaluated as a thunk
+	needsFrame    bool // a block that binds variables of its own
 
 	// transform
 	update, del *node

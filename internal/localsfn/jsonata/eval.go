@@ -271,6 +271,9 @@ func descendants(input any) any {
 }
 
 func (ev *evaluator) path(n *node, input any, en *env) (any, error) {
+	if res, ok := ev.objectPath(n, input, en); ok {
+		return res, nil
+	}
 	var inputSeq []any
 	if items, ok := arrayItems(input); ok && n.items[0].typ != nVariable {
 		inputSeq = items
@@ -347,6 +350,56 @@ func (ev *evaluator) path(n *node, input any, en *env) (any, error) {
 		return ev.group(n.group, result, en)
 	}
 	return result, nil
+}
+
+// isPlainStep reports whether a step is a bare field name.
+func isPlainStep(s *node) bool {
+	return s.typ == nName && !s.tuple && s.stages == nil && !s.keepArray && s.focus == "" && s.index == ""
+}
+
+// objectPath evaluates the common path $var.a.b.c (or a.b.c) directly while
+// every value on the way is an object: it then equals the general
+// algorithm, without building sequences. It declines (ok false) as soon as
+// an array appears, and the general algorithm takes over.
+func (ev *evaluator) objectPath(n *node, input any, en *env) (any, bool) {
+	if n.group != nil || n.keepSingleton || n.tuple {
+		return nil, false
+	}
+	first := n.items[0]
+	var cur any
+	switch {
+	case first.typ == nVariable && first.predicate == nil && first.group == nil && !first.keepArray && !first.tuple && first.stages == nil:
+		cur = ev.variable(first, input, en)
+	case isPlainStep(first):
+		cur = input
+		if _, isArr := arrayItems(cur); isArr {
+			return nil, false
+		}
+		cur = lookupName(cur, first.op)
+	default:
+		return nil, false
+	}
+	for _, step := range n.items[1:] {
+		if !isPlainStep(step) {
+			return nil, false
+		}
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[step.op]
+			if !ok {
+				return undefinedValue{}, true
+			}
+			cur = v
+		case []any, *sequence:
+			return nil, false
+		default:
+			return undefinedValue{}, true
+		}
+	}
+	if _, isSeq := cur.(*sequence); isSeq {
+		return nil, false
+	}
+	return cur, true
 }
 
 func (ev *evaluator) step(step *node, input []any, en *env, lastStep bool) (any, error) {

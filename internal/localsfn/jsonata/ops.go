@@ -364,7 +364,10 @@ func (ev *evaluator) condition(n *node, input any, en *env) (any, error) {
 }
 
 func (ev *evaluator) block(n *node, input any, en *env) (any, error) {
-	frame := en.child()
+	frame := en
+	if n.needsFrame {
+		frame = en.child()
+	}
 	var result any = undefinedValue{}
 	for _, e := range n.items {
 		var err error

@@ -53,6 +53,7 @@ func (pr *processor) process(n *node) (*node, error) {
 			pushAncestry(n, p)
 		}
 		if n.typ == nBlock {
+			n.needsFrame = bindsInFrame(n.items)
 			for _, p := range n.items {
 				if p.consArray || (p.typ == nPath && p.items[0].consArray) {
 					n.consArray = true
@@ -351,6 +352,41 @@ func (pr *processor) sort(n *node) (*node, error) {
 		return nil, err
 	}
 	return result, nil
+}
+
+// bindsInFrame reports whether evaluating the nodes may bind a variable in
+// the current frame: a := not nested in another block or a lambda. Blocks
+// without one need no frame of their own.
+func bindsInFrame(nodes []*node) bool {
+	for _, n := range nodes {
+		if n == nil {
+			continue
+		}
+		switch n.typ {
+		case nBind:
+			return true
+		case nBlock, nLambda:
+			continue
+		}
+		kids := []*node{n.lhs, n.rhs, n.cond, n.then, n.els, n.update, n.del}
+		kids = append(kids, n.items...)
+		for _, p := range n.pairs {
+			kids = append(kids, p[0], p[1])
+		}
+		for _, p := range n.group {
+			kids = append(kids, p[0], p[1])
+		}
+		for _, st := range append(n.stages, n.predicate...) {
+			kids = append(kids, st.filter)
+		}
+		for _, t := range n.terms {
+			kids = append(kids, t.expr)
+		}
+		if bindsInFrame(kids) {
+			return true
+		}
+	}
+	return false
 }
 
 // markTailCalls flags the calls a lambda body returns directly (through
