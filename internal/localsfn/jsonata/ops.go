@@ -212,10 +212,7 @@ func reduceTuples(data any) *tuple {
 func (ev *evaluator) sortExpr(n *node, input any, en *env) (any, error) {
 	items, ok := arrayItems(input)
 	if !ok {
-		if isUndefined(input) {
-			return input, nil
-		}
-		return input, nil
+		return input, nil // a single item (or nothing) is already sorted
 	}
 	isTuple := false
 	if s, ok := input.(*sequence); ok && s.tupleStream {
