@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // Request is one webhook delivery as any transport sees it. Header lookups go
@@ -51,36 +52,53 @@ const DefaultMaxBody = 25 << 20
 // errTooLarge is returned by readBody when the body exceeds its limit.
 var errTooLarge = errors.New("body too large")
 
-// readBody reads at most max bytes of r, failing with errTooLarge beyond
-// that. A known length sizes the buffer once.
-func readBody(r io.Reader, length, max int64) ([]byte, error) {
+// preallocLimit caps how much memory an announced Content-Length reserves
+// before the bytes arrive, so clients that announce 25 MB and then stall
+// cannot pin gigabytes between them. Once a client has sent that much, the
+// buffer grows straight to the announced size.
+const preallocLimit = 1 << 20
+
+// readBody reads at most limit bytes of r, failing with errTooLarge beyond
+// that. A known length (>= 0) must match the body exactly.
+func readBody(r io.Reader, length, limit int64) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	if length > max {
+	if length > limit {
 		return nil, errTooLarge
 	}
+	want := limit // read one byte past this to detect a longer body
 	if length >= 0 {
-		buf := make([]byte, length)
-		if _, err := io.ReadFull(r, buf); err != nil {
+		want = length
+	}
+	buf := make([]byte, 0, min(want+1, preallocLimit))
+	for int64(len(buf)) <= want {
+		if len(buf) == cap(buf) {
+			next := want + 1 // announced: the client has proven it is sending
+			if length < 0 {
+				next = min(2*int64(cap(buf)), want+1)
+			}
+			buf = slices.Grow(buf, int(next)-len(buf))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return nil, fmt.Errorf("read body: %w", err)
 		}
-		// Anything beyond the announced length is a lying client.
-		var one [1]byte
-		if n, _ := r.Read(one[:]); n > 0 {
-			return nil, errors.New("read body: longer than Content-Length")
-		}
-		return buf, nil
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if n > max {
+	n := int64(len(buf))
+	switch {
+	case length < 0 && n > limit:
 		return nil, errTooLarge
+	case length >= 0 && n > length:
+		return nil, errors.New("read body: longer than Content-Length")
+	case length >= 0 && n < length:
+		return nil, fmt.Errorf("read body: %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 // mediaType returns the request's media type, or "" when absent or malformed.
