@@ -185,6 +185,15 @@ func messageTemplate(code string) string {
 	return "{{{message}}}"
 }
 
+// jsErrorCode marks a failure that jsonata-js 2.0.6 reports as a plain
+// JavaScript exception rather than a JSONata error: we fail the same way,
+// with the same message, because AWS runs that release.
+const jsErrorCode = "JS"
+
+func jsError(pos int, msg string) *Error {
+	return &Error{Code: jsErrorCode, Position: pos, Message: msg}
+}
+
 // newError builds an Error with its message filled from the template.
 // extra supplies template fields other than token and value (index, type,
 // value2, exp, message).

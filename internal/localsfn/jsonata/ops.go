@@ -101,6 +101,13 @@ func appendValues(a, b any) any {
 	return out
 }
 
+func pos(pairs [][2]*node) int {
+	if len(pairs) > 0 {
+		return pairs[0][0].pos
+	}
+	return 0
+}
+
 type groupEntry struct {
 	data      any
 	exprIndex int
@@ -120,7 +127,8 @@ func (ev *evaluator) group(pairs [][2]*node, input any, en *env) (any, error) {
 	}
 	if len(items) == 0 {
 		if reduce {
-			return map[string]any{}, nil // an empty tuple stream groups nothing
+			// jsonata-js 2.0.6 fails here with a TypeError; AWS runs 2.0.6
+			return nil, jsError(pos(pairs), "Cannot read properties of undefined (reading '@')")
 		}
 		items = []any{undefinedValue{}}
 	}

@@ -129,7 +129,7 @@ func addStringFunctions(add adder) {
 		}
 		return s + string(pad), nil
 	})
-	add("contains", "s-(sf)", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+	add("contains", "s-(sf)", func(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		s, ok := str(a[0])
 		if !ok {
 			return undefinedValue{}, nil
@@ -140,7 +140,7 @@ func addStringFunctions(add adder) {
 		case *regexValue:
 			return p.re.MatchString(s), nil
 		}
-		return undefinedValue{}, nil
+		return nil, jsError(pos, "Cannot read properties of undefined (reading 'apply')")
 	})
 	add("split", "s-(sf)n?", fnSplit)
 	add("join", "a<s>s?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {

@@ -320,12 +320,9 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-// precision15 rounds a non-integer to 15 significant digits, as JSONata's
-// string conversion does; integers are kept whole.
+// precision15 rounds a number to 15 significant digits, as JSONata 2.0's
+// string conversion does (later releases keep integers whole).
 func precision15(f float64) float64 {
-	if f == math.Trunc(f) {
-		return f
-	}
 	p, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 	return p
 }
