@@ -122,11 +122,17 @@ const awsJSONataVersion = "2.0.6"
 
 // referencePackage is the jsonata-js the corpus is checked against:
 // $JSONATA_REFERENCE when set (a folder holding jsonata@2.0.6, to record the
-// golden file), else the one `make tools` installs.
+// golden file), else jsonata-2.0.6 in test/tools (an npm alias,
+// "jsonata-2.0.6": "npm:jsonata@2.0.6") when `make tools` installs it, else
+// the jsonata that `make tools` installs.
 func referencePackage(t *testing.T) string {
 	t.Helper()
 	if dir := os.Getenv("JSONATA_REFERENCE"); dir != "" {
 		return dir
+	}
+	pinned := filepath.Join(testenv.NodeModules(), "jsonata-"+awsJSONataVersion)
+	if _, err := os.Stat(filepath.Join(pinned, "package.json")); err == nil {
+		return pinned
 	}
 	return testenv.NodePackageDir(t, "jsonata")
 }
