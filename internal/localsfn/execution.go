@@ -24,6 +24,11 @@ type execution struct {
 	ctxExecution map[string]any
 	ctxMachine   map[string]any
 
+	// finished Map iterations / Parallel branches waiting to be written
+	partialMu       sync.Mutex
+	pendingPartials []partialRow
+	partialFlush    sync.Mutex
+
 	mu       sync.Mutex
 	status   string
 	output   string

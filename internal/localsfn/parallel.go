@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // maxInlineConcurrency is how many iterations an inline Map runs at once
@@ -278,12 +279,52 @@ func (x *execution) partials(e *env) (map[int]any, *Failure) {
 }
 
 // partialDone records a finished branch or iteration of a top-level state.
-// A failed write only costs re-running that iteration after a restart.
+// Rows are written in batches: when 64 are pending or 50 ms after the first
+// one, so a Map of many quick iterations costs a few transactions, not one
+// per item. A row not yet written when the process dies, or a failed write,
+// only costs re-running that iteration after the restart; rows written after
+// the state ended are harmless (the next checkpoint deletes them and a
+// resume reads only the rows of the state it resumes in).
 func (x *execution) partialDone(e *env, i int, out any) {
 	if !x.durable || e.th != x.main {
 		return
 	}
-	if err := savePartial(context.WithoutCancel(x.ex.ctx), x.ex.db, x.arn, e.state.Name, i, out); err != nil {
-		x.ex.log.Warn("record finished iteration", "execution", x.arn, "state", e.state.Name, "index", i, "err", err)
+	x.partialMu.Lock()
+	x.pendingPartials = append(x.pendingPartials, partialRow{state: e.state.Name, index: i, output: string(encodeJSON(out))})
+	n := len(x.pendingPartials)
+	if n == 1 {
+		time.AfterFunc(partialFlushDelay, x.flushPartials) // real time: this batches I/O, it is not workflow time
 	}
+	x.partialMu.Unlock()
+	if n >= partialBatch {
+		x.flushPartials()
+	}
+}
+
+const (
+	partialBatch      = 64
+	partialFlushDelay = 50 * time.Millisecond
+)
+
+// flushPartials writes the pending rows in one transaction.
+func (x *execution) flushPartials() {
+	x.partialFlush.Lock() // one writer at a time, in order
+	defer x.partialFlush.Unlock()
+	x.partialMu.Lock()
+	batch := x.pendingPartials
+	x.pendingPartials = nil
+	x.partialMu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	if err := savePartials(context.WithoutCancel(x.ex.ctx), x.ex.db, x.arn, batch); err != nil {
+		x.ex.log.Warn("record finished iterations", "execution", x.arn, "state", batch[0].state, "err", err)
+	}
+}
+
+// partialRow is one finished iteration or branch waiting to be written.
+type partialRow struct {
+	state  string
+	index  int
+	output string
 }

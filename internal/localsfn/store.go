@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
@@ -96,12 +97,25 @@ func nullable(s string, ok bool) any {
 func flushEvents(ctx context.Context, tx *sql.Tx, x *execution) (undo func(), err error) {
 	events := x.hist.takeUnflushed()
 	undo = func() { x.hist.putBack(events) }
-	for _, ev := range events {
-		body, err := json.Marshal(ev)
-		if err != nil {
-			return undo, err
+	// Many rows per statement: a Map of 100 items leaves hundreds of events.
+	const perStatement = 100
+	for start := 0; start < len(events); start += perStatement {
+		chunk := events[start:min(start+perStatement, len(events))]
+		var q strings.Builder
+		q.WriteString(`INSERT OR REPLACE INTO sfn_events(execution_arn, id, body) VALUES `)
+		args := make([]any, 0, 3*len(chunk))
+		for i, ev := range chunk {
+			body, err := json.Marshal(ev)
+			if err != nil {
+				return undo, err
+			}
+			if i > 0 {
+				q.WriteString(",")
+			}
+			q.WriteString("(?,?,?)")
+			args = append(args, x.arn, ev.ID, string(body))
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_events(execution_arn, id, body) VALUES(?,?,?)`, x.arn, ev.ID, string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return undo, err
 		}
 	}
@@ -358,9 +372,15 @@ func clearPartials(ctx context.Context, db *sql.DB, arn string) error {
 	return nil
 }
 
-func savePartial(ctx context.Context, db *sql.DB, arn, state string, i int, out any) error {
-	_, err := db.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_partials(execution_arn, state, idx, output) VALUES(?,?,?,?)`, arn, state, i, string(encodeJSON(out)))
-	return err
+func savePartials(ctx context.Context, db *sql.DB, arn string, rows []partialRow) error {
+	return inTx(ctx, db, "record finished iterations", func(tx *sql.Tx) error {
+		for _, r := range rows {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO sfn_partials(execution_arn, state, idx, output) VALUES(?,?,?,?)`, arn, r.state, r.index, r.output); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func loadPartials(ctx context.Context, db *sql.DB, arn, state string) (map[int]any, error) {
