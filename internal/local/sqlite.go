@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver ("sqlite")
 )
@@ -15,7 +16,15 @@ import (
 // settings every embedded store relies on: WAL journal, a busy timeout so
 // concurrent writers wait instead of failing, foreign keys on, and
 // synchronous=FULL so a committed write survives a crash.
+//
+// A new database file is created 0600 (SQLite gives its -wal and -shm files
+// the same mode): it holds payloads and sealed tokens.
 func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",
