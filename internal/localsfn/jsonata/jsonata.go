@@ -95,7 +95,7 @@ func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[stri
 	}
 	input = normNumber(input)
 	root := &env{vars: vars}
-	top := &env{parent: root, vars: map[string]any{"$": input}} // $$ is the raw input
+	top := &env{parent: root, names: []string{"$"}, values: []any{input}} // $$ is the raw input
 	if arr, ok := input.([]any); ok {
 		// an array given as the whole input is one item, not a sequence
 		input = &sequence{items: []any{arr}, outerWrapper: true}
