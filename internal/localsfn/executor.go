@@ -35,6 +35,8 @@ var (
 	ErrInvalidOutput            = errors.New("InvalidOutput")
 	ErrInvalidExecutionInput    = errors.New("InvalidExecutionInput")
 	ErrInvalidName              = errors.New("InvalidName")
+	// ErrClosed is returned by StartExecution after Close.
+	ErrClosed = errors.New("localsfn: executor closed")
 )
 
 // Options configures an Executor. The zero value works: in-memory, wall clock, no handlers.
@@ -231,6 +233,9 @@ type StartExecutionOutput struct {
 
 // StartExecution starts an execution and returns at once.
 func (e *Executor) StartExecution(ctx context.Context, in StartExecutionInput) (*StartExecutionOutput, error) {
+	if e.ctx.Err() != nil {
+		return nil, fmt.Errorf("start execution: %w", ErrClosed)
+	}
 	rec, err := e.machine(ctx, in.StateMachineArn)
 	if err != nil {
 		return nil, err

@@ -313,4 +313,9 @@ func TestInvalidDefinitions(t *testing.T) {
 	if _, err := ex.DescribeExecution(context.Background(), "arn:nope"); !errors.Is(err, ErrExecutionDoesNotExist) {
 		t.Errorf("describe unknown: %v", err)
 	}
+	arn, _ := ex.CreateStateMachine(context.Background(), "ok", []byte(pass(`"Result":1`)), Standard)
+	ex.Close()
+	if _, err := ex.StartExecution(context.Background(), StartExecutionInput{StateMachineArn: arn}); !errors.Is(err, ErrClosed) {
+		t.Errorf("start after Close: %v", err)
+	}
 }
