@@ -97,6 +97,9 @@ func (e *encoder) state(st State) error {
 	if st == nil {
 		return fmt.Errorf("nil state")
 	}
+	if ok, err := fastState(&e.b, st); ok {
+		return err
+	}
 	var branches []*Branch
 	switch s := st.(type) {
 	case *Parallel:
