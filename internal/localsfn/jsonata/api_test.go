@@ -268,3 +268,25 @@ func TestDeepRecursionWithinLimit(t *testing.T) {
 		t.Errorf("got %v, %v; want 125250", got, err)
 	}
 }
+
+func TestVariables(t *testing.T) {
+	cases := map[string][]string{
+		"$states.input.a":                                  {"states"},
+		"$x + $y.z":                                        {"x", "y"},
+		"($a := 1; $a + $b)":                               {"b"},
+		"function($p) { $p + $q }(1)":                      {"q"},
+		"items@$i#$n.{'v': $i, 'n': $n, 'o': $outer}":      {"outer"},
+		"$uppercase($name) & $string($count($list))":       {"list", "name"},
+		"$ . $$ . a":                                       nil,
+		"$map($xs, function($v) { $v * $factor }) ~> $sum": {"factor", "xs"},
+	}
+	for expr, want := range cases {
+		e, err := Compile(expr, AWSFunctions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Variables(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Variables() = %q, want %q", expr, got, want)
+		}
+	}
+}

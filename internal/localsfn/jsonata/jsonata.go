@@ -111,31 +111,12 @@ func (e *Expr) eval(ctx context.Context, now time.Time, input any, vars map[stri
 }
 
 // findVariable returns the first reference to $name in the tree.
-func findVariable(n *node, name string) *node {
-	if n == nil {
-		return nil
-	}
-	if n.typ == nVariable && n.op == name {
-		return n
-	}
-	kids := []*node{n.lhs, n.rhs, n.body, n.cond, n.then, n.els, n.update, n.del}
-	kids = append(kids, n.items...)
-	for _, p := range n.pairs {
-		kids = append(kids, p[0], p[1])
-	}
-	for _, p := range n.group {
-		kids = append(kids, p[0], p[1])
-	}
-	for _, st := range append(n.stages, n.predicate...) {
-		kids = append(kids, st.filter)
-	}
-	for _, t := range n.terms {
-		kids = append(kids, t.expr)
-	}
-	for _, k := range kids {
-		if found := findVariable(k, name); found != nil {
-			return found
+func findVariable(root *node, name string) *node {
+	var found *node
+	walkNodes(root, func(n *node) {
+		if found == nil && n.typ == nVariable && n.op == name {
+			found = n
 		}
-	}
-	return nil
+	})
+	return found
 }
