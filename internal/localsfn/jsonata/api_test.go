@@ -212,6 +212,8 @@ func TestRunawayExpressionsFail(t *testing.T) {
 		"[1..100000000]":                                 "D2014",
 		"($f := function() { $f() }; $f())":              "U1002",
 		"($f := function($n) { 1 + $f($n + 1) }; $f(0))": "U1001",
+		"($f := function($s, $n) { $n = 0 ? $s : $f($s & $s, $n - 1) }; $f('x', 40))": "U1003",
+		"$pad('x', 1e12)": "U1003",
 	}
 	for expr, code := range cases {
 		e, err := Compile(expr)

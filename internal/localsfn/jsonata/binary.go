@@ -56,6 +56,9 @@ func (ev *evaluator) binary(n *node, input any, en *env) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(ls)+len(rs) > maxString {
+			return nil, stringTooLong(n.pos, "&")
+		}
 		return ls + rs, nil
 	case "in":
 		if isUndefined(lhs) || isUndefined(rhs) {
@@ -169,6 +172,15 @@ func comparison(n *node, lhs, rhs any) (any, error) {
 		return c > 0, nil
 	}
 	return c >= 0, nil
+}
+
+// maxString bounds the strings & and $pad build, far above any value Step
+// Functions accepts (256 KiB a payload), so an expression that doubles a
+// string in a loop fails instead of exhausting memory.
+const maxString = 64 << 20
+
+func stringTooLong(pos int, op string) *Error {
+	return &Error{Code: "U1003", Position: pos, Token: op, Message: "String too long: the result would exceed 64 MiB"}
 }
 
 // maxRange bounds the size of a range so [1..1e12] cannot exhaust memory.

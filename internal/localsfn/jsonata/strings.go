@@ -108,7 +108,7 @@ func addStringFunctions(add adder) {
 			return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v'
 		}), " ")
 	}))
-	add("pad", "s-ns?", func(_ *evaluator, a []any, _ any, _ int) (any, error) {
+	add("pad", "s-ns?", func(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		s, ok := str(a[0])
 		if !ok {
 			return undefinedValue{}, nil
@@ -117,6 +117,9 @@ func addStringFunctions(add adder) {
 		padChar, ok := str(a[2])
 		if !ok || padChar == "" {
 			padChar = " "
+		}
+		if math.Abs(w) > maxString {
+			return nil, stringTooLong(pos, "pad")
 		}
 		width := int(math.Abs(w))
 		n := width - utf8.RuneCountInString(s)
