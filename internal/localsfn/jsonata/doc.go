@@ -45,6 +45,8 @@
 //   - $formatNumber, $formatInteger, $parseInteger and the date-time
 //     pictures cover the XPath pictures in common use; malformed pictures
 //     are not rejected with jsonata-js's D308x/D313x codes.
-//   - Recursion is limited to 10000 nested calls (U1001) and an evaluation
-//     to 1000000 function calls (U1002); EvalContext stops on cancellation.
+//   - Recursion is limited to 10000 nested calls (U1001), an evaluation to
+//     1000000 function calls (U1002) and strings built by & or $pad to
+//     64 MiB (U1003); EvalContext stops on cancellation. There is no other
+//     memory budget.
 package jsonata
