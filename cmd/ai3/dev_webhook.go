@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/local/bus"
 	"github.com/sbalswa/ai3-mvp/internal/local/claims"
 	"github.com/sbalswa/ai3-mvp/internal/local/secrets"
+	"github.com/sbalswa/ai3-mvp/internal/local/vault"
 	"github.com/sbalswa/ai3-mvp/internal/monitor"
+	"github.com/sbalswa/ai3-mvp/internal/tokens"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -44,6 +47,12 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	metrics := monitor.NewEMF(metricsFile, monitor.Namespace)
 	b.Subscribe(monitor.NewStub(env.Log, metrics))
 	b.SubscribeDeadLetters(monitor.NewAlert(env.Log, metrics))
+	revocations, err := revocationHandler(ctx, env, payloads)
+	if err != nil {
+		metricsFile.Close()
+		return err
+	}
+	b.Subscribe(revocations)
 
 	r, err := webhook.New(ctx, webhook.Config{
 		Secrets:   webhook.CacheSecrets(src, 10*time.Second, nil),
@@ -70,6 +79,21 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 		return sweepClaims(ctx, env, claimStore)
 	})
 	return nil
+}
+
+// revocationHandler deletes a user's stored token when they revoke the app.
+// It works on the token table of the shared database whether or not OAuth
+// login is configured in this run, so a token stored by an earlier run is
+// still deleted. Deleting needs neither keys nor a refresher; the login
+// side's vault re-reads the table at least every 30 s (its token cache).
+func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archive) (tokens.RevocationHandler, error) {
+	store, err := vault.NewTokenStore(ctx, env.DB)
+	if err != nil {
+		return tokens.RevocationHandler{}, err
+	}
+	log := slog.New(tokens.RedactingHandler(env.Log.Handler()))
+	v := tokens.New(tokens.Config{Store: store, Log: log, CacheFor: -1})
+	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: log}, nil
 }
 
 // devWebhookSecret returns the secret source of `ai3 dev`: WEBHOOK_SECRET

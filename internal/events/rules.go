@@ -11,6 +11,10 @@ const (
 	TargetStub        = "stub"         // logs every event
 	TargetComment     = "comment"      // mentions and commands
 	TargetWorkflowRun = "workflow_run" // resumes workflow steps waiting on GitHub Actions
+	// TargetAppAuthorization deletes a user's stored token when they revoke
+	// the app; it is tokens.RevocationTarget (tokens imports this package, so
+	// the name is repeated here and a test keeps the two equal).
+	TargetAppAuthorization = "app_authorization"
 )
 
 // Rule routes envelopes to one target. It is the single definition used by
@@ -28,6 +32,7 @@ func Rules() []Rule {
 		{Name: "all-to-stub", Target: TargetStub},
 		{Name: "comments", Target: TargetComment, DetailTypes: []string{"commit_comment", "issue_comment", "pull_request_review_comment"}},
 		{Name: "workflow-runs", Target: TargetWorkflowRun, DetailTypes: []string{"workflow_run"}},
+		{Name: "app-authorizations", Target: TargetAppAuthorization, DetailTypes: []string{"github_app_authorization"}},
 	}
 }
 

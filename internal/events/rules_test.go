@@ -52,7 +52,7 @@ func ebMatches(t *testing.T, pattern string, event map[string]any) bool {
 // shapes route differently.
 func TestPatternsAgreeWithMatches(t *testing.T) {
 	events := []string{"issue_comment", "commit_comment", "pull_request_review_comment", "pull_request_review",
-		"workflow_run", "workflow_job", "push", "ping", "installation", "pull_request", "issues", "check_run"}
+		"workflow_run", "workflow_job", "github_app_authorization", "push", "ping", "installation", "pull_request", "issues", "check_run"}
 	for _, r := range Rules() {
 		for _, ev := range events {
 			env := &Envelope{Event: ev}
@@ -76,6 +76,7 @@ func TestTargets(t *testing.T) {
 		{"pull_request_review_comment", []string{TargetStub, TargetComment}},
 		{"workflow_run", []string{TargetStub, TargetWorkflowRun}},
 		{"ping", []string{TargetStub}},
+		{"github_app_authorization", []string{TargetStub, TargetAppAuthorization}},
 	}
 	for _, tt := range tests {
 		if got := Targets(Rules(), &Envelope{Event: tt.event}); !slices.Equal(got, tt.want) {
