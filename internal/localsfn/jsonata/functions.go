@@ -182,7 +182,7 @@ func (ev *evaluator) apply(proc any, args []any, input any, pos int, name string
 			if err := ev.countCall(th.call.pos, procName(th.call.lhs)); err != nil {
 				return nil, err
 			}
-			fn, args, input = nl, nextArgs, th.input
+			fn, args = nl, nextArgs
 		}
 	case *builtin:
 		if fn.sig != nil {
