@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sbalswa/ai3-mvp/internal/localsfn/jsonata"
+	"github.com/sbalswa/ai3-mvp/internal/jsonata"
 )
 
 // The executor compiles an expression once per state field and evaluates it

@@ -6,7 +6,7 @@ import (
 	"maps"
 	"strings"
 
-	"github.com/sbalswa/ai3-mvp/internal/localsfn/jsonata"
+	"github.com/sbalswa/ai3-mvp/internal/jsonata"
 )
 
 // jsonataIO implements ioProcessor for states whose QueryLanguage is
