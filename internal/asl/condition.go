@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -20,6 +21,9 @@ type Condition struct {
 	And   []Condition
 	Or    []Condition
 	Not   *Condition
+	// Expr is a JSONata state's rule: a "{% … %}" expression (or a JSON
+	// boolean written as a string) emitted as the rule's Condition field.
+	Expr string
 }
 
 // ChoiceRule is a top-level entry of a Choice state: a condition and where to go.
@@ -27,6 +31,10 @@ type ChoiceRule struct {
 	Condition
 	Next    string
 	Comment string
+	// Assign sets variables when this rule matches; Output (JSONata
+	// states) replaces the state's output.
+	Assign map[string]any
+	Output any
 }
 
 // operand says what a comparator's value must be.
@@ -277,6 +285,10 @@ func Or(cs ...Condition) Condition { return Condition{Or: cs} }
 // Not negates c.
 func Not(c Condition) Condition { return Condition{Not: &c} }
 
+// Cond is a JSONata state's Choice rule: holds when the "{% … %}"
+// expression evaluates to true, e.g. Cond("{% $states.input.n > 1 %}").
+func Cond(expr string) Condition { return Condition{Expr: expr} }
+
 // MarshalJSON writes the condition's fields in a fixed order.
 func (c Condition) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
@@ -302,6 +314,11 @@ func (c Condition) writeFields(b *bytes.Buffer) error {
 		fmt.Fprintf(b, "%q:", k)
 		b.Write(enc)
 		return nil
+	}
+	if c.Expr != "" {
+		if err := field("Condition", c.Expr); err != nil {
+			return err
+		}
 	}
 	if c.Variable != "" {
 		if err := field("Variable", c.Variable); err != nil {
@@ -338,6 +355,21 @@ func (r ChoiceRule) MarshalJSON() ([]byte, error) {
 	if err := r.Condition.writeFields(&b); err != nil {
 		return nil, err
 	}
+	for _, f := range []struct {
+		k   string
+		v   any
+		set bool
+	}{{"Assign", r.Assign, len(r.Assign) > 0}, {"Output", r.Output, r.Output != nil}} {
+		if !f.set {
+			continue
+		}
+		enc, err := json.Marshal(f.v)
+		if err != nil {
+			return nil, fmt.Errorf("choice rule %s: %w", f.k, err)
+		}
+		b.WriteString(`,"` + f.k + `":`)
+		b.Write(enc)
+	}
 	next, _ := json.Marshal(r.Next)
 	b.WriteString(`,"Next":`)
 	b.Write(next)
@@ -352,15 +384,42 @@ func (r ChoiceRule) MarshalJSON() ([]byte, error) {
 
 // decodeCondition reads a condition object, reporting every problem under at.
 func decodeCondition(raw json.RawMessage, at string, top bool, probs *problems) (Condition, string, string) {
+	r := decodeRule(raw, at, top, probs)
+	return r.Condition, r.Next, r.Comment
+}
+
+// decodeRule reads a choice rule (top) or a nested condition.
+func decodeRule(raw json.RawMessage, at string, top bool, probs *problems) ChoiceRule {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		probs.add(at, "choice rule must be an object: %v", err)
-		return Condition{}, "", ""
+		return ChoiceRule{}
 	}
 	var c Condition
 	var next, comment string
+	var rule ChoiceRule
 	for k, v := range fields {
 		switch k {
+		case "Condition", "Assign", "Output":
+			if !top {
+				probs.add(at, "%s is only allowed in a top-level choice rule", k)
+				continue
+			}
+			var err error
+			switch k {
+			case "Condition":
+				var b bool
+				if err = json.Unmarshal(v, &c.Expr); err != nil && json.Unmarshal(v, &b) == nil {
+					c.Expr, err = strconv.FormatBool(b), nil
+				}
+			case "Assign":
+				err = json.Unmarshal(v, &rule.Assign)
+			default:
+				err = json.Unmarshal(v, &rule.Output)
+			}
+			if err != nil {
+				probs.add(at, "%s: %v", k, err)
+			}
 		case "Variable":
 			if err := json.Unmarshal(v, &c.Variable); err != nil {
 				probs.add(at, "Variable must be a string")
@@ -413,5 +472,6 @@ func decodeCondition(raw json.RawMessage, at string, top bool, probs *problems) 
 			_ = kind
 		}
 	}
-	return c, next, comment
+	rule.Condition, rule.Next, rule.Comment = c, next, comment
+	return rule
 }

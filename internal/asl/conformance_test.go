@@ -12,15 +12,16 @@ import (
 
 // TestConformanceDefinitionsAreValid runs the validator over definitions
 // that real AWS Step Functions accepted and executed (../shared/asl-conformance):
-// a rule that rejects one of them is wrong. Cases using JSONata or variables
-// (Assign), which this package does not model, are left out.
+// a rule that rejects one of them is wrong. All of them are checked, the
+// JSONata and variables (Assign) cases included; each one must also encode
+// back to JSON that parses to the same encoding (nothing lost).
 func TestConformanceDefinitionsAreValid(t *testing.T) {
 	dir := testenv.ConformanceDir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no cases in %s: %v", dir, err)
 	}
-	checked := 0
+	checked, modern := 0, 0
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
@@ -32,14 +33,29 @@ func TestConformanceDefinitionsAreValid(t *testing.T) {
 		}
 		def := string(c.Definition)
 		if strings.Contains(def, `"JSONata"`) || strings.Contains(def, `"Assign"`) {
-			continue
+			modern++
 		}
 		checked++
-		if _, err := ParseAndValidate(c.Definition, Standard); err != nil {
+		m, err := ParseAndValidate(c.Definition, Standard)
+		if err != nil {
 			t.Errorf("%s: AWS ran this definition, the validator rejects it: %v", filepath.Base(f), err)
+			continue
+		}
+		once, err := m.JSON()
+		if err != nil {
+			t.Errorf("%s: encode: %v", filepath.Base(f), err)
+			continue
+		}
+		again, err := ParseAndValidate(once, Standard)
+		if err != nil {
+			t.Errorf("%s: re-encoded definition rejected: %v\n%s", filepath.Base(f), err, once)
+			continue
+		}
+		if twice, _ := again.JSON(); string(twice) != string(once) {
+			t.Errorf("%s: encoding is not stable:\n%s\n%s", filepath.Base(f), once, twice)
 		}
 	}
-	if checked < 100 {
-		t.Errorf("only %d JSONPath cases checked, want the 100+ the folder holds", checked)
+	if checked < 150 || modern < 40 {
+		t.Errorf("checked %d cases (%d with JSONata or Assign), want all 150 (42 of them JSONata or variables)", checked, modern)
 	}
 }

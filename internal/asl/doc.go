@@ -1,7 +1,27 @@
-// Package asl models the Amazon States Language (JSONPath query language),
-// builds state machines with a typed fluent builder, compiles workflow DAGs
-// to Chain/Parallel structure, and validates definitions. It is pure: no I/O,
-// no AWS, and it imports nothing else of ai3.
+// Package asl models the Amazon States Language (both query languages,
+// JSONPath and JSONata, and workflow variables), builds state machines with
+// a typed fluent builder, compiles workflow DAGs to Chain/Parallel
+// structure, and validates definitions. It is pure: no I/O, no AWS. It
+// imports one package of ai3, internal/jsonata, deliberately: that
+// evaluator is a leaf that imports only the standard library, shared with
+// the executor (internal/localsfn), so that an expression that does not
+// parse is a build error here rather than a failed execution later.
+//
+// # Query languages and variables
+//
+// A machine's QueryLanguage (JSONPath when empty) applies to every state;
+// a state may set its own, but only a JSONPath machine may hold JSONata
+// states, never the reverse. JSONata states shape data with Arguments and
+// Output and write "{% … %}" expressions (see Expr) in Assign, Items,
+// ItemSelector, Choice rules (Cond), Wait Seconds/Timestamp, Task
+// TimeoutSeconds/HeartbeatSeconds, Fail Error/Cause, MaxConcurrency and the
+// tolerated failures; the numeric fields' expressions live in the …Expr
+// fields and are written under the field's own name. The validator compiles
+// every expression, refuses JSONPath-only fields (InputPath, Parameters,
+// ResultSelector, ResultPath, OutputPath, the …Path fields) in a JSONata
+// state and JSONata-only ones in a JSONPath state, and checks Assign keys
+// (identifiers of at most 80 characters, not "states"). JSONPath paths may
+// read variables ($name.field) wherever they may read the context ($$).
 //
 // # Model
 //

@@ -24,6 +24,10 @@ func (e *encoder) machine(m *StateMachine) error {
 		e.field("Comment", m.Comment)
 		e.b.WriteByte(',')
 	}
+	if m.QueryLanguage != "" {
+		e.field("QueryLanguage", m.QueryLanguage)
+		e.b.WriteByte(',')
+	}
 	e.field("StartAt", m.StartAt)
 	e.b.WriteString(`,"States":`)
 	if err := e.states(m.States); err != nil {

@@ -208,9 +208,9 @@ func writeRetry(o *obj, rs []Retrier) error {
 	return nil
 }
 
-func writeCatch(o *obj, cs []Catcher) {
+func writeCatch(o *obj, cs []Catcher) error {
 	if len(cs) == 0 {
-		return
+		return nil
 	}
 	o.key("Catch")
 	o.b.WriteByte('[')
@@ -222,10 +222,19 @@ func writeCatch(o *obj, cs []Catcher) {
 		co.key("ErrorEquals")
 		writeStrings(o.b, c.ErrorEquals)
 		co.path("ResultPath", c.ResultPath)
+		if err := co.value("Output", c.Output); err != nil {
+			return err
+		}
+		if len(c.Assign) > 0 {
+			if err := co.value("Assign", c.Assign); err != nil {
+				return err
+			}
+		}
 		co.str("Next", c.Next)
 		co.end()
 	}
 	o.b.WriteByte(']')
+	return nil
 }
 
 func (o *obj) flow(f Flow) {
@@ -241,6 +250,10 @@ func (o *obj) flow(f Flow) {
 func fastState(b *bytes.Buffer, st State) (ok bool, err error) {
 	switch s := st.(type) {
 	case *Task:
+		if s.QueryLanguage != "" || s.Arguments != nil || s.Output != nil || len(s.Assign) > 0 ||
+			s.TimeoutSecondsExpr != "" || s.HeartbeatSecondsExpr != "" {
+			return false, nil // the 2024 fields take the encoding/json path
+		}
 		o := newObj(b)
 		o.str("Type", "Task")
 		o.strOmit("Comment", s.Comment)
@@ -264,10 +277,15 @@ func fastState(b *bytes.Buffer, st State) (ok bool, err error) {
 		if err := writeRetry(o, s.Retry); err != nil {
 			return true, err
 		}
-		writeCatch(o, s.Catch)
+		if err := writeCatch(o, s.Catch); err != nil {
+			return true, err
+		}
 		o.flow(s.Flow)
 		o.end()
 	case *Pass:
+		if s.QueryLanguage != "" || s.Output != nil || len(s.Assign) > 0 {
+			return false, nil
+		}
 		o := newObj(b)
 		o.str("Type", "Pass")
 		o.strOmit("Comment", s.Comment)
@@ -283,6 +301,9 @@ func fastState(b *bytes.Buffer, st State) (ok bool, err error) {
 		o.flow(s.Flow)
 		o.end()
 	case *Fail:
+		if s.QueryLanguage != "" {
+			return false, nil
+		}
 		o := newObj(b)
 		o.str("Type", "Fail")
 		o.strOmit("Comment", s.Comment)

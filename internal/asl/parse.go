@@ -87,10 +87,8 @@ func Parse(data []byte) (*StateMachine, error) {
 		probs.add("", "definition: %v", err)
 		return nil, probs.err()
 	}
-	if top.QueryLanguage != "" && top.QueryLanguage != "JSONPath" {
-		probs.add("QueryLanguage", "only JSONPath is supported, not %q", top.QueryLanguage)
-	}
-	m := &StateMachine{Comment: top.Comment, StartAt: top.StartAt, TimeoutSeconds: top.TimeoutSeconds, Version: top.Version}
+	m := &StateMachine{Comment: top.Comment, QueryLanguage: top.QueryLanguage, StartAt: top.StartAt,
+		TimeoutSeconds: top.TimeoutSeconds, Version: top.Version}
 	m.States = parseStates(top.States, "", &probs)
 	return m, probs.err()
 }
@@ -150,6 +148,17 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 		probs.add(at, "state must be an object: %v", err)
 		return &Raw{JSON: raw}
 	}
+	// Numeric fields a JSONata state may write as "{% … %}" strings are
+	// lifted out before the strict decode and kept in the …Expr fields.
+	exprs := map[string]string{}
+	switch head.Type {
+	case "Task":
+		raw, exprs = liftExprs(raw, at, probs, "TimeoutSeconds", "HeartbeatSeconds")
+	case "Wait":
+		raw, exprs = liftExprs(raw, at, probs, "Seconds")
+	case "Map":
+		raw, exprs = liftExprs(raw, at, probs, "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage")
+	}
 	strict := func(v any) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
@@ -165,6 +174,7 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 			*alias
 		}{alias: &alias{}}
 		strict(&v)
+		v.TimeoutSecondsExpr, v.HeartbeatSecondsExpr = exprs["TimeoutSeconds"], exprs["HeartbeatSeconds"]
 		return (*Task)(v.alias)
 	case "Pass":
 		type alias Pass
@@ -181,6 +191,7 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 			*alias
 		}{alias: &alias{}}
 		strict(&v)
+		v.SecondsExpr = exprs["Seconds"]
 		return (*Wait)(v.alias)
 	case "Succeed":
 		type alias Succeed
@@ -209,8 +220,7 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 		s := (*Choice)(v.alias)
 		s.Choices = []ChoiceRule{}
 		for i, r := range v.Choices {
-			c, next, comment := decodeCondition(r, fmt.Sprintf("%s.Choices[%d]", at, i), true, probs)
-			s.Choices = append(s.Choices, ChoiceRule{Condition: c, Next: next, Comment: comment})
+			s.Choices = append(s.Choices, decodeRule(r, fmt.Sprintf("%s.Choices[%d]", at, i), true, probs))
 		}
 		return s
 	case "Parallel":
@@ -237,6 +247,9 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 		}{alias: &alias{}}
 		strict(&v)
 		s := (*Map)(v.alias)
+		s.MaxConcurrencyExpr = exprs["MaxConcurrency"]
+		s.ToleratedFailureCountExpr = exprs["ToleratedFailureCount"]
+		s.ToleratedFailurePercentageExpr = exprs["ToleratedFailurePercentage"]
 		if v.ItemProcessor != nil {
 			s.ItemProcessor = decodeBranch(v.ItemProcessor, at+".ItemProcessor.", probs)
 		}
@@ -250,6 +263,36 @@ func decodeState(raw json.RawMessage, at string, probs *problems) State {
 		probs.add(at, "unknown state Type %q", head.Type)
 	}
 	return &Raw{JSON: raw}
+}
+
+// liftExprs removes the given keys from a state object when they hold a
+// string (a JSONata expression) and returns them by key.
+func liftExprs(raw json.RawMessage, at string, probs *problems, keys ...string) (json.RawMessage, map[string]string) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return raw, nil
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		v, ok := fields[k]
+		if !ok || len(v) == 0 || v[0] != '"' {
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			probs.add(at, "%s: %v", k, err)
+		}
+		out[k] = s
+		delete(fields, k)
+	}
+	if len(out) == 0 {
+		return raw, out
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return raw, out
+	}
+	return b, out
 }
 
 func decodeBranch(raw json.RawMessage, scope string, probs *problems) *Branch {

@@ -94,6 +94,15 @@ func checkPath(expr string, kind pathKind, allowContext bool) error {
 			return fmt.Errorf("path %q: context object paths ($$) are not allowed here", expr)
 		}
 		rest = rest[1:]
+	} else if n := identPrefix(rest); n > 0 {
+		// $name… reads a workflow variable (Assign), where context paths may be read.
+		if !allowContext {
+			return fmt.Errorf("path %q: variable references are not allowed here", expr)
+		}
+		if err := checkVariableName(rest[:n]); err != nil {
+			return fmt.Errorf("path %q: %w", expr, err)
+		}
+		rest = rest[n:]
 	}
 	for rest != "" {
 		var err error

@@ -21,7 +21,10 @@ const (
 // deterministic: fields in a fixed order, states in the order they were
 // added, Parameters objects with sorted keys.
 type StateMachine struct {
-	Comment        string `json:"Comment,omitempty"`
+	Comment string `json:"Comment,omitempty"`
+	// QueryLanguage is JSONPath (the default when empty) or JSONata; a
+	// JSONPath machine may hold JSONata states, never the reverse.
+	QueryLanguage  string `json:"QueryLanguage,omitempty"`
 	StartAt        string `json:"StartAt"`
 	States         States `json:"States"`
 	TimeoutSeconds int    `json:"TimeoutSeconds,omitempty"`
@@ -134,7 +137,11 @@ type Retrier struct {
 type Catcher struct {
 	ErrorEquals []string `json:"ErrorEquals"`
 	ResultPath  Path     `json:"ResultPath,omitzero"`
-	Next        string   `json:"Next"`
+	// Output (JSONata states) replaces ResultPath; Assign sets variables
+	// from the error output.
+	Output any            `json:"Output,omitempty"`
+	Assign map[string]any `json:"Assign,omitempty"`
+	Next   string         `json:"Next"`
 }
 
 func catchNext(cs []Catcher) []string {
@@ -148,12 +155,20 @@ func catchNext(cs []Catcher) []string {
 // Task runs one unit of work: a Lambda ARN or a service integration such as
 // arn:aws:states:::lambda:invoke[.waitForTaskToken].
 type Task struct {
-	Comment  string `json:"Comment,omitempty"`
-	Resource string `json:"Resource"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
+	Resource      string `json:"Resource"`
 	IO
-	Parameters           any       `json:"Parameters,omitempty"`
-	ResultSelector       any       `json:"ResultSelector,omitempty"`
-	ResultPath           Path      `json:"ResultPath,omitzero"`
+	Parameters     any            `json:"Parameters,omitempty"`
+	Arguments      any            `json:"Arguments,omitempty"`
+	ResultSelector any            `json:"ResultSelector,omitempty"`
+	ResultPath     Path           `json:"ResultPath,omitzero"`
+	Output         any            `json:"Output,omitempty"`
+	Assign         map[string]any `json:"Assign,omitempty"`
+	// TimeoutSecondsExpr and HeartbeatSecondsExpr are JSONata "{% … %}"
+	// expressions written as TimeoutSeconds and HeartbeatSeconds.
+	TimeoutSecondsExpr   string    `json:"-"`
+	HeartbeatSecondsExpr string    `json:"-"`
 	TimeoutSeconds       int       `json:"TimeoutSeconds,omitempty"`
 	TimeoutSecondsPath   string    `json:"TimeoutSecondsPath,omitempty"`
 	HeartbeatSeconds     int       `json:"HeartbeatSeconds,omitempty"`
@@ -166,45 +181,60 @@ type Task struct {
 
 // Pass passes its input (or a fixed Result) to its output.
 type Pass struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
-	Parameters any  `json:"Parameters,omitempty"`
-	Result     any  `json:"Result,omitempty"`
-	ResultPath Path `json:"ResultPath,omitzero"`
+	Parameters any            `json:"Parameters,omitempty"`
+	Result     any            `json:"Result,omitempty"`
+	ResultPath Path           `json:"ResultPath,omitzero"`
+	Output     any            `json:"Output,omitempty"`
+	Assign     map[string]any `json:"Assign,omitempty"`
 	Flow
 }
 
 // Choice branches on its input.
 type Choice struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
-	Choices []ChoiceRule `json:"Choices"`
-	Default string       `json:"Default,omitempty"`
+	Choices []ChoiceRule   `json:"Choices"`
+	Default string         `json:"Default,omitempty"`
+	Output  any            `json:"Output,omitempty"`
+	Assign  map[string]any `json:"Assign,omitempty"`
 }
 
 // Wait delays for Seconds, until Timestamp, or by the value at SecondsPath or
 // TimestampPath (exactly one of the four).
 type Wait struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
 	// Seconds is a pointer because 0 is a valid wait.
 	Seconds       *int   `json:"Seconds,omitempty"`
 	Timestamp     string `json:"Timestamp,omitempty"`
 	SecondsPath   string `json:"SecondsPath,omitempty"`
 	TimestampPath string `json:"TimestampPath,omitempty"`
+	// SecondsExpr is a JSONata "{% … %}" expression written as Seconds.
+	SecondsExpr string         `json:"-"`
+	Output      any            `json:"Output,omitempty"`
+	Assign      map[string]any `json:"Assign,omitempty"`
 	Flow
 }
 
 // Succeed ends the (sub-)machine successfully.
 type Succeed struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
+	Output any `json:"Output,omitempty"`
 }
 
 // Fail ends the machine as failed with an error name and cause, fixed or read
 // from the input (ErrorPath/CausePath).
 type Fail struct {
-	Comment   string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
+	// Error and Cause may be JSONata "{% … %}" expressions in a JSONata state.
 	Error     string `json:"Error,omitempty"`
 	ErrorPath string `json:"ErrorPath,omitempty"`
 	Cause     string `json:"Cause,omitempty"`
@@ -214,36 +244,50 @@ type Fail struct {
 // Parallel runs its branches at once on the same input; its result is the
 // array of the branches' outputs.
 type Parallel struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
-	Parameters     any       `json:"Parameters,omitempty"`
-	Branches       []*Branch `json:"Branches"`
-	ResultSelector any       `json:"ResultSelector,omitempty"`
-	ResultPath     Path      `json:"ResultPath,omitzero"`
-	Retry          []Retrier `json:"Retry,omitempty"`
-	Catch          []Catcher `json:"Catch,omitempty"`
+	Parameters     any            `json:"Parameters,omitempty"`
+	Arguments      any            `json:"Arguments,omitempty"`
+	Branches       []*Branch      `json:"Branches"`
+	ResultSelector any            `json:"ResultSelector,omitempty"`
+	ResultPath     Path           `json:"ResultPath,omitzero"`
+	Output         any            `json:"Output,omitempty"`
+	Assign         map[string]any `json:"Assign,omitempty"`
+	Retry          []Retrier      `json:"Retry,omitempty"`
+	Catch          []Catcher      `json:"Catch,omitempty"`
 	Flow
 }
 
 // Map runs its ItemProcessor (or legacy Iterator) for each item of the array
 // at ItemsPath.
 type Map struct {
-	Comment string `json:"Comment,omitempty"`
+	Comment       string `json:"Comment,omitempty"`
+	QueryLanguage string `json:"QueryLanguage,omitempty"`
 	IO
-	ItemsPath                      Path      `json:"ItemsPath,omitzero"`
-	ItemSelector                   any       `json:"ItemSelector,omitempty"`
-	Parameters                     any       `json:"Parameters,omitempty"`
-	ItemProcessor                  *Branch   `json:"ItemProcessor,omitempty"`
-	Iterator                       *Branch   `json:"Iterator,omitempty"`
-	MaxConcurrency                 int       `json:"MaxConcurrency,omitempty"`
-	MaxConcurrencyPath             string    `json:"MaxConcurrencyPath,omitempty"`
-	ToleratedFailureCount          int       `json:"ToleratedFailureCount,omitempty"`
-	ToleratedFailureCountPath      string    `json:"ToleratedFailureCountPath,omitempty"`
-	ToleratedFailurePercentage     float64   `json:"ToleratedFailurePercentage,omitempty"`
-	ToleratedFailurePercentagePath string    `json:"ToleratedFailurePercentagePath,omitempty"`
-	Label                          string    `json:"Label,omitempty"`
-	ResultSelector                 any       `json:"ResultSelector,omitempty"`
-	ResultPath                     Path      `json:"ResultPath,omitzero"`
+	ItemsPath Path `json:"ItemsPath,omitzero"`
+	// Items (JSONata states) is an array or a "{% … %}" expression.
+	Items                          any            `json:"Items,omitempty"`
+	ItemSelector                   any            `json:"ItemSelector,omitempty"`
+	Parameters                     any            `json:"Parameters,omitempty"`
+	ItemProcessor                  *Branch        `json:"ItemProcessor,omitempty"`
+	Iterator                       *Branch        `json:"Iterator,omitempty"`
+	MaxConcurrency                 int            `json:"MaxConcurrency,omitempty"`
+	MaxConcurrencyPath             string         `json:"MaxConcurrencyPath,omitempty"`
+	ToleratedFailureCount          int            `json:"ToleratedFailureCount,omitempty"`
+	ToleratedFailureCountPath      string         `json:"ToleratedFailureCountPath,omitempty"`
+	ToleratedFailurePercentage     float64        `json:"ToleratedFailurePercentage,omitempty"`
+	ToleratedFailurePercentagePath string         `json:"ToleratedFailurePercentagePath,omitempty"`
+	Label                          string         `json:"Label,omitempty"`
+	ResultSelector                 any            `json:"ResultSelector,omitempty"`
+	ResultPath                     Path           `json:"ResultPath,omitzero"`
+	Output                         any            `json:"Output,omitempty"`
+	Assign                         map[string]any `json:"Assign,omitempty"`
+	// The …Expr fields are JSONata "{% … %}" expressions written as
+	// MaxConcurrency, ToleratedFailureCount and ToleratedFailurePercentage.
+	MaxConcurrencyExpr             string    `json:"-"`
+	ToleratedFailureCountExpr      string    `json:"-"`
+	ToleratedFailurePercentageExpr string    `json:"-"`
 	Retry                          []Retrier `json:"Retry,omitempty"`
 	Catch                          []Catcher `json:"Catch,omitempty"`
 	Flow
@@ -353,7 +397,18 @@ func withType(typ string, v any) ([]byte, error) {
 }
 
 // MarshalJSON writes the state with its Type.
-func (s *Task) MarshalJSON() ([]byte, error) { type a Task; return withType("Task", (*a)(s)) }
+func (s *Task) MarshalJSON() ([]byte, error) {
+	type a Task
+	if s.TimeoutSecondsExpr == "" && s.HeartbeatSecondsExpr == "" {
+		return withType("Task", (*a)(s))
+	}
+	// The outer fields hide the embedded int fields of the same name.
+	return withType("Task", struct {
+		*a
+		TimeoutSeconds   string `json:"TimeoutSeconds,omitempty"`
+		HeartbeatSeconds string `json:"HeartbeatSeconds,omitempty"`
+	}{(*a)(s), s.TimeoutSecondsExpr, s.HeartbeatSecondsExpr})
+}
 
 // MarshalJSON writes the state with its Type.
 func (s *Pass) MarshalJSON() ([]byte, error) { type a Pass; return withType("Pass", (*a)(s)) }
@@ -362,7 +417,16 @@ func (s *Pass) MarshalJSON() ([]byte, error) { type a Pass; return withType("Pas
 func (s *Choice) MarshalJSON() ([]byte, error) { type a Choice; return withType("Choice", (*a)(s)) }
 
 // MarshalJSON writes the state with its Type.
-func (s *Wait) MarshalJSON() ([]byte, error) { type a Wait; return withType("Wait", (*a)(s)) }
+func (s *Wait) MarshalJSON() ([]byte, error) {
+	type a Wait
+	if s.SecondsExpr == "" {
+		return withType("Wait", (*a)(s))
+	}
+	return withType("Wait", struct {
+		*a
+		Seconds string `json:"Seconds"`
+	}{(*a)(s), s.SecondsExpr})
+}
 
 // MarshalJSON writes the state with its Type.
 func (s *Succeed) MarshalJSON() ([]byte, error) { type a Succeed; return withType("Succeed", (*a)(s)) }
@@ -377,7 +441,18 @@ func (s *Parallel) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON writes the state with its Type.
-func (s *Map) MarshalJSON() ([]byte, error) { type a Map; return withType("Map", (*a)(s)) }
+func (s *Map) MarshalJSON() ([]byte, error) {
+	type a Map
+	if s.MaxConcurrencyExpr == "" && s.ToleratedFailureCountExpr == "" && s.ToleratedFailurePercentageExpr == "" {
+		return withType("Map", (*a)(s))
+	}
+	return withType("Map", struct {
+		*a
+		MaxConcurrency             string `json:"MaxConcurrency,omitempty"`
+		ToleratedFailureCount      string `json:"ToleratedFailureCount,omitempty"`
+		ToleratedFailurePercentage string `json:"ToleratedFailurePercentage,omitempty"`
+	}{(*a)(s), s.MaxConcurrencyExpr, s.ToleratedFailureCountExpr, s.ToleratedFailurePercentageExpr})
+}
 
 // MarshalJSON writes the raw JSON compacted.
 func (r *Raw) MarshalJSON() ([]byte, error) {

@@ -45,12 +45,20 @@ func (v *validator) add(w where, format string, args ...any) {
 
 type validator struct {
 	typ   MachineType
+	lang  string // the machine's query language
 	probs problems
 	names map[string]where // state name → where it was first defined
 }
 
 func validate(m *StateMachine, t MachineType, size int) problems {
-	v := &validator{typ: t, names: map[string]where{}}
+	v := &validator{typ: t, names: map[string]where{}, lang: JSONPath}
+	switch m.QueryLanguage {
+	case "", JSONPath:
+	case JSONata:
+		v.lang = JSONata
+	default:
+		v.probs.add("QueryLanguage", "must be JSONPath or JSONata, not %q", m.QueryLanguage)
+	}
 	if t != Express && t != Standard {
 		v.probs.add("", "machine type must be EXPRESS or STANDARD, not %q", t)
 	}
@@ -159,6 +167,10 @@ func (v *validator) state(at where, st State, index map[string]State) {
 		v.add(at, "state is nil")
 		return
 	}
+	if _, raw := st.(*Raw); !raw {
+		v.language(at, st)
+	}
+	lang := stateLanguage(st, v.lang)
 	for _, next := range st.transitions() {
 		if next != "" && index[next] == nil {
 			v.add(at, "transition to %q, which names no state in this scope", next)
@@ -180,7 +192,7 @@ func (v *validator) state(at where, st State, index map[string]State) {
 	case *Task:
 		flow(s.Flow)
 		io(s.IO)
-		v.task(at, s)
+		v.task(at, s, lang)
 	case *Pass:
 		flow(s.Flow)
 		io(s.IO)
@@ -211,7 +223,9 @@ func (v *validator) state(at where, st State, index map[string]State) {
 			if r.Next == "" {
 				v.add(rp, "missing Next")
 			}
-			v.condition(rp, r.Condition)
+			if lang != JSONata && r.Expr == "" {
+				v.condition(rp, r.Condition)
+			}
 		}
 	case *Parallel:
 		flow(s.Flow)
@@ -246,7 +260,7 @@ func (v *validator) state(at where, st State, index map[string]State) {
 	}
 }
 
-func (v *validator) task(at where, s *Task) {
+func (v *validator) task(at where, s *Task, lang string) {
 	switch {
 	case s.Resource == "":
 		v.add(at, "missing Resource")
@@ -258,7 +272,10 @@ func (v *validator) task(at where, s *Task) {
 	if v.typ == Express && (waits || syncs) {
 		v.add(at, "EXPRESS machines cannot use %s (only STANDARD can wait for a callback or a job)", s.Resource)
 	}
-	if waits && !mentionsTaskToken(s.Parameters) {
+	switch {
+	case waits && lang == JSONata && !mentions(s.Arguments, "$states.context.Task.Token"):
+		v.add(at, ".waitForTaskToken needs the task token ($states.context.Task.Token) in Arguments")
+	case waits && lang != JSONata && !mentionsTaskToken(s.Parameters):
 		v.add(at, ".waitForTaskToken needs the task token ($$.Task.Token) in Parameters")
 	}
 	v.template(at.sub(".Parameters"), s.Parameters)
@@ -284,7 +301,7 @@ func (v *validator) task(at where, s *Task) {
 
 func (v *validator) wait(at where, s *Wait) {
 	n := 0
-	for _, set := range []bool{s.Seconds != nil, s.Timestamp != "", s.SecondsPath != "", s.TimestampPath != ""} {
+	for _, set := range []bool{s.Seconds != nil || s.SecondsExpr != "", s.Timestamp != "", s.SecondsPath != "", s.TimestampPath != ""} {
 		if set {
 			n++
 		}
@@ -298,7 +315,7 @@ func (v *validator) wait(at where, s *Wait) {
 	if s.Seconds != nil && v.typ == Express && *s.Seconds > ExpressMaxSeconds {
 		v.add(at, "waits %d s, longer than an EXPRESS machine may run (%d s)", *s.Seconds, ExpressMaxSeconds)
 	}
-	if s.Timestamp != "" {
+	if _, expr := exprBody(s.Timestamp); s.Timestamp != "" && !expr {
 		if _, err := time.Parse(time.RFC3339, s.Timestamp); err != nil {
 			v.add(at, "Timestamp %q is not RFC 3339", s.Timestamp)
 		}

@@ -216,7 +216,10 @@ func (v *validator) template(at where, t any) {
 	}
 }
 
-func mentionsTaskToken(t any) bool {
+func mentionsTaskToken(t any) bool { return mentions(t, "$$.Task.Token") }
+
+// mentions reports whether the JSON encoding of t contains s.
+func mentions(t any, s string) bool {
 	b, err := json.Marshal(t)
-	return err == nil && strings.Contains(string(b), "$$.Task.Token")
+	return err == nil && strings.Contains(string(b), s)
 }

@@ -1,0 +1,52 @@
+package asl
+
+import (
+	"fmt"
+	"sort"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxVariableNameLength is the longest workflow variable name Step Functions
+// accepts, in characters.
+const MaxVariableNameLength = 80
+
+// identPrefix is the length in bytes of the identifier s starts with (a
+// letter or _ followed by letters, digits and _), or 0.
+func identPrefix(s string) int {
+	n := 0
+	for i, r := range s {
+		ok := r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))
+		if !ok {
+			break
+		}
+		n = i + utf8.RuneLen(r)
+	}
+	return n
+}
+
+// checkVariableName applies AWS's rules for an Assign key: a valid
+// identifier of at most 80 characters, and not the reserved "states".
+func checkVariableName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("empty variable name")
+	case identPrefix(name) != len(name):
+		return fmt.Errorf("variable name %q is not a valid identifier (letters, digits and _, not starting with a digit)", name)
+	case utf8.RuneCountInString(name) > MaxVariableNameLength:
+		return fmt.Errorf("variable name %q is %d characters, over the limit of %d", name, utf8.RuneCountInString(name), MaxVariableNameLength)
+	case name == "states":
+		return fmt.Errorf("variable name \"states\" is reserved ($states is set by Step Functions)")
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order, so problems come out deterministically.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
