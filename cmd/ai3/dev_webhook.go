@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/local/archive"
@@ -28,7 +29,10 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	claimStore, err := claims.Open(ctx, env.DB)
+	// One lock for the writers of the shared database, so they queue in Go
+	// instead of sleeping in SQLite's busy handler.
+	writeLock := &sync.Mutex{}
+	claimStore, err := claims.Open(ctx, env.DB, claims.Options{WriteLock: writeLock})
 	if err != nil {
 		return err
 	}
@@ -36,7 +40,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: env.Log})
+	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: env.Log, WriteLock: writeLock, Archive: payloads})
 	if err != nil {
 		return err
 	}
@@ -58,7 +62,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 		Secrets:   webhook.CacheSecrets(src, 10*time.Second, nil),
 		Claims:    claimStore,
 		Archive:   payloads,
-		Publisher: b,
+		Publisher: claimStore.Publisher(b), // publish and mark done in one transaction
 		Log:       env.Log,
 	})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
 )
 
 // ClaimStore records which deliveries are being processed or are done, so a
@@ -21,6 +23,20 @@ type ClaimStore interface {
 	// Release frees c.Key so a redelivery is processed; it is a no-op when
 	// c.Token no longer holds the key.
 	Release(ctx context.Context, c Claim) error
+}
+
+// FinishingPublisher is an events.Publisher that can also mark a claim done
+// in the same atomic write as the publish (the embedded shape, where the bus
+// and the claims share one database): one durable write instead of two, and
+// no window between "published" and "done". When the Receiver's Publisher
+// implements it, the Receiver uses it instead of Publish then Finish.
+type FinishingPublisher interface {
+	events.Publisher
+	// PublishAndFinish publishes env and marks c done atomically. nil means
+	// both happened; an error wrapping ErrNotHolder means env was published
+	// but c was no longer held (its lease ended and another attempt took
+	// it); any other error means nothing was published.
+	PublishAndFinish(ctx context.Context, env *events.Envelope, c Claim) error
 }
 
 // Claim is one attempt to own a delivery.

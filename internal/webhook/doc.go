@@ -26,6 +26,10 @@
 //	                            is released, so GitHub's redelivery is processed
 //	200 duplicate:false         archived, published, claim marked done
 //
+// When the Publisher is a FinishingPublisher (the embedded shape: bus and
+// claims in one SQLite database), publishing and marking the claim done are
+// one atomic write instead of two.
+//
 // A claim whose holder crashed frees itself when its lease ends (60 s by
 // default). If marking the claim done fails after the publish, the answer is
 // still 200: the event is on the bus, and a 5xx would invite a second publish.

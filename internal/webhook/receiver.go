@@ -199,10 +199,30 @@ func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.E
 		return failure(http.StatusServiceUnavailable, "archive_unavailable", "could not archive the payload; redeliver later")
 	}
 	env.S3Reference = &ref
+	if fp, ok := r.cfg.Publisher.(FinishingPublisher); ok {
+		err := fp.PublishAndFinish(ctx, env, claim)
+		switch {
+		case errors.Is(err, ErrNotHolder):
+			log.WarnContext(ctx, "published but the claim was no longer held", "err", err)
+		case err != nil:
+			r.release(ctx, log, claim)
+			log.ErrorContext(ctx, "publish failed", "err", err)
+			return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later")
+		}
+	} else if resp, ok := r.publishThenFinish(ctx, log, env, claim); !ok {
+		return resp
+	}
+	log.InfoContext(ctx, "delivery accepted", "bytes", len(d.Body), "inline", env.PayloadComplete)
+	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
+}
+
+// publishThenFinish publishes env, then marks the claim done; ok is false
+// with the answer to give when the publish failed.
+func (r *Receiver) publishThenFinish(ctx context.Context, log *slog.Logger, env *events.Envelope, claim Claim) (Response, bool) {
 	if err := r.cfg.Publisher.Publish(ctx, env); err != nil {
 		r.release(ctx, log, claim)
 		log.ErrorContext(ctx, "publish failed", "err", err)
-		return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later")
+		return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later"), false
 	}
 	// The event is on the bus: finish even if the client has hung up, and
 	// never answer 5xx from here on, which would invite a second publish. A
@@ -212,8 +232,7 @@ func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.E
 	if err := r.cfg.Claims.Finish(fctx, claim); err != nil {
 		log.WarnContext(ctx, "published but could not mark the claim done", "err", err)
 	}
-	log.InfoContext(ctx, "delivery accepted", "bytes", len(d.Body), "inline", env.PayloadComplete)
-	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
+	return Response{}, true
 }
 
 // release frees a claim after a failure, even when ctx was cancelled (the

@@ -57,13 +57,14 @@ func newStack(t testing.TB, o options) *stack {
 	t.Cleanup(func() { db.Close() })
 	log := slog.New(slog.DiscardHandler)
 	s := &stack{db: db, dir: dir}
-	if s.claims, err = claims.Open(ctx, db); err != nil {
+	writeLock := &sync.Mutex{} // shared by the writers of the database, as in ai3 dev
+	if s.claims, err = claims.Open(ctx, db, claims.Options{WriteLock: writeLock}); err != nil {
 		t.Fatal(err)
 	}
 	if s.archive, err = archive.Open(filepath.Join(dir, "payloads")); err != nil {
 		t.Fatal(err)
 	}
-	if s.bus, err = bus.Open(ctx, db, bus.Options{Logger: log, PollInterval: 5 * time.Millisecond, Workers: 4}); err != nil {
+	if s.bus, err = bus.Open(ctx, db, bus.Options{Logger: log, PollInterval: 5 * time.Millisecond, Workers: 4, WriteLock: writeLock, Archive: s.archive}); err != nil {
 		t.Fatal(err)
 	}
 	metrics := monitor.NewEMF(io.Discard, monitor.Namespace)
@@ -74,7 +75,9 @@ func newStack(t testing.TB, o options) *stack {
 	if o.wrapArchive != nil {
 		a = o.wrapArchive(a)
 	}
-	var p events.Publisher = s.bus
+	// As in ai3 dev: publish and mark the claim done in one transaction. A
+	// wrapped publisher (fault tests) takes the two-step path instead.
+	var p events.Publisher = s.claims.Publisher(s.bus)
 	if o.wrapPublisher != nil {
 		p = o.wrapPublisher(p)
 	}

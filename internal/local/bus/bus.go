@@ -206,6 +206,16 @@ func (b *Bus) subscribed() []string {
 // is committed; publishing the same hook and delivery id again while the
 // first is retained stores nothing and returns nil.
 func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
+	return b.PublishWith(ctx, env, nil)
+}
+
+// PublishWith is Publish that also runs also inside the transaction that
+// stores env (after it), so another store of the same database can record
+// something atomically with the publish: the receiver marks its claim done
+// this way. also may run again if the transaction is retried, must only
+// write through tx, and returns an error only when the database fails (that
+// fails the whole group commit); an answer of its own it keeps itself.
+func (b *Bus) PublishWith(ctx context.Context, env *events.Envelope, also func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := events.CheckEnvelope(env); err != nil {
 		return fmt.Errorf("bus: publish: %w", err)
 	}
@@ -227,7 +237,7 @@ func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
 			targets = append(targets, t)
 		}
 	}
-	it := pubItem{key: env.HookID + "/" + env.DeliveryID, deliveryID: env.DeliveryID, event: env.Event, body: body, targets: targets}
+	it := pubItem{key: env.HookID + "/" + env.DeliveryID, deliveryID: env.DeliveryID, event: env.Event, body: body, targets: targets, also: also}
 	if err := b.commit(it); err != nil {
 		return fmt.Errorf("bus: publish delivery %s: %w", env.DeliveryID, err)
 	}

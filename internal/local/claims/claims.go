@@ -20,6 +20,15 @@ const schema = `CREATE TABLE IF NOT EXISTS webhook_claims (
 	expires_at  INTEGER NOT NULL  -- unix milliseconds (the 24 h TTL)
 ) WITHOUT ROWID`
 
+// Options configure the store; the zero value is usable.
+type Options struct {
+	// WriteLock, when set, is held around every write transaction: pass the
+	// lock the other writers of this database share (bus.Options.WriteLock),
+	// so writers queue in Go instead of colliding on SQLite's write lock and
+	// sleeping in its busy handler (1 ms, then 2, 5, 10 ms...).
+	WriteLock sync.Locker
+}
+
 // Store keeps claims in a SQLite table. It is safe for concurrent use.
 // Concurrent calls are group-committed: one caller runs every operation
 // pending at that moment in a single transaction (one fsync), in arrival
@@ -29,6 +38,7 @@ type Store struct {
 	// Statements prepared once: parsing SQL is most of a claim's CPU.
 	claimStmt, stateStmt, finishStmt, releaseStmt *sql.Stmt
 
+	lock      sync.Locker
 	pendingMu sync.Mutex
 	pending   *batch
 	commitMu  sync.Mutex
@@ -37,11 +47,14 @@ type Store struct {
 var _ webhook.ClaimStore = (*Store)(nil)
 
 // Open creates the claims table when needed and returns the store.
-func Open(ctx context.Context, db *sql.DB) (*Store, error) {
+func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("create webhook_claims table: %w", err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, lock: opts.WriteLock}
+	if s.lock == nil {
+		s.lock = &sync.Mutex{}
+	}
 	for _, p := range []struct {
 		stmt **sql.Stmt
 		sql  string
@@ -129,6 +142,8 @@ func (s *Store) run(o *op) error {
 }
 
 func (s *Store) commit(ctx context.Context, ops []*op) error {
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -212,6 +227,8 @@ func (s *Store) Release(ctx context.Context, c webhook.Claim) error {
 // Sweep deletes claims whose TTL ended before now and reports how many; the
 // dev server runs it periodically so the table does not grow without bound.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	s.lock.Lock()
+	defer s.lock.Unlock()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM webhook_claims WHERE expires_at <= ?`, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("sweep webhook claims: %w", err)

@@ -21,7 +21,7 @@ func open(t testing.TB) *claims.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	s, err := claims.Open(ctx, db)
+	s, err := claims.Open(ctx, db, claims.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestOpenTwiceKeepsClaims(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := claims.Open(ctx, db)
+		s, err := claims.Open(ctx, db, claims.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestDatabaseFailureIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := claims.Open(ctx, db)
+	s, err := claims.Open(ctx, db, claims.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
