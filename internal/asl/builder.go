@@ -101,12 +101,15 @@ type catchSpec struct {
 	errors     []string
 	resultPath Path
 	handler    Chainable
+	output     any
+	assign     map[string]any
 }
 
 func (rc *retryCatch) build() ([]Retrier, []Catcher) {
 	var cs []Catcher
 	for _, c := range rc.catches {
-		cs = append(cs, Catcher{ErrorEquals: c.errors, ResultPath: c.resultPath, Next: c.handler.startNode().nodeName()})
+		cs = append(cs, Catcher{ErrorEquals: c.errors, ResultPath: c.resultPath, Output: c.output, Assign: c.assign,
+			Next: c.handler.startNode().nodeName()})
 	}
 	return slices.Clone(rc.retry), cs
 }
@@ -122,6 +125,7 @@ func (rc *retryCatch) handlers() []node {
 // MachineBuilder assembles a state machine from a chain of states.
 type MachineBuilder struct {
 	typ     MachineType
+	lang    string
 	start   Chainable
 	comment string
 	timeout int
@@ -134,6 +138,10 @@ func NewStateMachine(t MachineType, definition Chainable) *MachineBuilder {
 
 // Comment describes the machine.
 func (b *MachineBuilder) Comment(c string) *MachineBuilder { b.comment = c; return b }
+
+// QueryLanguage sets the machine's query language, JSONPath (the default)
+// or JSONata, which every state uses unless it sets its own.
+func (b *MachineBuilder) QueryLanguage(ql string) *MachineBuilder { b.lang = ql; return b }
 
 // Timeout bounds the execution (TimeoutSeconds).
 func (b *MachineBuilder) Timeout(seconds int) *MachineBuilder { b.timeout = seconds; return b }
@@ -155,7 +163,7 @@ func (b *MachineBuilder) Build() (*StateMachine, error) {
 	}
 	mb := &machineBuild{owner: map[node]int{}}
 	br := mb.branch(b.start)
-	m := &StateMachine{Comment: b.comment, StartAt: br.StartAt, States: br.States, TimeoutSeconds: b.timeout}
+	m := &StateMachine{Comment: b.comment, QueryLanguage: b.lang, StartAt: br.StartAt, States: br.States, TimeoutSeconds: b.timeout}
 	probs := append(mb.probs, validate(m, b.typ, encodedSize(m))...)
 	return m, probs.err()
 }

@@ -52,6 +52,14 @@ func WaitSeconds(n int) WaitTime { return WaitTime{Wait{Seconds: &n}} }
 // WaitUntil waits until a fixed time.
 func WaitUntil(t time.Time) WaitTime { return WaitTime{Wait{Timestamp: ts(t)}} }
 
+// WaitSecondsExpr waits the number of seconds a JSONata expression ("{% … %}")
+// gives (JSONata states).
+func WaitSecondsExpr(expr string) WaitTime { return WaitTime{Wait{SecondsExpr: expr}} }
+
+// WaitUntilExpr waits until the timestamp a JSONata expression ("{% … %}")
+// gives (JSONata states).
+func WaitUntilExpr(expr string) WaitTime { return WaitTime{Wait{Timestamp: expr}} }
+
 // WaitSecondsPath waits the number of seconds found at path.
 func WaitSecondsPath(path string) WaitTime { return WaitTime{Wait{SecondsPath: path}} }
 
@@ -141,6 +149,7 @@ func (s *FailState) build(*machineBuild) State {
 type ChoiceState struct {
 	stateBase
 	c         Choice
+	extras    []ChoiceRule // each rule's Assign and Output
 	whens     []Condition
 	targets   []Chainable
 	otherwise Chainable
@@ -151,7 +160,22 @@ func NewChoice(name string) *ChoiceState { return &ChoiceState{stateBase: stateB
 
 // When goes to then when cond holds (rules are tried in order).
 func (s *ChoiceState) When(cond Condition, then Chainable) *ChoiceState {
-	s.whens = append(s.whens, cond)
+	return s.WhenRule(Rule{Condition: cond}, then)
+}
+
+// Rule is a Choice rule with the variables it assigns and (JSONata) the
+// output it gives when it matches.
+type Rule struct {
+	Condition Condition
+	Assign    map[string]any
+	Output    any
+}
+
+// WhenRule goes to then when r's condition holds, assigning r.Assign and
+// (JSONata) giving r.Output.
+func (s *ChoiceState) WhenRule(r Rule, then Chainable) *ChoiceState {
+	s.whens = append(s.whens, r.Condition)
+	s.extras = append(s.extras, ChoiceRule{Assign: r.Assign, Output: r.Output})
 	s.targets = append(s.targets, then)
 	return s
 }
@@ -198,7 +222,8 @@ func (s *ChoiceState) build(*machineBuild) State {
 	c := s.c
 	c.Choices = []ChoiceRule{}
 	for i, cond := range s.whens {
-		c.Choices = append(c.Choices, ChoiceRule{Condition: cond, Next: s.targets[i].startNode().nodeName()})
+		c.Choices = append(c.Choices, ChoiceRule{Condition: cond, Next: s.targets[i].startNode().nodeName(),
+			Assign: s.extras[i].Assign, Output: s.extras[i].Output})
 	}
 	if s.otherwise != nil {
 		c.Default = s.otherwise.startNode().nodeName()

@@ -67,7 +67,7 @@ func (s *TaskState) Retry(r ...Retrier) *TaskState { s.rc.retry = append(s.rc.re
 
 // Catch sends the listed errors to handler, with the error at resultPath.
 func (s *TaskState) Catch(errors []string, resultPath Path, handler Chainable) *TaskState {
-	s.rc.catches = append(s.rc.catches, catchSpec{errors, resultPath, handler})
+	s.rc.catches = append(s.rc.catches, catchSpec{errors: errors, resultPath: resultPath, handler: handler})
 	return s
 }
 
@@ -138,7 +138,7 @@ func (s *ParallelState) Retry(r ...Retrier) *ParallelState {
 
 // Catch sends the listed errors to handler.
 func (s *ParallelState) Catch(errors []string, resultPath Path, handler Chainable) *ParallelState {
-	s.rc.catches = append(s.rc.catches, catchSpec{errors, resultPath, handler})
+	s.rc.catches = append(s.rc.catches, catchSpec{errors: errors, resultPath: resultPath, handler: handler})
 	return s
 }
 
@@ -211,7 +211,7 @@ func (s *MapState) Retry(r ...Retrier) *MapState { s.rc.retry = append(s.rc.retr
 
 // Catch sends the listed errors to handler.
 func (s *MapState) Catch(errors []string, resultPath Path, handler Chainable) *MapState {
-	s.rc.catches = append(s.rc.catches, catchSpec{errors, resultPath, handler})
+	s.rc.catches = append(s.rc.catches, catchSpec{errors: errors, resultPath: resultPath, handler: handler})
 	return s
 }
 

@@ -165,3 +165,105 @@ func ExampleParallelState_Branch() {
 	// Output:
 	// 2 branches, catch → Failed ResultPath null
 }
+
+// Workflow variables in a JSONPath machine: Assign stores values ("name.$"
+// reads a path), and later states read them as $name.
+func ExamplePassState_Assign() {
+	remember := asl.NewPass("Remember").
+		Assign(map[string]any{"ref.$": "$.ref", "attempt": 1})
+	use := asl.NewPass("Use").
+		Parameters(map[string]any{"ref.$": "$ref", "attempt.$": "$attempt"})
+	m, err := asl.NewStateMachine(asl.Express, remember.Next(use)).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	js, _ := m.JSON()
+	fmt.Print(string(js))
+	// Output:
+	// {
+	//   "StartAt": "Remember",
+	//   "States": {
+	//     "Remember": {
+	//       "Type": "Pass",
+	//       "Assign": {
+	//         "attempt": 1,
+	//         "ref.$": "$.ref"
+	//       },
+	//       "Next": "Use"
+	//     },
+	//     "Use": {
+	//       "Type": "Pass",
+	//       "Parameters": {
+	//         "attempt.$": "$attempt",
+	//         "ref.$": "$ref"
+	//       },
+	//       "End": true
+	//     }
+	//   }
+	// }
+}
+
+// A JSONata machine: Arguments and Output instead of the path fields,
+// Assign from the state's result, and a Choice on a JSONata Condition.
+// Build compiles every "{% … %}" expression.
+func ExampleMachineBuilder_QueryLanguage() {
+	build := asl.NewTask("Build", "arn:aws:states:::lambda:invoke").
+		Arguments(map[string]any{
+			"FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:build",
+			"Payload":      map[string]any{"ref": asl.Expr("$states.input.ref")},
+		}).
+		Assign(map[string]any{"artifact": asl.Expr("$states.result.Payload.artifact")}).
+		Output(asl.Expr("$states.result.Payload"))
+	ship := asl.NewChoice("Green?").
+		When(asl.Cond(asl.Expr("$states.input.failures = 0")), asl.NewSucceed("Ship").Output(asl.Expr("{'artifact': $artifact}"))).
+		Otherwise(asl.NewFail("Refuse", "TestsFailed", asl.Expr("$string($states.input.failures) & ' failures'")))
+	m, err := asl.NewStateMachine(asl.Standard, build.Next(ship)).QueryLanguage(asl.JSONata).Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	js, _ := m.JSON()
+	fmt.Print(string(js))
+	// Output:
+	// {
+	//   "QueryLanguage": "JSONata",
+	//   "StartAt": "Build",
+	//   "States": {
+	//     "Build": {
+	//       "Type": "Task",
+	//       "Resource": "arn:aws:states:::lambda:invoke",
+	//       "Arguments": {
+	//         "FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:build",
+	//         "Payload": {
+	//           "ref": "{% $states.input.ref %}"
+	//         }
+	//       },
+	//       "Output": "{% $states.result.Payload %}",
+	//       "Assign": {
+	//         "artifact": "{% $states.result.Payload.artifact %}"
+	//       },
+	//       "Next": "Green?"
+	//     },
+	//     "Green?": {
+	//       "Type": "Choice",
+	//       "Choices": [
+	//         {
+	//           "Condition": "{% $states.input.failures = 0 %}",
+	//           "Next": "Ship"
+	//         }
+	//       ],
+	//       "Default": "Refuse"
+	//     },
+	//     "Ship": {
+	//       "Type": "Succeed",
+	//       "Output": "{% {'artifact': $artifact} %}"
+	//     },
+	//     "Refuse": {
+	//       "Type": "Fail",
+	//       "Error": "TestsFailed",
+	//       "Cause": "{% $string($states.input.failures) \u0026 ' failures' %}"
+	//     }
+	//   }
+	// }
+}
