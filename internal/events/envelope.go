@@ -65,6 +65,22 @@ type Archive interface {
 	Get(ctx context.Context, ref Ref) ([]byte, error)
 }
 
+// Stager is an Archive that can write a payload before it is needed at its
+// key (the embedded archive: temp file written and synced, renamed later).
+// The receiver stages while it claims the delivery, so the two overlap, and
+// commits only a claimed delivery's payload.
+type Stager interface {
+	Stage(ctx context.Context, key string, body []byte) (Staged, error)
+}
+
+// Staged is a payload written by Stager.Stage: Commit makes it durable at
+// its key (what Put guarantees), Discard forgets it. Exactly one of the two
+// is called.
+type Staged interface {
+	Commit(ctx context.Context) (Ref, error)
+	Discard()
+}
+
 // Publisher puts an envelope on the event bus. It returns nil only when the
 // bus has durably accepted the event (EventBridge: no failed entry).
 type Publisher interface {

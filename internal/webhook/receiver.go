@@ -178,21 +178,49 @@ func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.E
 		LeaseUntil: d.ReceivedAt.Add(r.cfg.Lease),
 		ExpiresAt:  d.ReceivedAt.Add(r.cfg.ClaimTTL),
 	}
+	// A staging archive writes and syncs the payload while the claim is
+	// being recorded; it appears at its key only once the claim is ours.
+	var staged chan stageResult
+	if st, ok := r.cfg.Archive.(events.Stager); ok {
+		staged = make(chan stageResult, 1)
+		go func() {
+			s, err := st.Stage(ctx, key, d.Body)
+			staged <- stageResult{s, err}
+		}()
+	}
+	discard := func() {
+		if staged != nil {
+			if res := <-staged; res.err == nil {
+				res.staged.Discard()
+			}
+		}
+	}
 	outcome, err := r.cfg.Claims.Claim(ctx, claim)
 	if err != nil {
+		discard()
 		log.ErrorContext(ctx, "claim failed", "err", err)
 		return failure(http.StatusServiceUnavailable, "claim_unavailable", "could not record the delivery; redeliver later")
 	}
 	switch outcome {
 	case Duplicate:
+		discard()
 		log.InfoContext(ctx, "duplicate delivery ignored")
 		return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID, Duplicate: true})
 	case InProgress:
+		discard()
 		log.InfoContext(ctx, "delivery already in progress")
 		return failure(http.StatusConflict, "in_progress", "this delivery is being processed by another request")
 	}
 
-	ref, err := r.cfg.Archive.Put(ctx, key, d.Body)
+	var ref events.Ref
+	if staged != nil {
+		res := <-staged
+		if err = res.err; err == nil {
+			ref, err = res.staged.Commit(ctx)
+		}
+	} else {
+		ref, err = r.cfg.Archive.Put(ctx, key, d.Body)
+	}
 	if err != nil {
 		r.release(ctx, log, claim)
 		log.ErrorContext(ctx, "archive failed", "err", err)
@@ -214,6 +242,12 @@ func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.E
 	}
 	log.InfoContext(ctx, "delivery accepted", "bytes", len(d.Body), "inline", env.PayloadComplete)
 	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
+}
+
+// stageResult is what a staging archive answered.
+type stageResult struct {
+	staged events.Staged
+	err    error
 }
 
 // publishThenFinish publishes env, then marks the claim done; ok is false

@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
 )
@@ -29,6 +30,7 @@ const Bucket = "local-archive"
 type Archive struct {
 	root string
 	dirs dirSyncers
+	made sync.Map // directories known to exist (MkdirAll costs syscalls per level)
 }
 
 // Open returns the archive rooted at dir, creating it (0700) if needed.
@@ -46,39 +48,95 @@ func Open(dir string) (*Archive, error) {
 	return &Archive{root: abs}, nil
 }
 
+var _ events.Stager = (*Archive)(nil)
+
 // Put writes body at key atomically; files are 0600, directories 0700. A
 // repeated Put of the same key replaces the file atomically with the same
 // bytes.
 func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref, error) {
+	st, err := a.Stage(ctx, key, body)
+	if err != nil {
+		return events.Ref{}, err
+	}
+	return st.Commit(ctx)
+}
+
+// Staged is a payload written and synced under a temporary name, not yet
+// visible at its key (an events.Staged).
+type Staged struct {
+	a        *Archive
+	key, tmp string
+}
+
+// Stage writes body to a temp file next to key's path and syncs it, without
+// making it visible: Commit renames it into place, Discard removes it. The
+// receiver stages while the delivery is being claimed, so the payload's
+// write and sync overlap the claim, and only a claimed delivery's payload
+// ever appears at its key.
+func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.Staged, error) {
 	if err := events.CheckKey(key); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put: %w", err)
+		return nil, fmt.Errorf("archive: put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put %s: %w", key, err)
+		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	path := a.path(key)
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put %s: %w", key, err)
+	if err := a.mkdir(dir); err != nil {
+		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	if err := writeAtomic(dir, path, body); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put %s: %w", key, err)
+	tmp, err := writeTemp(dir, path, body)
+	if errors.Is(err, fs.ErrNotExist) { // the directory was removed since we made it
+		a.made.Delete(dir)
+		if err = a.mkdir(dir); err == nil {
+			tmp, err = writeTemp(dir, path, body)
+		}
 	}
-	// The rename is durable only once the directory is synced.
-	if err := a.dirs.sync(dir); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put %s: sync directory: %w", key, err)
+	if err != nil {
+		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	return events.Ref{Bucket: Bucket, Key: key}, nil
+	return &Staged{a: a, key: key, tmp: tmp}, nil
 }
 
-// writeAtomic writes body to a temp file in dir, syncs it and renames it over
-// path; the caller syncs dir.
-func writeAtomic(dir, path string, body []byte) (err error) {
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
+// Commit renames the staged file to its key and syncs the directory, so
+// once it returns the payload survives a crash. A failed Commit removes the
+// temp file.
+func (s *Staged) Commit(ctx context.Context) (events.Ref, error) {
+	path := s.a.path(s.key)
+	if err := os.Rename(s.tmp, path); err != nil {
+		os.Remove(s.tmp)
+		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
+	}
+	// The rename is durable only once the directory is synced.
+	if err := s.a.dirs.sync(filepath.Dir(path)); err != nil {
+		return events.Ref{}, fmt.Errorf("archive: put %s: sync directory: %w", s.key, err)
+	}
+	return events.Ref{Bucket: Bucket, Key: s.key}, nil
+}
+
+// Discard removes the staged file (the delivery was not claimed).
+func (s *Staged) Discard() { os.Remove(s.tmp) }
+
+// mkdir creates dir (0700) unless this archive already made sure it exists.
+func (a *Archive) mkdir(dir string) error {
+	if _, ok := a.made.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	tmp := f.Name()
+	a.made.Store(dir, true)
+	return nil
+}
+
+// writeTemp writes body to a temp file in dir named after path, syncs and
+// closes it, and returns its name.
+func writeTemp(dir, path string, body []byte) (tmp string, err error) {
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return "", err
+	}
+	tmp = f.Name()
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -86,15 +144,15 @@ func writeAtomic(dir, path string, body []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(body); err != nil {
-		return err
+		return "", err
 	}
 	if err = f.Sync(); err != nil {
-		return err
+		return "", err
 	}
 	if err = f.Close(); err != nil {
-		return err
+		return "", err
 	}
-	return os.Rename(tmp, path)
+	return tmp, nil
 }
 
 // Get reads the payload ref points to; events.ErrNotFound when it is absent.

@@ -176,3 +176,52 @@ func TestCheck(t *testing.T) {
 		t.Fatal("Check on a deleted root returned nil")
 	}
 }
+
+// A staged payload is invisible until committed; a discarded one leaves no
+// file; a committed one reads back whole.
+func TestStageCommitDiscard(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, dropped := "2026/11/28/push/kept.json", "2026/11/28/push/dropped.json"
+	sk, err := a.Stage(ctx, kept, []byte(`{"kept":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := a.Stage(ctx, dropped, []byte(`{"dropped":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Get(ctx, events.Ref{Bucket: Bucket, Key: kept}); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("a staged payload is visible before Commit: %v", err)
+	}
+	sd.Discard()
+	ref, err := sk.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.Get(ctx, ref); err != nil || string(got) != `{"kept":true}` {
+		t.Fatalf("Get after Commit = %q, %v", got, err)
+	}
+	entries, err := os.ReadDir(filepath.Join(root, "2026/11/28/push"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "kept.json" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("files after commit and discard: %v, want [kept.json]", names)
+	}
+	// The day's directory removed under a running archive is made again.
+	if err := os.RemoveAll(filepath.Join(root, "2026")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, kept, []byte(`{}`)); err != nil {
+		t.Fatalf("Put after the directory was removed: %v", err)
+	}
+}
