@@ -66,6 +66,8 @@ func TestQueryLanguageRules(t *testing.T) {
 		{"Catch Assign name", machine(`"A":{"Type":"Task","Resource":` + fnARN + `,"Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"$x":1},"Next":"B"}],"End":true},"B":{"Type":"Succeed"}`), `States["A"].Catch[0].Assign`, "not a valid identifier"},
 		{"JSONPath Assign with a bad path", machine(`"A":{"Type":"Pass","Assign":{"x.$":"$.a[?"},"End":true}`), `States["A"].Assign.x.$`, "unclosed ["},
 		{"JSONPath reference to $states", machine(`"A":{"Type":"Pass","Parameters":{"x.$":"$states.input"},"End":true}`), `States["A"].Parameters.x.$`, `"states" is reserved`},
+		{"Map iteration assigns an outer variable", jsonataMachine(`"A":{"Type":"Pass","Assign":{"count":0},"Next":"M"},"M":{"Type":"Map","Items":[1],"ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Assign":{"count":"{% $count + 1 %}"},"End":true}}},"End":true}`), `States["M"].ItemProcessor.States["I"]`, `cannot assign variable "count"`},
+		{"Parallel branch assigns an outer variable in a Catch", machine(`"A":{"Type":"Pass","Assign":{"x":1},"Next":"P"},"P":{"Type":"Parallel","Branches":[{"StartAt":"T","States":{"T":{"Type":"Task","Resource":`+fnARN+`,"Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"x.$":"$.Error"},"Next":"E"}],"End":true},"E":{"Type":"Succeed"}}}],"End":true}`), `States["P"].Branches[0].States["T"]`, `cannot assign variable "x"`},
 		{"waitForTaskToken without the JSONata token", jsonataMachine(`"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","Arguments":{"FunctionName":"f"},"End":true}`), `States["A"]`, "$states.context.Task.Token"},
 	}
 	for _, tc := range tests {
@@ -96,6 +98,7 @@ func TestQueryLanguageValid(t *testing.T) {
 		{"JSONPath variable references", machine(`"A":{"Type":"Pass","Assign":{"x.$":"$.a","y.$":"States.Format('{}', $x)"},"Next":"B"},"B":{"Type":"Pass","Parameters":{"x.$":"$x","first.$":"$y.list[0]"},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$x","IsPresent":true,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}`)},
 		{"numeric fields as expressions", jsonataMachine(`"A":{"Type":"Task","Resource":` + fnARN + `,"TimeoutSeconds":"{% $states.input.t %}","HeartbeatSeconds":"{% 5 %}","Next":"W"},"W":{"Type":"Wait","Seconds":"{% 1 %}","Next":"M"},"M":{"Type":"Map","Items":"{% [1,2] %}","MaxConcurrency":"{% 2 %}","ToleratedFailureCount":"{% 0 %}","ToleratedFailurePercentage":"{% 10 %}","ItemProcessor":{"StartAt":"B","States":{"B":{"Type":"Succeed"}}},"End":true}`)},
 		{"Choice rule with Assign and Output", jsonataMachine(`"A":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.n > 1 %}","Assign":{"big":true},"Output":{"n":"{% $states.input.n %}"},"Next":"B"}],"Default":"B"},"B":{"Type":"Succeed"}`)},
+		{"sibling branches assign the same new variable", machine(`"A":{"Type":"Parallel","Branches":[{"StartAt":"L","States":{"L":{"Type":"Pass","Assign":{"local":1},"End":true}}},{"StartAt":"R","States":{"R":{"Type":"Pass","Assign":{"local":2},"End":true}}}],"End":true}`)},
 		{"AWS functions", jsonataMachine(`"A":{"Type":"Pass","Output":{"p":"{% $partition(['a','b','c'], 2) %}","r":"{% $range(0, 10, 2) %}","h":"{% $hash('x', 'SHA-256') %}","u":"{% $uuid() %}","j":"{% $parse('[1]') %}","n":"{% $random() %}"},"End":true}`)},
 	}
 	for _, tc := range tests {

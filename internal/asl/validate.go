@@ -45,7 +45,8 @@ func (v *validator) add(w where, format string, args ...any) {
 
 type validator struct {
 	typ   MachineType
-	lang  string // the machine's query language
+	lang  string            // the machine's query language
+	outer []map[string]bool // variables assigned in the enclosing scopes
 	probs problems
 	names map[string]where // state name → where it was first defined
 }
@@ -107,9 +108,25 @@ func (v *validator) scope(scope, startAt string, states States) {
 	case index[startAt] == nil:
 		v.probs.add(at, "StartAt %q names no state", startAt)
 	}
+	// Variables: an inner scope (Parallel branch, Map iteration) may read
+	// the variables of the scopes around it but not assign them.
+	own := map[string]bool{}
+	for i, ns := range states {
+		for _, name := range assignedNames(ns.State) {
+			for _, outer := range v.outer {
+				if outer[name] {
+					v.add(paths[i], "cannot assign variable %q: an outer scope declares it (a Parallel branch or Map iteration may read outer variables, not assign them)", name)
+					break
+				}
+			}
+			own[name] = true
+		}
+	}
+	v.outer = append(v.outer, own)
 	for i, ns := range states {
 		v.state(paths[i], ns.State, index)
 	}
+	v.outer = v.outer[:len(v.outer)-1]
 	// Reachability from StartAt and co-reachability of a terminal state.
 	reach := map[string]bool{}
 	queue := []string{startAt}

@@ -3,6 +3,7 @@ package asl
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,4 +50,38 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// assignedNames lists the variables a state assigns (its Assign, its Choice
+// rules' and its catchers'), in order, without the ".$" of JSONPath keys.
+func assignedNames(st State) []string {
+	if r, ok := st.(*Raw); ok {
+		typed, err := r.parse()
+		if err != nil {
+			return nil
+		}
+		st = typed
+	}
+	f := fieldsOf(st)
+	blocks := []map[string]any{f.assign}
+	for _, c := range f.catches {
+		blocks = append(blocks, c.Assign)
+	}
+	if ch, ok := st.(*Choice); ok {
+		for _, r := range ch.Choices {
+			blocks = append(blocks, r.Assign)
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, b := range blocks {
+		for _, k := range sortedKeys(b) {
+			name := strings.TrimSuffix(k, ".$")
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }

@@ -46,6 +46,46 @@ func (e *env) applyAssign(a assigner, data any) error {
 	if err != nil {
 		return err
 	}
-	e.vars.assign(values)
+	sizes := make(map[string]int, len(values))
+	total := 0
+	for _, name := range sortedKeys(values) {
+		n := jsonSize(values[name])
+		if n > VariableLimit {
+			return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
+				"The value assigned to the variable '%s' is %d bytes, larger than the limit of %d bytes (256 KiB) for a variable.", name, n, VariableLimit)}
+		}
+		sizes[name] = n
+		total += n
+	}
+	if total > VariableLimit {
+		return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
+			"The variables assigned by one Assign field total %d bytes, larger than the limit of %d bytes (256 KiB).", total, VariableLimit)}
+	}
+	if e.x == nil {
+		e.vars.assign(values, sizes)
+		return nil
+	}
+	// The execution-wide total is checked and updated under one lock, so
+	// concurrent Map iterations cannot race past the limit together.
+	e.x.varMu.Lock()
+	defer e.x.varMu.Unlock()
+	delta := e.vars.delta(sizes)
+	if after := e.x.varBytes + delta; after > ExecutionVariablesLimit {
+		return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
+			"The variables stored by this execution would total %d bytes, larger than the limit of %d bytes (10 MiB).", after, ExecutionVariablesLimit)}
+	}
+	e.x.varBytes += delta
+	e.vars.assign(values, sizes)
 	return nil
 }
+
+// Variable limits of Step Functions
+// (https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html).
+const (
+	// VariableLimit bounds one variable's value, and all the values one
+	// Assign field sets together (256 KiB of JSON).
+	VariableLimit = 256 * 1024
+	// ExecutionVariablesLimit bounds the variables one execution stores,
+	// across all its scopes (10 MiB of JSON).
+	ExecutionVariablesLimit = 10 * 1024 * 1024
+)

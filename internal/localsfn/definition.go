@@ -140,6 +140,9 @@ func Parse(definition []byte) (*Machine, error) {
 	if !ok {
 		return nil, &DefinitionError{Msg: "the definition must be a JSON object"}
 	}
+	if err := checkVariableScopes(m, nil); err != nil {
+		return nil, err
+	}
 	return parseMachine(m, "")
 }
 

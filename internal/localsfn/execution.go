@@ -20,6 +20,8 @@ type execution struct {
 	hist         *history
 	main         *thread
 	vars         *scope
+	varMu        sync.Mutex
+	varBytes     int // JSON bytes of all stored variables (ExecutionVariablesLimit)
 	done         chan struct{}
 	ctxExecution map[string]any
 	ctxMachine   map[string]any

@@ -37,7 +37,9 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 		go func() {
 			defer wg.Done()
 			th := &thread{last: e.th.last}
-			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, e.vars.child(), nil)
+			sc := e.vars.child()
+			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, sc, nil)
+			x.releaseScope(sc)
 			if f != nil {
 				mu.Lock()
 				if first == nil && f != errAborted {
@@ -207,7 +209,9 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 				x.hist.add(th, x.ex.clock.Now(), "MapIterationStarted", "mapIterationStartedEventDetails", func() map[string]any {
 					return map[string]any{"name": st.Name, "index": i}
 				})
-				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, e.vars.child(), nil)
+				sc := e.vars.child()
+				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, sc, nil)
+				x.releaseScope(sc)
 			}
 			mu.Lock()
 			defer mu.Unlock()

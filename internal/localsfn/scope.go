@@ -12,6 +12,7 @@ type scope struct {
 	parent *scope
 	mu     sync.RWMutex
 	vars   map[string]any
+	sizes  map[string]int // JSON size of each variable, for the execution's limit
 }
 
 func newScope(parent *scope, vars map[string]any) *scope {
@@ -34,7 +35,7 @@ func (s *scope) get(name string) (any, bool) {
 
 // assign sets several variables at once: they were all evaluated against
 // the values before this assignment.
-func (s *scope) assign(values map[string]any) {
+func (s *scope) assign(values map[string]any, sizes map[string]int) {
 	if len(values) == 0 {
 		return
 	}
@@ -43,7 +44,29 @@ func (s *scope) assign(values map[string]any) {
 	if s.vars == nil {
 		s.vars = make(map[string]any, len(values))
 	}
+	if s.sizes == nil {
+		s.sizes = make(map[string]int, len(values))
+	}
 	maps.Copy(s.vars, values)
+	maps.Copy(s.sizes, sizes)
+}
+
+// delta is how many bytes storing variables of the given sizes in this
+// scope adds (or, replacing larger values, removes).
+func (s *scope) delta(sizes map[string]int) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	d := 0
+	for name, n := range sizes {
+		old, ok := s.sizes[name]
+		if !ok {
+			if v, had := s.vars[name]; had { // restored from a checkpoint
+				old = jsonSize(v)
+			}
+		}
+		d += n - old
+	}
+	return d
 }
 
 // all flattens the visible variables (inner ones hide outer ones), for JSONata.
@@ -66,4 +89,21 @@ func (s *scope) snapshot() map[string]any {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return maps.Clone(s.vars)
+}
+
+// releaseScope takes a finished branch's or iteration's variables off the
+// execution's total: they are gone with their scope.
+func (x *execution) releaseScope(s *scope) {
+	s.mu.RLock()
+	n := 0
+	for _, size := range s.sizes {
+		n += size
+	}
+	s.mu.RUnlock()
+	if n == 0 {
+		return
+	}
+	x.varMu.Lock()
+	x.varBytes -= n
+	x.varMu.Unlock()
 }

@@ -322,7 +322,12 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 		x := newExecution(e, rec, r.arn, r.name, r.input, input, time.Unix(0, r.start).UTC())
 		if vars, err := decodeJSON([]byte(r.cpVars)); err == nil {
 			if m, ok := vars.(map[string]any); ok && len(m) > 0 {
-				x.vars.assign(m)
+				sizes := make(map[string]int, len(m))
+				for k, v := range m {
+					sizes[k] = jsonSize(v)
+					x.varBytes += sizes[k]
+				}
+				x.vars.assign(m, sizes)
 			}
 		}
 		events, err := loadEvents(ctx, e.db, r.arn) // for the last event id
