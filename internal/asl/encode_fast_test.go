@@ -77,7 +77,12 @@ func drawState(t *rapid.T) State {
 		}
 		var catch []Catcher
 		for range rapid.IntRange(0, 2).Draw(t, "catches") {
-			catch = append(catch, Catcher{ErrorEquals: drawErrors(t), ResultPath: drawPath(t, "crp"), Next: drawString(t, "cn")})
+			c := Catcher{ErrorEquals: drawErrors(t), ResultPath: drawPath(t, "crp"), Next: drawString(t, "cn")}
+			if rapid.Bool().Draw(t, "c2024") { // the 2024 fields: Output and Assign
+				c.Output = drawValue(t, 1)
+				c.Assign, _ = drawValue(t, 2).(map[string]any)
+			}
+			catch = append(catch, c)
 		}
 		return &Task{Comment: drawString(t, "c"), Resource: drawString(t, "r"),
 			IO:         IO{InputPath: drawPath(t, "ip"), OutputPath: drawPath(t, "op")},
