@@ -10,8 +10,13 @@
 // JSONPath states with InputPath, Parameters, ResultSelector, ResultPath and
 // OutputPath (null paths, ".$" keys, the Context object, the 18 intrinsic
 // functions), and JSONata states with Arguments, Output, Items, Condition and
-// $states, evaluated by the jsonata subpackage. Workflow variables (Assign)
-// work in both, scoped per Parallel branch and Map iteration. Retry
+// $states, evaluated by internal/jsonata. Workflow variables (Assign) work
+// in both, scoped per Parallel branch and Map iteration: inner scopes read
+// outer variables, and a definition in which one assigns an outer variable
+// is refused by Parse. A variable (and one Assign field) holds at most
+// 256 KiB of JSON and an execution's variables 10 MiB (VariableLimit,
+// ExecutionVariablesLimit); beyond, the state fails with
+// States.DataLimitExceeded. Retry
 // (MaxAttempts 0, BackoffRate, MaxDelaySeconds, JitterStrategy FULL), Catch,
 // the States.ALL and States.TaskFailed rules, task and machine timeouts,
 // heartbeats, tolerated Map failures and the 256 KB payload limit behave as
