@@ -1,7 +1,7 @@
 // Package archive is the embedded shape's events.Archive: raw payloads as
-// files under one root directory, written atomically (temp file in the same
-// directory, fsync, rename, fsync of the directory), so a reader or a restart
-// after a crash never finds a partial payload.
+// files under one root directory, written atomically (temp file in a staging
+// directory of the root, fsync, rename into place, fsync of the directory),
+// so a reader or a restart after a crash never finds a partial payload.
 //
 // Wiring (cmd/ai3 dev):
 //
@@ -17,7 +17,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
 )
@@ -31,7 +34,23 @@ type Archive struct {
 	root string
 	dirs dirSyncers
 	made sync.Map // directories known to exist (MkdirAll costs syscalls per level)
+	// Payloads are written in staging directories and renamed into their
+	// day's directory: creating a file holds its directory's lock for a long
+	// time on ext4, so concurrent writers each creating in the one directory
+	// of the day would queue there. next picks the staging directory.
+	next atomic.Uint32
 }
+
+// stagingDir holds temp files being written, in stagingDirs subdirectories
+// (on the archive's filesystem, so a rename moves a file into place).
+// A dot first: CheckKey refuses such keys, so no payload lives there.
+const (
+	stagingDir  = ".staging"
+	stagingDirs = 16
+	// staleAfter is the age beyond which Open removes a temp file: its
+	// writer crashed (a write takes well under a second).
+	staleAfter = time.Hour
+)
 
 // Open returns the archive rooted at dir, creating it (0700) if needed.
 func Open(dir string) (*Archive, error) {
@@ -45,7 +64,32 @@ func Open(dir string) (*Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: root %s: %w", dir, err)
 	}
-	return &Archive{root: abs}, nil
+	a := &Archive{root: abs}
+	for i := range stagingDirs {
+		d := a.staging(i)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("archive: create staging directory: %w", err)
+		}
+		removeStale(d, time.Now().Add(-staleAfter))
+	}
+	return a, nil
+}
+
+func (a *Archive) staging(i int) string {
+	return filepath.Join(a.root, stagingDir, strconv.Itoa(i))
+}
+
+// removeStale deletes temp files left in dir by writers that crashed.
+func removeStale(dir string, before time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(before) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 var _ events.Stager = (*Archive)(nil)
@@ -81,14 +125,13 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	path := a.path(key)
-	dir := filepath.Dir(path)
-	if err := a.mkdir(dir); err != nil {
+	if err := a.mkdir(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
+	dir := a.staging(int(a.next.Add(1) % stagingDirs))
 	tmp, err := writeTemp(dir, path, body)
-	if errors.Is(err, fs.ErrNotExist) { // the directory was removed since we made it
-		a.made.Delete(dir)
-		if err = a.mkdir(dir); err == nil {
+	if errors.Is(err, fs.ErrNotExist) { // the staging directory was removed under us
+		if err = os.MkdirAll(dir, 0o700); err == nil {
 			tmp, err = writeTemp(dir, path, body)
 		}
 	}
@@ -103,7 +146,14 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 // temp file.
 func (s *Staged) Commit(ctx context.Context) (events.Ref, error) {
 	path := s.a.path(s.key)
-	if err := os.Rename(s.tmp, path); err != nil {
+	err := os.Rename(s.tmp, path)
+	if errors.Is(err, fs.ErrNotExist) { // the day's directory was removed since we made it
+		s.a.made.Delete(filepath.Dir(path))
+		if err = s.a.mkdir(filepath.Dir(path)); err == nil {
+			err = os.Rename(s.tmp, path)
+		}
+	}
+	if err != nil {
 		os.Remove(s.tmp)
 		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
 	}

@@ -206,18 +206,26 @@ func (b *Bus) subscribed() []string {
 // is committed; publishing the same hook and delivery id again while the
 // first is retained stores nothing and returns nil.
 func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
-	return b.PublishWith(ctx, env, nil)
+	p, err := b.Prepare(env)
+	if err != nil {
+		return err
+	}
+	if err := b.commit(p.it); err != nil {
+		return fmt.Errorf("bus: publish delivery %s: %w", env.DeliveryID, err)
+	}
+	b.poke()
+	return nil
 }
 
-// PublishWith is Publish that also runs also inside the transaction that
-// stores env (after it), so another store of the same database can record
-// something atomically with the publish: the receiver marks its claim done
-// this way. also may run again if the transaction is retried, must only
-// write through tx, and returns an error only when the database fails (that
-// fails the whole group commit); an answer of its own it keeps itself.
-func (b *Bus) PublishWith(ctx context.Context, env *events.Envelope, also func(ctx context.Context, tx *sql.Tx) error) error {
+// Prepared is an envelope checked, encoded and routed, ready to be published
+// inside another store's transaction with PublishIn.
+type Prepared struct{ it pubItem }
+
+// Prepare does the work of Publish that needs no database: it checks,
+// encodes and routes env (to the targets subscribed now).
+func (b *Bus) Prepare(env *events.Envelope) (Prepared, error) {
 	if err := events.CheckEnvelope(env); err != nil {
-		return fmt.Errorf("bus: publish: %w", err)
+		return Prepared{}, fmt.Errorf("bus: publish: %w", err)
 	}
 	stored := env
 	if b.opts.Archive != nil && env.S3Reference != nil && env.PayloadComplete && len(env.Payload) > 0 {
@@ -228,7 +236,7 @@ func (b *Bus) PublishWith(ctx context.Context, env *events.Envelope, also func(c
 	}
 	body, err := events.Encode(stored)
 	if err != nil {
-		return fmt.Errorf("bus: encode envelope of delivery %s: %w", env.DeliveryID, err)
+		return Prepared{}, fmt.Errorf("bus: encode envelope of delivery %s: %w", env.DeliveryID, err)
 	}
 	subs := b.subscribed()
 	var targets []string
@@ -237,13 +245,23 @@ func (b *Bus) PublishWith(ctx context.Context, env *events.Envelope, also func(c
 			targets = append(targets, t)
 		}
 	}
-	it := pubItem{key: env.HookID + "/" + env.DeliveryID, deliveryID: env.DeliveryID, event: env.Event, body: body, targets: targets, also: also}
-	if err := b.commit(it); err != nil {
-		return fmt.Errorf("bus: publish delivery %s: %w", env.DeliveryID, err)
+	return Prepared{pubItem{key: env.HookID + "/" + env.DeliveryID, deliveryID: env.DeliveryID, event: env.Event, body: body, targets: targets}}, nil
+}
+
+// PublishIn stores a prepared event in tx, a transaction on the bus's
+// database that the caller commits (holding the write lock the bus was
+// given), so the publish is atomic with the caller's own writes. After the
+// commit the caller calls Wake. A duplicate hook and delivery id stores
+// nothing, as with Publish.
+func (b *Bus) PublishIn(ctx context.Context, tx *sql.Tx, p Prepared) error {
+	if err := b.insertBatch(ctx, tx, []pubItem{p.it}); err != nil {
+		return fmt.Errorf("bus: publish delivery %s: %w", p.it.deliveryID, err)
 	}
-	b.poke()
 	return nil
 }
+
+// Wake tells the workers that events were committed by PublishIn.
+func (b *Bus) Wake() { b.poke() }
 
 func (b *Bus) poke() {
 	select {

@@ -11,7 +11,6 @@ type pubItem struct {
 	key, deliveryID, event string
 	body                   []byte
 	targets                []string
-	also                   func(context.Context, *sql.Tx) error // PublishWith's extra write, or nil
 }
 
 // pubBatch is the set of items committed together in one transaction.
@@ -72,17 +71,9 @@ func (b *Bus) insertBatch(ctx context.Context, tx *sql.Tx, items []pubItem) erro
 		if err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if n, err := res.RowsAffected(); err != nil {
 			return err
-		}
-		if it.also != nil {
-			// Also for a duplicate: the event is on the bus either way.
-			if err := it.also(ctx, tx); err != nil {
-				return err
-			}
-		}
-		if n == 0 {
+		} else if n == 0 {
 			continue // duplicate: already accepted
 		}
 		id, err := res.LastInsertId()

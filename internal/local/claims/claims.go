@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/local/bus"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -32,7 +33,9 @@ type Options struct {
 // Store keeps claims in a SQLite table. It is safe for concurrent use.
 // Concurrent calls are group-committed: one caller runs every operation
 // pending at that moment in a single transaction (one fsync), in arrival
-// order, so each sees exactly what it would have seen alone.
+// order, so each sees exactly what it would have seen alone. The batch also
+// carries the receivers' publishes (Publisher), so one transaction serves
+// the claims of new deliveries and the publish + finish of earlier ones.
 type Store struct {
 	db *sql.DB
 	// Statements prepared once: parsing SQL is most of a claim's CPU.
@@ -97,11 +100,14 @@ const (
 	opClaim opKind = iota
 	opFinish
 	opRelease
+	opPublishFinish // publish on a bus, then finish (claims.Publisher)
 )
 
 type op struct {
 	kind    opKind
 	c       webhook.Claim
+	bus     *bus.Bus     // opPublishFinish
+	event   bus.Prepared // opPublishFinish
 	outcome webhook.Outcome
 	err     error // this operation's own failure (ErrNotHolder)
 }
@@ -134,6 +140,9 @@ func (s *Store) run(o *op) error {
 		b.err = s.commit(ctx, b.ops)
 		cancel()
 		b.committed = true
+		if b.err == nil {
+			wakeBuses(b.ops)
+		}
 	}
 	if b.err != nil {
 		return b.err
@@ -181,7 +190,12 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, o *op) error {
 		if state == "done" {
 			o.outcome = webhook.Duplicate
 		}
-	case opFinish:
+	case opFinish, opPublishFinish:
+		if o.kind == opPublishFinish {
+			if err := o.bus.PublishIn(ctx, tx, o.event); err != nil {
+				return err
+			}
+		}
 		res, err := tx.StmtContext(ctx, s.finishStmt).ExecContext(ctx, c.Key, c.Token)
 		if err != nil {
 			return err
@@ -197,6 +211,17 @@ func (s *Store) apply(ctx context.Context, tx *sql.Tx, o *op) error {
 		}
 	}
 	return nil
+}
+
+// wakeBuses tells each bus that got events in a committed batch to deliver.
+func wakeBuses(ops []*op) {
+	var woken *bus.Bus
+	for _, o := range ops {
+		if o.kind == opPublishFinish && o.bus != woken {
+			o.bus.Wake()
+			woken = o.bus
+		}
+	}
 }
 
 // Claim implements webhook.ClaimStore.

@@ -2,7 +2,6 @@ package claims
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
@@ -12,9 +11,9 @@ import (
 
 // Publisher publishes on a bus that shares the claims' database and marks
 // the receiver's claim done in the same transaction as the publish: one
-// durable write (one fsync, shared by every delivery in the group commit)
-// instead of two, and never an event on the bus with its claim still
-// "processing" after a crash. It is a webhook.FinishingPublisher.
+// durable write instead of two, shared (one fsync) with every claim and
+// publish pending at that moment, and never an event on the bus with its
+// claim still "processing" after a crash. It is a webhook.FinishingPublisher.
 type Publisher struct {
 	claims *Store
 	bus    *bus.Bus
@@ -32,23 +31,16 @@ func (p *Publisher) Publish(ctx context.Context, env *events.Envelope) error {
 	return p.bus.Publish(ctx, env)
 }
 
-// PublishAndFinish implements webhook.FinishingPublisher.
+// PublishAndFinish implements webhook.FinishingPublisher: the event and
+// the claim's "done" are written by the store's group commit, in one
+// transaction shared with the other deliveries' claims and publishes.
 func (p *Publisher) PublishAndFinish(ctx context.Context, env *events.Envelope, c webhook.Claim) error {
-	var held bool
-	err := p.bus.PublishWith(ctx, env, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, p.claims.finishStmt).ExecContext(ctx, c.Key, c.Token)
-		if err != nil {
-			return fmt.Errorf("finish claim %s: %w", c.Key, err)
-		}
-		n, err := res.RowsAffected()
-		held = n == 1
-		return err
-	})
+	prep, err := p.bus.Prepare(env)
 	if err != nil {
 		return err
 	}
-	if !held {
-		return fmt.Errorf("finish claim %s: %w", c.Key, webhook.ErrNotHolder)
+	if err := p.claims.run(&op{kind: opPublishFinish, c: c, bus: p.bus, event: prep}); err != nil {
+		return fmt.Errorf("publish and finish claim %s: %w", c.Key, err)
 	}
 	return nil
 }
