@@ -25,11 +25,13 @@ func payloadOfSize(n int) []byte {
 	return []byte(b.String())
 }
 
-// BenchmarkIngestHTTP is the embedded endpoint end to end: signed 25 KB
-// deliveries POSTed over HTTP by 32 concurrent clients, each answered only
-// after its claim, payload file and bus event are durable (SQLite
-// synchronous=FULL, fsynced files). With workers=on the bus delivers to the
-// stub at the same time, as in `ai3 dev`; workers=off measures ingest alone.
+// BenchmarkIngestHTTP is the embedded endpoint end to end, wired as `ai3
+// dev` wires it: signed 25 KB deliveries POSTed over HTTP by 32 concurrent
+// clients, each answered only after its claim, payload file and bus event
+// are durable (SQLite synchronous=FULL, fsynced file and directory). With
+// workers=on the bus delivers to the stub at the same time, as in `ai3 dev`;
+// workers=off measures ingest alone. The data directory is t.TempDir():
+// TMPDIR on a tmpfs measures the CPU cost without the disk's flushes.
 func BenchmarkIngestHTTP(b *testing.B) {
 	for _, workers := range []bool{true, false} {
 		b.Run(map[bool]string{true: "workers=on", false: "workers=off"}[workers], func(b *testing.B) {

@@ -19,7 +19,9 @@
 //	b.SubscribeDeadLetters(monitor.NewAlert(log, m))
 //	env.Go(b.Run)                              // workers until ctx ends
 //	env.Check("bus", b.Check)
-//	// the receiver publishes with b.Publish(ctx, envelope)
+//	// the receiver publishes through claims.Store.Publisher(b), which
+//	// stores the event (Prepare, PublishIn) in the claims' group commit;
+//	// other publishers call b.Publish(ctx, envelope)
 //
 // Subscribe every handler before Run. An event is routed when it is
 // published, to the rule targets subscribed at that moment.
