@@ -34,6 +34,7 @@ func TestQueryLanguageRules(t *testing.T) {
 		{"expression that does not parse (Assign)", jsonataMachine(`"A":{"Type":"Pass","Assign":{"n":"{% [1,2 %}"},"End":true}`), `States["A"].Assign.n`, "does not compile"},
 		{"expression that does not parse (Condition)", jsonataMachine(`"A":{"Type":"Choice","Choices":[{"Condition":"{% $x = %}","Next":"B"}]},"B":{"Type":"Succeed"}`), `States["A"].Choices[0].Condition`, "does not compile"},
 		{"Condition that is not an expression", jsonataMachine(`"A":{"Type":"Choice","Choices":[{"Condition":"$x = 1","Next":"B"}]},"B":{"Type":"Succeed"}`), `States["A"].Choices[0].Condition`, "must be a JSONata expression"},
+		{"JSONPath comparator in a JSONata rule", jsonataMachine(`"A":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), `States["A"].Choices[0]`, "not Variable, comparators"},
 		{"JSONata rule without Condition", jsonataMachine(`"A":{"Type":"Choice","Choices":[{"Next":"B"}]},"B":{"Type":"Succeed"}`), `States["A"].Choices[0]`, "needs a Condition"},
 		{"$eval refused as AWS refuses it", jsonataMachine(`"A":{"Type":"Pass","Output":"{% $eval('1') %}","End":true}`), `States["A"].Output`, "does not compile"},
 		{"expression in Wait Seconds", jsonataMachine(`"A":{"Type":"Wait","Seconds":"{% ) %}","End":true}`), `States["A"].Seconds`, "does not compile"},

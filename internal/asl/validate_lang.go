@@ -197,8 +197,13 @@ func (v *validator) language(at where, st State) {
 	if ch, ok := st.(*Choice); ok {
 		for i, r := range ch.Choices {
 			v.assign(at.sub(fmt.Sprintf(".Choices[%d].Assign", i)), r.Assign, lang)
-			if lang == JSONata && r.Expr == "" {
-				v.add(at.sub(fmt.Sprintf(".Choices[%d]", i)), "a JSONata choice rule needs a Condition")
+			rp := at.sub(fmt.Sprintf(".Choices[%d]", i))
+			jsonPathRule := r.Variable != "" || r.Op != "" || r.And != nil || r.Or != nil || r.Not != nil
+			switch {
+			case lang == JSONata && jsonPathRule:
+				v.add(rp, "a JSONata choice rule tests a Condition expression, not Variable, comparators, And, Or or Not")
+			case lang == JSONata && r.Expr == "":
+				v.add(rp, "a JSONata choice rule needs a Condition")
 			}
 		}
 	}
