@@ -15,6 +15,8 @@ func FuzzParseAndValidate(f *testing.F) {
 	f.Add([]byte(machine(`"A":{"Type":"Choice","Choices":[{"Not":{"Variable":"$.a","IsNull":true},"Next":"B"}],"Default":"B"},"B":{"Type":"Succeed"}`)))
 	f.Add([]byte(machine(`"A":{"Type":"Pass","Parameters":{"x.$":"States.Format('{}', $.a[0])"},"End":true}`)))
 	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"X","States":{"X":{"Type":"Succeed"}}}]}}}`))
+	f.Add([]byte(jsonataMachine(`"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","Arguments":{"n":"{% $states.input.n %}"},"TimeoutSeconds":"{% 5 %}","Assign":{"v":"{% $states.result %}"},"Catch":[{"ErrorEquals":["States.ALL"],"Output":"{% $states.errorOutput %}","Assign":{"e":1},"Next":"C"}],"Next":"C"},"C":{"Type":"Choice","Choices":[{"Condition":"{% $v > 1 %}","Assign":{"w":true},"Output":{"x":1},"Next":"W"}],"Default":"W"},"W":{"Type":"Wait","Seconds":"{% 0 %}","Next":"M"},"M":{"Type":"Map","Items":"{% [1,2] %}","MaxConcurrency":"{% 1 %}","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Output":"{% $states.input %}","End":true}}},"End":true}`)))
+	f.Add([]byte(machine(`"A":{"Type":"Pass","Assign":{"x.$":"$.a","y":1},"Next":"B"},"B":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $x %}","End":true}`)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseAndValidate(data, Standard)
 		if err != nil {
