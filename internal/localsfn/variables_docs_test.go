@@ -31,6 +31,14 @@ func TestDocsVariableScopes(t *testing.T) {
 			   "Next":"After"},
 			  "After":{"Type":"Pass","Output":{"branches":"{% $states.input %}","local":"{% $exists($local) %}","base":"{% $base %}"},"End":true}}}`,
 			`{}`, `{"branches":[101,102],"local":false,"base":100}`},
+		{"JSONPath: Parameters, ResultSelector and Assign of one state see the variables as they were", docVariables,
+			`{"StartAt":"A","States":{
+			  "A":{"Type":"Pass","Assign":{"x":1},"Next":"B"},
+			  "B":{"Type":"Pass","Parameters":{"seen.$":"$x"},"Assign":{"x":2,"old.$":"$x","fromResult.$":"$.seen"},"Next":"C"},
+			  "C":{"Type":"Choice","Choices":[{"Variable":"$x","NumericEquals":2,"Next":"D"}],"Default":"Wrong"},
+			  "D":{"Type":"Pass","Parameters":{"x.$":"$x","old.$":"$old","fromResult.$":"$fromResult","sum.$":"States.MathAdd($x, $old)"},"End":true},
+			  "Wrong":{"Type":"Fail","Error":"Wrong"}}}`,
+			`{}`, `{"x":2,"old":1,"fromResult":1,"sum":3}`},
 		{"JSONPath branches read outer variables with $name", docVariables,
 			`{"StartAt":"A","States":{
 			  "A":{"Type":"Pass","Assign":{"greeting":"hi"},"Next":"P"},
