@@ -157,7 +157,45 @@ func (m *StateMachine) compactJSON() ([]byte, error) {
 	if err := e.machine(m); err != nil {
 		return nil, fmt.Errorf("encode state machine: %w", err)
 	}
-	return e.b.Bytes(), nil
+	return unescapeHTML(e.b.Bytes()), nil
+}
+
+// unescapeHTML turns encoding/json's HTML escapes (\u0026, \u003c, \u003e)
+// back into &, < and >, which JSONata expressions use as operators
+// ("{% $a > 1 %}" reads as written). Both forms are the same JSON string.
+// Every backslash in valid JSON starts an escape, so an escaped backslash
+// followed by "u0026" is told apart by walking the escapes in order.
+func unescapeHTML(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`\u00`)) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '\\' || i+1 >= len(b) {
+			out = append(out, c)
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "0026":
+				out = append(out, '&')
+				i += 5
+				continue
+			case "003c":
+				out = append(out, '<')
+				i += 5
+				continue
+			case "003e":
+				out = append(out, '>')
+				i += 5
+				continue
+			}
+		}
+		out = append(out, c, b[i+1])
+		i++
+	}
+	return out
 }
 
 // MarshalJSON encodes the machine (deterministically; see JSON).

@@ -3,6 +3,7 @@ package asl
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -116,4 +117,26 @@ func TestFastEncodingMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("fast encoding differs:\nfast: %s\njson: %s", b.Bytes(), want)
 		}
 	})
+}
+
+// TestUnescapeHTML: the emitted JSON keeps &, < and > readable and means
+// the same strings, including next to escaped backslashes.
+func TestUnescapeHTML(t *testing.T) {
+	for _, s := range []string{"{% $a > 1 and $b < 2 %}", "a & b", `\u0026 literal`, `\\u003c`, `q"<\>&`, "\u2028<", "plain"} {
+		enc, err := json.Marshal(map[string]string{"k": s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := unescapeHTML(enc)
+		var back map[string]string
+		if err := json.Unmarshal(got, &back); err != nil || back["k"] != s {
+			t.Errorf("%q: %s decodes to %q (%v)", s, got, back["k"], err)
+		}
+		if strings.ContainsRune(s, '\\') {
+			continue // the text itself spells an escape
+		}
+		if bytes.Contains(got, []byte(`\u0026`)) || bytes.Contains(got, []byte(`\u003c`)) || bytes.Contains(got, []byte(`\u003e`)) {
+			t.Errorf("%q: %s still has an HTML escape", s, got)
+		}
+	}
 }

@@ -262,7 +262,7 @@ func ExampleMachineBuilder_QueryLanguage() {
 	//     "Refuse": {
 	//       "Type": "Fail",
 	//       "Error": "TestsFailed",
-	//       "Cause": "{% $string($states.input.failures) \u0026 ' failures' %}"
+	//       "Cause": "{% $string($states.input.failures) & ' failures' %}"
 	//     }
 	//   }
 	// }
