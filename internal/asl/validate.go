@@ -110,7 +110,7 @@ func (v *validator) scope(scope, startAt string, states States) {
 	}
 	// Variables: an inner scope (Parallel branch, Map iteration) may read
 	// the variables of the scopes around it but not assign them.
-	own := map[string]bool{}
+	var own map[string]bool // allocated only when the scope assigns variables
 	for i, ns := range states {
 		for _, name := range assignedNames(ns.State) {
 			for _, outer := range v.outer {
@@ -118,6 +118,9 @@ func (v *validator) scope(scope, startAt string, states States) {
 					v.add(paths[i], "cannot assign variable %q: an outer scope declares it (a Parallel branch or Map iteration may read outer variables, not assign them)", name)
 					break
 				}
+			}
+			if own == nil {
+				own = map[string]bool{}
 			}
 			own[name] = true
 		}

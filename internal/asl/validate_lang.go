@@ -31,6 +31,7 @@ func exprBody(s string) (string, bool) {
 
 // langFields is what the query-language rules need to know of one state.
 type langFields struct {
+	jsonata  bool     // collect the JSONPath-only fields and the expressions
 	ql       string
 	pathOnly []string // JSONPath-only fields that are set
 	ataOnly  []string // JSONata-only fields that are set
@@ -48,7 +49,7 @@ type exprField struct {
 }
 
 func (f *langFields) path(name string, set bool) {
-	if set {
+	if set && f.jsonata {
 		f.pathOnly = append(f.pathOnly, name)
 	}
 }
@@ -60,6 +61,12 @@ func (f *langFields) ata(name string, v any, whole bool) {
 	}
 	if set {
 		f.ataOnly = append(f.ataOnly, name)
+		f.expr(name, v, whole)
+	}
+}
+
+func (f *langFields) expr(name string, v any, whole bool) {
+	if f.jsonata {
 		f.exprs = append(f.exprs, exprField{name, v, whole})
 	}
 }
@@ -69,8 +76,11 @@ func (f *langFields) io(p IO) {
 	f.path("OutputPath", !p.OutputPath.IsZero())
 }
 
-func fieldsOf(st State) langFields {
-	var f langFields
+// fieldsOf gathers what the language rules check of st; jsonata says st
+// runs as JSONata (only then are JSONPath-only fields and expressions
+// collected, so JSONPath states cost no allocation).
+func fieldsOf(st State, jsonata bool) langFields {
+	f := langFields{jsonata: jsonata}
 	switch s := st.(type) {
 	case *Task:
 		f.ql, f.assign, f.catches = s.QueryLanguage, s.Assign, s.Catch
@@ -107,7 +117,7 @@ func fieldsOf(st State) langFields {
 		f.ata("Seconds", s.SecondsExpr, true)
 		f.ata("Output", s.Output, false)
 		if _, ok := exprBody(s.Timestamp); ok {
-			f.exprs = append(f.exprs, exprField{"Timestamp", s.Timestamp, true})
+			f.expr("Timestamp", s.Timestamp, true)
 		}
 	case *Succeed:
 		f.ql = s.QueryLanguage
@@ -117,7 +127,10 @@ func fieldsOf(st State) langFields {
 		f.ql = s.QueryLanguage
 		f.path("ErrorPath", s.ErrorPath != "")
 		f.path("CausePath", s.CausePath != "")
-		f.exprs = append(f.exprs, exprField{"Error", s.Error, false}, exprField{"Cause", s.Cause, false})
+		if jsonata { // boxing the strings into any would allocate for every Fail
+			f.expr("Error", s.Error, false)
+			f.expr("Cause", s.Cause, false)
+		}
 	case *Parallel:
 		f.ql, f.assign, f.catches = s.QueryLanguage, s.Assign, s.Catch
 		f.io(s.IO)
@@ -141,7 +154,7 @@ func fieldsOf(st State) langFields {
 		f.ata("MaxConcurrency", s.MaxConcurrencyExpr, true)
 		f.ata("ToleratedFailureCount", s.ToleratedFailureCountExpr, true)
 		f.ata("ToleratedFailurePercentage", s.ToleratedFailurePercentageExpr, true)
-		f.exprs = append(f.exprs, exprField{"ItemSelector", s.ItemSelector, false})
+		f.expr("ItemSelector", s.ItemSelector, false)
 	}
 	return f
 }
@@ -149,17 +162,41 @@ func fieldsOf(st State) langFields {
 // stateLanguage is the query language st runs with inside a machine whose
 // language is machine.
 func stateLanguage(st State, machine string) string {
-	if ql := fieldsOf(st).ql; ql != "" {
+	if ql := stateQL(st); ql != "" {
 		return ql
 	}
 	return machine
+}
+
+// stateQL is st's own QueryLanguage field.
+func stateQL(st State) string {
+	switch s := st.(type) {
+	case *Task:
+		return s.QueryLanguage
+	case *Pass:
+		return s.QueryLanguage
+	case *Choice:
+		return s.QueryLanguage
+	case *Wait:
+		return s.QueryLanguage
+	case *Succeed:
+		return s.QueryLanguage
+	case *Fail:
+		return s.QueryLanguage
+	case *Parallel:
+		return s.QueryLanguage
+	case *Map:
+		return s.QueryLanguage
+	}
+	return ""
 }
 
 // language checks the query-language rules of one state: its QueryLanguage,
 // the fields its language allows, every JSONata expression (it must parse),
 // and its Assign and Catch variables.
 func (v *validator) language(at where, st State) {
-	f := fieldsOf(st)
+	lang := stateLanguage(st, v.lang)
+	f := fieldsOf(st, lang == JSONata)
 	switch f.ql {
 	case "", JSONPath, JSONata:
 	default:
@@ -168,7 +205,6 @@ func (v *validator) language(at where, st State) {
 	if v.lang == JSONata && f.ql == JSONPath {
 		v.add(at, "a JSONata machine cannot hold a JSONPath state (only a JSONPath machine may mix languages)")
 	}
-	lang := stateLanguage(st, v.lang)
 	if lang == JSONata {
 		for _, name := range f.pathOnly {
 			v.add(at, "%s is a JSONPath field; a JSONata state uses Arguments, Output and {%% %%} expressions", name)
@@ -181,8 +217,14 @@ func (v *validator) language(at where, st State) {
 			v.add(at, "%s needs QueryLanguage JSONata (on the state or the machine)", name)
 		}
 	}
-	v.assign(at.sub(".Assign"), f.assign, lang)
+	// Paths are built only for what is there: this runs for every state.
+	if len(f.assign) > 0 {
+		v.assign(at.sub(".Assign"), f.assign, lang)
+	}
 	for i, c := range f.catches {
+		if len(c.Assign) == 0 && c.Output == nil && (lang != JSONata || c.ResultPath.IsZero()) {
+			continue
+		}
 		p := at.sub(fmt.Sprintf(".Catch[%d]", i))
 		v.assign(p.sub(".Assign"), c.Assign, lang)
 		switch {
@@ -196,14 +238,16 @@ func (v *validator) language(at where, st State) {
 	}
 	if ch, ok := st.(*Choice); ok {
 		for i, r := range ch.Choices {
-			v.assign(at.sub(fmt.Sprintf(".Choices[%d].Assign", i)), r.Assign, lang)
-			rp := at.sub(fmt.Sprintf(".Choices[%d]", i))
+			rp := func() where { return at.sub(fmt.Sprintf(".Choices[%d]", i)) }
+			if len(r.Assign) > 0 {
+				v.assign(rp().sub(".Assign"), r.Assign, lang)
+			}
 			jsonPathRule := r.Variable != "" || r.Op != "" || r.And != nil || r.Or != nil || r.Not != nil
 			switch {
 			case lang == JSONata && jsonPathRule:
-				v.add(rp, "a JSONata choice rule tests a Condition expression, not Variable, comparators, And, Or or Not")
+				v.add(rp(), "a JSONata choice rule tests a Condition expression, not Variable, comparators, And, Or or Not")
 			case lang == JSONata && r.Expr == "":
-				v.add(rp, "a JSONata choice rule needs a Condition")
+				v.add(rp(), "a JSONata choice rule needs a Condition")
 			}
 		}
 	}

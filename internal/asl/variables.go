@@ -62,19 +62,46 @@ func assignedNames(st State) []string {
 		}
 		st = typed
 	}
-	f := fieldsOf(st)
-	blocks := []map[string]any{f.assign}
-	for _, c := range f.catches {
-		blocks = append(blocks, c.Assign)
+	var assign map[string]any
+	var catchers []Catcher
+	var rules []ChoiceRule
+	switch s := st.(type) {
+	case *Task:
+		assign, catchers = s.Assign, s.Catch
+	case *Parallel:
+		assign, catchers = s.Assign, s.Catch
+	case *Map:
+		assign, catchers = s.Assign, s.Catch
+	case *Pass:
+		assign = s.Assign
+	case *Wait:
+		assign = s.Assign
+	case *Choice:
+		assign, rules = s.Assign, s.Choices
 	}
-	if ch, ok := st.(*Choice); ok {
-		for _, r := range ch.Choices {
+	var blocks []map[string]any // most states assign nothing: no allocation
+	if len(assign) > 0 {
+		blocks = append(blocks, assign)
+	}
+	for _, c := range catchers {
+		if len(c.Assign) > 0 {
+			blocks = append(blocks, c.Assign)
+		}
+	}
+	for _, r := range rules {
+		if len(r.Assign) > 0 {
 			blocks = append(blocks, r.Assign)
 		}
 	}
 	var out []string
-	seen := map[string]bool{}
+	var seen map[string]bool
 	for _, b := range blocks {
+		if len(b) == 0 {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
 		for _, k := range sortedKeys(b) {
 			name := strings.TrimSuffix(k, ".$")
 			if !seen[name] {
