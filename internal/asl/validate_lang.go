@@ -31,7 +31,7 @@ func exprBody(s string) (string, bool) {
 
 // langFields is what the query-language rules need to know of one state.
 type langFields struct {
-	jsonata  bool     // collect the JSONPath-only fields and the expressions
+	jsonata  bool // collect the JSONPath-only fields and the expressions
 	ql       string
 	pathOnly []string // JSONPath-only fields that are set
 	ataOnly  []string // JSONata-only fields that are set
