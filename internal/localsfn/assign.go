@@ -47,15 +47,18 @@ func (e *env) applyAssign(a assigner, data any) error {
 		return err
 	}
 	sizes := make(map[string]int, len(values))
-	total := 0
-	for _, name := range sortedKeys(values) {
-		n := jsonSize(values[name])
-		if n > VariableLimit {
-			return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
-				"The value assigned to the variable '%s' is %d bytes, larger than the limit of %d bytes (256 KiB) for a variable.", name, n, VariableLimit)}
+	total, over := 0, ""
+	for name, v := range values {
+		n := jsonSize(v)
+		if n > VariableLimit && (over == "" || name < over) { // the first by name, deterministically
+			over = name
 		}
 		sizes[name] = n
 		total += n
+	}
+	if over != "" {
+		return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
+			"The value assigned to the variable '%s' is %d bytes, larger than the limit of %d bytes (256 KiB) for a variable.", over, sizes[over], VariableLimit)}
 	}
 	if total > VariableLimit {
 		return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
