@@ -20,8 +20,22 @@
 // every expression, refuses JSONPath-only fields (InputPath, Parameters,
 // ResultSelector, ResultPath, OutputPath, the …Path fields) in a JSONata
 // state and JSONata-only ones in a JSONPath state, and checks Assign keys
-// (identifiers of at most 80 characters, not "states"). JSONPath paths may
-// read variables ($name.field) wherever they may read the context ($$).
+// (identifiers of at most 80 characters, not "states") and that no Parallel
+// branch or Map iteration assigns a variable an enclosing scope declares.
+// JSONPath paths may read variables ($name.field) wherever they may read
+// the context ($$).
+//
+// On the builder: MachineBuilder.QueryLanguage and each state's
+// QueryLanguage, Assign, Output and (Task, Parallel) Arguments; Map.Items;
+// Cond(Expr("…")) for a JSONata Choice rule and WhenRule for a rule that
+// also assigns or shapes the output; CatchTo for a catcher with Output or
+// Assign; WaitSecondsExpr, WaitUntilExpr, TimeoutExpr, HeartbeatExpr and
+// the Map …Expr setters for numeric fields computed by JSONata.
+//
+// The DAG compiler does not use variables: a Parallel branch cannot assign
+// a variable of the machine, so step results leaving a branch still travel
+// in its output, and the JsonMerge of $.steps stays the simplest way to
+// join them; compiled definitions are unchanged.
 //
 // # Model
 //
