@@ -93,20 +93,24 @@ func anyNonEmpty(secrets [][]byte) bool {
 // mark the claim done. Any failure after the claim releases it and answers
 // 5xx, so GitHub's redelivery is processed rather than deduplicated away.
 func (r *Receiver) Handle(ctx context.Context, req Request) Response {
-	d, env, key, refused := r.accept(ctx, req)
+	a, refused := r.accept(ctx, req)
 	if refused != nil {
 		return *refused
 	}
-	return r.process(ctx, d, env, key)
+	return r.process(ctx, a)
 }
 
 // accept checks everything that can be checked without storing anything:
 // method, media type, headers, size, signature, payload. It answers with a
 // response when the delivery is refused.
-func (r *Receiver) accept(ctx context.Context, req Request) (d events.Delivery, env *events.Envelope, key string, refused *Response) {
-	refuse := func(resp Response) (events.Delivery, *events.Envelope, string, *Response) {
-		return d, nil, "", &resp
+func (r *Receiver) accept(ctx context.Context, req Request) (a accepted, refused *Response) {
+	refuse := func(resp Response) (accepted, *Response) {
+		return accepted{}, &resp
 	}
+	var (
+		d   events.Delivery
+		key string
+	)
 	if req.Method != http.MethodPost {
 		resp := failure(http.StatusMethodNotAllowed, "method_not_allowed", "deliveries are POSTed")
 		resp.Header = http.Header{"Allow": {http.MethodPost}}
@@ -160,16 +164,60 @@ func (r *Receiver) accept(ctx context.Context, req Request) (d events.Delivery, 
 	if key, err = events.ArchiveKey(d); err != nil {
 		return refuse(failure(http.StatusBadRequest, "bad_delivery", err.Error()))
 	}
+	// The signature is good: a staging archive starts writing and syncing
+	// the payload now, under a temporary name, while the payload is
+	// validated and the delivery claimed; it appears at its key only once
+	// the delivery is valid and claimed.
+	staged := r.stage(ctx, key, d.Body)
 	// Building the envelope validates the payload (one pass) before anything
 	// is claimed; the archive's real reference replaces the placeholder.
-	if env, err = events.NewEnvelope(d, events.Ref{Key: key}); err != nil {
+	env, err := events.NewEnvelope(d, events.Ref{Key: key})
+	if err != nil {
+		staged.discard()
 		return refuse(failure(http.StatusBadRequest, "bad_payload", err.Error()))
 	}
-	return d, env, key, nil
+	return accepted{d: d, env: env, key: key, staged: staged}, nil
+}
+
+// accepted is a delivery that passed every check, ready to be claimed.
+type accepted struct {
+	d      events.Delivery
+	env    *events.Envelope
+	key    string
+	staged staging // nil unless the archive stages
+}
+
+// staging delivers the outcome of a staging archive's Stage; nil when the
+// archive does not stage.
+type staging chan stageResult
+
+// stage starts staging body at key when the archive can.
+func (r *Receiver) stage(ctx context.Context, key string, body []byte) staging {
+	st, ok := r.cfg.Archive.(events.Stager)
+	if !ok {
+		return nil
+	}
+	c := make(staging, 1)
+	go func() {
+		s, err := st.Stage(ctx, key, body)
+		c <- stageResult{s, err}
+	}()
+	return c
+}
+
+// discard waits for the staging and forgets what it wrote.
+func (c staging) discard() {
+	if c == nil {
+		return
+	}
+	if res := <-c; res.err == nil {
+		res.staged.Discard()
+	}
 }
 
 // process claims, archives, publishes and finishes an accepted delivery.
-func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.Envelope, key string) Response {
+func (r *Receiver) process(ctx context.Context, a accepted) Response {
+	d, env, key, staged := a.d, a.env, a.key, a.staged
 	log := r.log.With("delivery_id", d.ID, "event", d.Event, "hook_id", d.HookID)
 	claim := Claim{
 		Key:        d.HookID + "/" + d.ID,
@@ -178,36 +226,19 @@ func (r *Receiver) process(ctx context.Context, d events.Delivery, env *events.E
 		LeaseUntil: d.ReceivedAt.Add(r.cfg.Lease),
 		ExpiresAt:  d.ReceivedAt.Add(r.cfg.ClaimTTL),
 	}
-	// A staging archive writes and syncs the payload while the claim is
-	// being recorded; it appears at its key only once the claim is ours.
-	var staged chan stageResult
-	if st, ok := r.cfg.Archive.(events.Stager); ok {
-		staged = make(chan stageResult, 1)
-		go func() {
-			s, err := st.Stage(ctx, key, d.Body)
-			staged <- stageResult{s, err}
-		}()
-	}
-	discard := func() {
-		if staged != nil {
-			if res := <-staged; res.err == nil {
-				res.staged.Discard()
-			}
-		}
-	}
 	outcome, err := r.cfg.Claims.Claim(ctx, claim)
 	if err != nil {
-		discard()
+		staged.discard()
 		log.ErrorContext(ctx, "claim failed", "err", err)
 		return failure(http.StatusServiceUnavailable, "claim_unavailable", "could not record the delivery; redeliver later")
 	}
 	switch outcome {
 	case Duplicate:
-		discard()
+		staged.discard()
 		log.InfoContext(ctx, "duplicate delivery ignored")
 		return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID, Duplicate: true})
 	case InProgress:
-		discard()
+		staged.discard()
 		log.InfoContext(ctx, "delivery already in progress")
 		return failure(http.StatusConflict, "in_progress", "this delivery is being processed by another request")
 	}

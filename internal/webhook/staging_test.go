@@ -103,3 +103,24 @@ func TestStagingArchive(t *testing.T) {
 		})
 	}
 }
+
+// A signed payload that is not valid JSON is refused (400) after staging
+// started: what was staged is discarded and nothing is claimed or stored.
+func TestStagedInvalidPayloadIsDiscarded(t *testing.T) {
+	arch := &stagingArchive{memArchive: &memArchive{}}
+	claims, bus := &memClaims{}, &memBus{}
+	r, err := webhook.New(context.Background(), webhook.Config{
+		Secrets: staticSecrets{secrets: [][]byte{secret}}, Claims: claims, Archive: arch, Publisher: bus,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := r.Handle(context.Background(), delivery("d-bad", `{"action":"created","comment":{"body":"unterminated}`))
+	if a := decode(t, resp); resp.Status != 400 || a.Error != "bad_payload" {
+		t.Fatalf("answer %d %s, want 400 bad_payload", resp.Status, resp.Body)
+	}
+	if arch.staged != arch.discarded || arch.committed != 0 || arch.len() != 0 || claims.len() != 0 || len(bus.envelopes()) != 0 {
+		t.Fatalf("staged %d, discarded %d, committed %d, stored %d, claims %d, published %d: want everything staged discarded and nothing else",
+			arch.staged, arch.discarded, arch.committed, arch.len(), claims.len(), len(bus.envelopes()))
+	}
+}
