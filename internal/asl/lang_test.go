@@ -94,6 +94,7 @@ func TestQueryLanguageValid(t *testing.T) {
 	long := strings.Repeat("v", 80)
 	tests := []struct{ name, def string }{
 		{"JSONata state in a JSONPath machine", machine(`"A":{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input %}","End":true}`)},
+		{"JSONata Map in a JSONPath machine with JSONPath item states", machine(`"A":{"Type":"Map","QueryLanguage":"JSONata","Items":"{% [1,2] %}","ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Parameters":{"v.$":"$"},"End":true}}},"End":true}`)},
 		{"80-character variable name", machine(`"A":{"Type":"Pass","Assign":{"` + long + `":1},"End":true}`)},
 		{"unicode and underscore variable names", jsonataMachine(`"A":{"Type":"Pass","Assign":{"_x":1,"größe":2,"x_1":3},"End":true}`)},
 		{"JSONPath variable references", machine(`"A":{"Type":"Pass","Assign":{"x.$":"$.a","y.$":"States.Format('{}', $x)"},"Next":"B"},"B":{"Type":"Pass","Parameters":{"x.$":"$x","first.$":"$y.list[0]"},"Next":"C"},"C":{"Type":"Choice","Choices":[{"Variable":"$x","IsPresent":true,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}`)},

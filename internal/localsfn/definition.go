@@ -227,8 +227,15 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 	if !slices.Contains(stateTypes, st.Type) {
 		return nil, fmt.Errorf("Type must be one of %s, got %q", strings.Join(stateTypes, ", "), st.Type)
 	}
+	// A state without QueryLanguage uses the machine's, also inside a
+	// Parallel or Map that sets its own: nested states default to the
+	// top-level language, not to their enclosing state's.
+	machineQL := ql
 	if q, ok := m["QueryLanguage"].(string); ok {
 		ql = q
+	}
+	if machineQL == "JSONata" && ql == "JSONPath" {
+		return nil, fmt.Errorf("a JSONPath state cannot be part of a JSONata state machine")
 	}
 	if ql != "JSONPath" && ql != "JSONata" {
 		return nil, fmt.Errorf("QueryLanguage must be JSONPath or JSONata, got %q", ql)
@@ -277,9 +284,9 @@ func parseState(name string, m map[string]any, ql string) (*State, error) {
 	case "Fail":
 		err = parseFail(st, m)
 	case "Parallel":
-		err = parseParallel(st, m, ql)
+		err = parseParallel(st, m, machineQL)
 	case "Map":
-		err = parseMap(st, m, ql)
+		err = parseMap(st, m, machineQL)
 	}
 	if err != nil {
 		return nil, err

@@ -187,3 +187,22 @@ func TestDocsAWSJSONataFunctions(t *testing.T) {
 		t.Errorf("$eval: want a DefinitionError naming $eval, got %v (%s)", err, docJSONataFunctions)
 	}
 }
+
+// TestNestedStatesUseTheMachineLanguage: a state without QueryLanguage
+// uses the top-level one, also inside a Map or Parallel that sets its own
+// (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_stepfunctions.MapJsonataProps.html:
+// "If the state does not contain a queryLanguage field, then it will use
+// the query language specified in the top-level queryLanguage field").
+func TestNestedStatesUseTheMachineLanguage(t *testing.T) {
+	runDocCases(t, []docCase{
+		{"JSONata Map in a JSONPath machine runs JSONPath item states", docJSONata,
+			`{"StartAt":"M","States":{"M":{"Type":"Map","QueryLanguage":"JSONata","Items":"{% [1,2] %}",
+			  "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","Parameters":{"v.$":"$"},"End":true}}},"End":true}}}`,
+			`{}`, `[{"v":1},{"v":2}]`},
+	})
+	_, err := Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","QueryLanguage":"JSONPath","End":true}}}`))
+	var de *DefinitionError
+	if !errors.As(err, &de) || !strings.Contains(de.Msg, "JSONPath state cannot be part of a JSONata state machine") {
+		t.Errorf("JSONPath state in a JSONata machine: got %v", err)
+	}
+}
