@@ -3,6 +3,8 @@ package localsfn
 import (
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // checkVariableScopes refuses a definition in which a Parallel branch or a
@@ -16,6 +18,9 @@ func checkVariableScopes(m map[string]any, outer []map[string]bool) error {
 	for _, name := range sortedKeys(states) {
 		st, _ := states[name].(map[string]any)
 		for _, v := range assignedVariables(st) {
+			if err := checkVariableName(v); err != nil {
+				return &DefinitionError{State: name, Msg: err.Error()}
+			}
 			for _, o := range outer {
 				if o[v] {
 					return &DefinitionError{State: name, Msg: fmt.Sprintf(
@@ -68,4 +73,25 @@ func assignedVariables(st map[string]any) []string {
 		}
 	}
 	return out
+}
+
+// checkVariableName applies AWS's rules for a variable name: an identifier
+// (a letter or _, then letters, digits and _) of at most 80 characters,
+// and not "states", which Step Functions reserves.
+func checkVariableName(name string) error {
+	if name == "" {
+		return fmt.Errorf("Assign: empty variable name")
+	}
+	for i, r := range name {
+		if !(r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
+			return fmt.Errorf("Assign: variable name %q is not a valid identifier", name)
+		}
+	}
+	if n := utf8.RuneCountInString(name); n > 80 {
+		return fmt.Errorf("Assign: variable name %q is %d characters, over the limit of 80", name, n)
+	}
+	if name == "states" {
+		return fmt.Errorf("Assign: variable name \"states\" is reserved")
+	}
+	return nil
 }

@@ -206,3 +206,20 @@ func TestNestedStatesUseTheMachineLanguage(t *testing.T) {
 		t.Errorf("JSONPath state in a JSONata machine: got %v", err)
 	}
 }
+
+// TestVariableNamesRefused: names AWS refuses when the machine is created
+// (docVariables): not an identifier, over 80 characters, or "states".
+func TestVariableNamesRefused(t *testing.T) {
+	for _, name := range []string{"1x", "a-b", "a b", strings.Repeat("v", 81), "states"} {
+		def := fmt.Sprintf(`{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{%q:1},"End":true}}}`, name)
+		_, err := Parse([]byte(def))
+		var de *DefinitionError
+		if !errors.As(err, &de) || !strings.Contains(de.Msg, "variable name") {
+			t.Errorf("%q: want a DefinitionError about the variable name, got %v", name, err)
+		}
+	}
+	ok := fmt.Sprintf(`{"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{%q:1,"_x":2,"größe":3},"End":true}}}`, strings.Repeat("v", 80))
+	if _, err := Parse([]byte(ok)); err != nil {
+		t.Errorf("valid names refused: %v", err)
+	}
+}
