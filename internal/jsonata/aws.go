@@ -126,23 +126,11 @@ func awsHash(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		return nil, awsError(pos, "hash", "the data to hash must be at most %d characters", maxHashInput)
 	}
 	alg, _ := str(a[1])
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	digest, ok := HashHex(alg, data)
+	if !ok {
 		return nil, awsError(pos, "hash", "unsupported algorithm %s; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512", jsonText(alg))
 	}
-	h.Write([]byte(data))
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return digest, nil
 }
 
 func awsRandom(_ *evaluator, a []any, _ any, pos int) (any, error) {
@@ -181,4 +169,27 @@ func awsParse(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		return nil, awsError(pos, "parse", "the argument has data after the JSON value")
 	}
 	return plain(v), nil
+}
+
+// HashHex returns the hex digest of data under one of the algorithms that
+// AWS's $hash and States.Hash accept: MD5, SHA-1, SHA-256, SHA-384 and
+// SHA-512. ok is false for any other name.
+func HashHex(algorithm, data string) (digest string, ok bool) {
+	var h hash.Hash
+	switch algorithm {
+	case "MD5":
+		h = md5.New()
+	case "SHA-1":
+		h = sha1.New()
+	case "SHA-256":
+		h = sha256.New()
+	case "SHA-384":
+		h = sha512.New384()
+	case "SHA-512":
+		h = sha512.New()
+	default:
+		return "", false
+	}
+	h.Write([]byte(data))
+	return hex.EncodeToString(h.Sum(nil)), true
 }

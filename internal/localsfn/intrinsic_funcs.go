@@ -1,17 +1,14 @@
 package localsfn
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"math/rand/v2"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sbalswa/ai3-mvp/internal/jsonata"
 )
 
 func (c *intrinsic) apply(args []any) (any, error) {
@@ -137,23 +134,11 @@ func (c *intrinsic) apply(args []any) (any, error) {
 			return nil, err
 		}
 		alg, _ := args[1].(string)
-		var h hash.Hash
-		switch alg {
-		case "MD5":
-			h = md5.New()
-		case "SHA-1":
-			h = sha1.New()
-		case "SHA-256":
-			h = sha256.New()
-		case "SHA-384":
-			h = sha512.New384()
-		case "SHA-512":
-			h = sha512.New()
-		default:
+		digest, ok := jsonata.HashHex(alg, s)
+		if !ok {
 			return nil, fmt.Errorf("the hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, got %s", encodeJSON(args[1]))
 		}
-		h.Write([]byte(s))
-		return hex.EncodeToString(h.Sum(nil)), nil
+		return digest, nil
 	case "States.JsonMerge":
 		a, ok := args[0].(map[string]any)
 		if !ok {
