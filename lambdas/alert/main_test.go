@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sbalswa/ai3-mvp/internal/monitor/rietest"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
 // TestAlertUnderRIE feeds the built Lambda an SQS batch of DLQ messages (one
 // from EventBridge's DLQ, one from a Lambda async DLQ, one with a garbage
 // body) and checks each was logged with its reason and counted.
 func TestAlertUnderRIE(t *testing.T) {
-	fn := rietest.Start(t, "AWS_REGION=us-east-1")
+	fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: []string{"AWS_REGION=us-east-1"}})
 	event, err := os.ReadFile("testdata/sqs_dlq_event.json")
 	if err != nil {
 		t.Fatal(err)

@@ -7,14 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -32,7 +27,6 @@ const keyARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ai3/app-key
 // fetches an installation token through the appcreds Lambda-invoke client,
 // as the other functions do in AWS.
 func TestCredentialsLambdaUnderRIE(t *testing.T) {
-	rie := testenv.ToolBin(t, "aws-lambda-rie")
 	gh := githubdouble.New(t)
 	gh.InstallApp(31)
 	var secretReads atomic.Int64
@@ -50,33 +44,16 @@ func TestCredentialsLambdaUnderRIE(t *testing.T) {
 	}))
 	t.Cleanup(sm.Close)
 
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	port, apiPort := testenv.FreePort(t), testenv.FreePort(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bin)
-	cmd.Env = append(os.Environ(),
+	fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: []string{
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER="+sm.URL,
-		fmt.Sprintf("GITHUB_APP_ID=%d", gh.AppID()), "GITHUB_APP_KEY_SECRET_ARN="+keyARN, "GITHUB_API_URL="+gh.APIURL())
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := testenv.WaitTCP(fmt.Sprintf("127.0.0.1:%d", port), 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(fmt.Sprintf("http://127.0.0.1:%d", port)),
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL,
+		fmt.Sprintf("GITHUB_APP_ID=%d", gh.AppID()), "GITHUB_APP_KEY_SECRET_ARN=" + keyARN, "GITHUB_API_URL=" + gh.APIURL()}})
+	lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(fn.Endpoint()),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
 	client := &appcreds.Client{Lambda: lc, Function: "function"}
 	tok, err := client.InstallationToken(context.Background(), 31)
 	if err != nil {
-		t.Fatalf("%v\nLambda logs:\n%s", err, logs.String())
+		t.Fatalf("%v\nLambda logs:\n%s", err, fn.Logs())
 	}
 	if !strings.HasPrefix(tok.Token, "ghs_") || gh.Count("installation_token") != 1 || secretReads.Load() != 1 {
 		t.Fatalf("token %q, mints %d, secret reads %d", tok.Token[:4], gh.Count("installation_token"), secretReads.Load())
@@ -85,24 +62,7 @@ func TestCredentialsLambdaUnderRIE(t *testing.T) {
 		!strings.Contains(err.Error(), "502") {
 		t.Fatalf("unknown installation: %v, want HTTP 502", err)
 	}
-	if strings.Contains(logs.String(), tok.Token) || strings.Contains(logs.String(), "PRIVATE KEY") {
+	if strings.Contains(fn.Logs(), tok.Token) || strings.Contains(fn.Logs(), "PRIVATE KEY") {
 		t.Fatal("the Lambda logged a token or the key")
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/sbalswa/ai3-mvp/internal/aws/marks"
-	"github.com/sbalswa/ai3-mvp/internal/monitor/rietest"
 	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
@@ -59,9 +58,9 @@ func TestHealthUnderRIE(t *testing.T) {
 		{"bus missing", "no-such-bus", map[string]float64{"archive": 1, "bus": 0, "marks": 1}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fn := rietest.Start(t, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=SECRETTEST",
-				"AWS_ENDPOINT_URL_S3="+s3srv.URL, "AWS_ENDPOINT_URL_EVENTBRIDGE="+eb.URL, "AWS_ENDPOINT_URL_DYNAMODB="+dynalite,
-				"ARCHIVE_BUCKET=ai3-payloads", "EVENT_BUS_NAME="+tt.busName, "MARKS_TABLE=ai3-marks")
+			fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=SECRETTEST",
+				"AWS_ENDPOINT_URL_S3=" + s3srv.URL, "AWS_ENDPOINT_URL_EVENTBRIDGE=" + eb.URL, "AWS_ENDPOINT_URL_DYNAMODB=" + dynalite,
+				"ARCHIVE_BUCKET=ai3-payloads", "EVENT_BUS_NAME=" + tt.busName, "MARKS_TABLE=ai3-marks"}})
 			out := string(fn.Invoke(t, scheduled))
 			failed := strings.Contains(out, "errorMessage")
 			if wantFail := tt.wantUp["bus"] == 0; failed != wantFail {

@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +36,6 @@ var awsCreds = credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret",
 // encryption contexts, a Secrets Manager double and the GitHub double, and
 // walks a browser through the whole login.
 func TestWebFlowThroughTheLambdas(t *testing.T) {
-	rie := testenv.ToolBin(t, "aws-lambda-rie")
 	endpoint := testenv.Dynalite(t)
 	ctx := context.Background()
 	db := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint), Credentials: awsCreds})
@@ -70,13 +63,13 @@ func TestWebFlowThroughTheLambdas(t *testing.T) {
 		"GITHUB_URL=" + gh.URL, "GITHUB_CLIENT_ID=" + gh.ClientID, "OAUTH_CLIENT_SECRET_ARN=" + secretARN,
 		"OAUTH_REDIRECT_URL=" + redirect, "OAUTH_STATES_TABLE=states", "USER_TOKENS_TABLE=tokens", "TOKENS_KMS_KEY_ID=" + kmsd.KeyID,
 	}
-	login := startLambda(t, rie, "../oauth-login", env)
-	callback := startLambda(t, rie, ".", env)
+	login := startLambda(t, "../oauth-login", env)
+	callback := startLambda(t, ".", env)
 
 	resp := login.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/oauth/login"})
 	loc := first(resp.MultiValueHeaders["Location"])
 	if resp.StatusCode != 302 || !strings.HasPrefix(loc, gh.URL+"/login/oauth/authorize?") {
-		t.Fatalf("login Lambda: %d %q\n%s", resp.StatusCode, loc, login.logs.String())
+		t.Fatalf("login Lambda: %d %q\n%s", resp.StatusCode, loc, login.Logs())
 	}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	authz, err := noRedirect.Get(loc)
@@ -92,7 +85,7 @@ func TestWebFlowThroughTheLambdas(t *testing.T) {
 		QueryStringParameters: map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")}}
 	resp = callback.invoke(t, cbEvent)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "@octocat") {
-		t.Fatalf("callback Lambda: %d %s\n%s", resp.StatusCode, resp.Body, callback.logs.String())
+		t.Fatalf("callback Lambda: %d %s\n%s", resp.StatusCode, resp.Body, callback.Logs())
 	}
 	if resp = callback.invoke(t, cbEvent); resp.StatusCode != 400 || !strings.Contains(resp.Body, "already used") {
 		t.Fatalf("replayed callback: %d %s", resp.StatusCode, resp.Body)
@@ -111,8 +104,8 @@ func TestWebFlowThroughTheLambdas(t *testing.T) {
 	if who, err := oc.User(ctx, tok); err != nil || who.Login != "octocat" {
 		t.Fatalf("stored token: %v", err)
 	}
-	for _, l := range []*lambdaProc{login, callback} {
-		if strings.Contains(l.logs.String(), tok) || strings.Contains(l.logs.String(), gh.ClientSecret) {
+	for _, l := range []lambdaProc{login, callback} {
+		if strings.Contains(l.Logs(), tok) || strings.Contains(l.Logs(), gh.ClientSecret) {
 			t.Fatal("a Lambda logged a token or the client secret")
 		}
 	}
@@ -144,63 +137,21 @@ func createTable(t *testing.T, db *dynamodb.Client, name string) {
 	}
 }
 
-type lambdaProc struct {
-	url  string
-	logs *lockedBuffer
-}
+type lambdaProc struct{ *testenv.Lambda }
 
 // startLambda builds the Lambda in dir and runs it under aws-lambda-rie.
-func startLambda(t *testing.T, rie, dir string, env []string) *lambdaProc {
+func startLambda(t *testing.T, dir string, env []string) lambdaProc {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	if out, err := exec.Command("go", "build", "-o", bin, dir).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", dir, err, out)
-	}
-	port, apiPort := testenv.FreePort(t), testenv.FreePort(t)
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bin)
-	cmd.Env = append(os.Environ(), env...)
-	logs := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := testenv.WaitTCP(fmt.Sprintf("127.0.0.1:%d", port), 15*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return &lambdaProc{url: fmt.Sprintf("http://127.0.0.1:%d/2015-03-31/functions/function/invocations", port), logs: logs}
+	return lambdaProc{testenv.StartLambda(t, testenv.LambdaSpec{Package: dir, Env: env})}
 }
 
-func (l *lambdaProc) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+func (l lambdaProc) invoke(t *testing.T, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	t.Helper()
 	body, _ := json.Marshal(ev)
-	resp, err := http.Post(l.url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	raw := l.Invoke(t, body)
 	var out events.APIGatewayProxyResponse
-	raw, _ := io.ReadAll(resp.Body)
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("Lambda answered %s: %v\n%s", raw, err, l.logs.String())
+		t.Fatalf("Lambda answered %s: %v\n%s", raw, err, l.Logs())
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

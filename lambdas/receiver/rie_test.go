@@ -9,14 +9,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,35 +88,15 @@ func secretsManager(t *testing.T) http.Handler {
 	})
 }
 
-// logBuffer collects the emulator's and the function's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *logBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // TestReceiverInsideLambdaRIE runs the real receiver binary inside
 // aws-lambda-rie, wired only through environment variables that name
 // resources, against dynalite (DynamoDB), gofakes3 (S3) and wire-checking
 // EventBridge and Secrets Manager doubles.
 func TestReceiverInsideLambdaRIE(t *testing.T) {
-	rie := testenv.ToolBin(t, "aws-lambda-rie")
 	ddbURL := testenv.Dynalite(t)
 	ctx := context.Background()
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "bootstrap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	ddb := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddbURL), Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	if err := claims.CreateTable(ctx, ddb, table); err != nil {
@@ -146,11 +123,7 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 	smsrv := httptest.NewServer(secretsManager(t))
 	defer smsrv.Close()
 
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
-		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), bin)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+	env := []string{
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_S3=" + s3srv.URL,
@@ -158,36 +131,25 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 		"CLAIMS_TABLE=" + table, "ARCHIVE_BUCKET=" + bucket, "EVENT_BUS_NAME=" + busName, "WEBHOOK_SECRET_ARN=" + secretARN,
 		"ARCHIVE_S3_PATH_STYLE=true",
 	}
-	for _, kv := range cmd.Env {
+	for _, kv := range env {
 		if strings.Contains(kv, secretValue) {
 			t.Fatalf("the webhook secret leaked into the Lambda environment: %s", kv)
 		}
 	}
-	logs := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	if err := testenv.WaitTCP(addr, 15*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, logs)
-	}
+	fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: env, Isolated: true})
+	logs := fn.Logs
 
 	invoke := func(ev lambdaevents.APIGatewayProxyRequest) (int, webhook.Answer) {
 		t.Helper()
 		body, _ := json.Marshal(ev)
-		resp, err := http.Post("http://"+addr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatalf("invoke: %v\n%s", err, logs)
-		}
-		defer resp.Body.Close()
+		raw := fn.Invoke(t, body)
 		var out lambdaevents.APIGatewayProxyResponse
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			t.Fatalf("invocation answer: %v\n%s", err, logs)
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("invocation answer %s: %v\n%s", raw, err, logs())
 		}
 		var a webhook.Answer
 		if err := json.Unmarshal([]byte(out.Body), &a); err != nil {
-			t.Fatalf("proxy response body %q: %v\n%s", out.Body, err, logs)
+			t.Fatalf("proxy response body %q: %v\n%s", out.Body, err, logs())
 		}
 		return out.StatusCode, a
 	}
@@ -228,7 +190,7 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 		}
 		status, a := invoke(s.ev)
 		if status != s.status || a.Duplicate != s.duplicate || a.Error != s.code {
-			t.Fatalf("%s: %d %+v, want %d duplicate=%v error=%q\n%s", s.name, status, a, s.status, s.duplicate, s.code, logs)
+			t.Fatalf("%s: %d %+v, want %d duplicate=%v error=%q\n%s", s.name, status, a, s.status, s.duplicate, s.code, logs())
 		}
 		if n := len(eb.accepted()); n != s.published {
 			t.Fatalf("%s: EventBridge holds %d entries, want %d", s.name, n, s.published)
@@ -253,7 +215,7 @@ func TestReceiverInsideLambdaRIE(t *testing.T) {
 	if string(got) != payload {
 		t.Fatalf("archived %q", got)
 	}
-	out := logs.String()
+	out := logs()
 	if strings.Contains(out, secretValue) {
 		t.Fatal("the webhook secret appears in the Lambda's logs")
 	}

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sbalswa/ai3-mvp/internal/monitor/rietest"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
 // TestStubUnderRIE runs the built Lambda under aws-lambda-rie with an
 // EventBridge event and checks its stdout: a JSON log line with the delivery
 // id and an EMF EventsReceived line, and nothing of the payload.
 func TestStubUnderRIE(t *testing.T) {
-	fn := rietest.Start(t, "AWS_REGION=us-east-1")
+	fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: []string{"AWS_REGION=us-east-1"}})
 	event, err := os.ReadFile("testdata/eventbridge_event.json")
 	if err != nil {
 		t.Fatal(err)
