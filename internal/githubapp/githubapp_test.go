@@ -10,31 +10,20 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const installation = 77
 
-func newMinter(gh *githubdouble.Server, clk *clock) *githubapp.Minter {
+func newMinter(gh *githubdouble.Server, clk *testenv.Clock) *githubapp.Minter {
 	return &githubapp.Minter{AppID: gh.AppID(), APIURL: gh.APIURL(), Now: clk.Now,
 		Key: func(context.Context) ([]byte, error) { return gh.AppPrivateKey(), nil }}
 }
 
 func TestMinterCachesAndRefreshesEarly(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 	gh.InstallApp(installation)
 	m := newMinter(gh, clk)
@@ -79,7 +68,7 @@ func TestMinterCachesAndRefreshesEarly(t *testing.T) {
 }
 
 func TestMinterErrors(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 	gh.InstallApp(installation)
 	cases := []struct {
@@ -118,7 +107,7 @@ func (v vaultStub) Token(_ context.Context, id int64) (string, error) {
 }
 
 func TestCheckMatrix(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 	gh.InstallApp(installation)
 	const org, repo = "acme", "acme/app"
@@ -167,7 +156,7 @@ func TestCheckMatrix(t *testing.T) {
 }
 
 func TestCheckCachesGitHubFactsAtMostAMinute(t *testing.T) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 	gh.InstallApp(installation)
 	u := gh.AddUser("octocat")
@@ -208,7 +197,7 @@ func or(s, def string) string {
 }
 
 func BenchmarkCheckCached(b *testing.B) {
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(b, githubdouble.WithClock(clk.Now))
 	gh.InstallApp(installation)
 	u := gh.AddUser("octocat")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
 
@@ -51,7 +52,7 @@ func TestDeviceFlow(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			clk := &clock{t: time.Now().UTC()}
+			clk := testenv.NewClock(time.Now().UTC())
 			gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 			client := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: gh.ClientID, Now: clk.Now})
 			ctx := context.Background()

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,26 +17,14 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/local/keyring"
 	"github.com/sbalswa/ai3-mvp/internal/local/vault"
 	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
 
-// clock is a settable time source shared by the double and the code under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type rig struct {
 	gh    *githubdouble.Server
-	clk   *clock
+	clk   *testenv.Clock
 	store *vault.TokenStore
 	vault *tokens.Vault
 	app   *httptest.Server
@@ -47,7 +34,7 @@ type rig struct {
 func newRig(t *testing.T, secret string) *rig {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, githubdouble.WithClock(clk.Now))
 	if secret == "" {
 		secret = gh.ClientSecret

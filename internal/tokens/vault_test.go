@@ -17,21 +17,10 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/local/keyring"
 	"github.com/sbalswa/ai3-mvp/internal/local/vault"
 	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // rig is one SQLite file, one master key, one GitHub double; newVault makes
 // as many independent Vaults (think: Lambdas) over them as a test wants.
@@ -39,7 +28,7 @@ type rig struct {
 	t      testing.TB
 	dir    string
 	gh     *githubdouble.Server
-	clk    *clock
+	clk    *testenv.Clock
 	store  *vault.TokenStore
 	keys   *keyring.Keyring
 	client *oauth.Client
@@ -50,7 +39,7 @@ type rig struct {
 func newRig(t testing.TB, opts ...githubdouble.Option) *rig {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC()}
+	clk := testenv.NewClock(time.Now().UTC())
 	gh := githubdouble.New(t, append([]githubdouble.Option{githubdouble.WithClock(clk.Now)}, opts...)...)
 	dir := t.TempDir()
 	db, err := local.OpenSQLite(ctx, filepath.Join(dir, "ai3.db"))
