@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -32,6 +33,7 @@ type LambdaSpec struct {
 type Lambda struct {
 	endpoint string
 	logs     *lockedBuffer
+	invokes  atomic.Int64 // invocations answered so far
 }
 
 // StartLambda builds spec.Package and runs it under aws-lambda-rie on
@@ -73,7 +75,8 @@ func StartLambda(t testing.TB, spec LambdaSpec) *Lambda {
 func (f *Lambda) Endpoint() string { return f.endpoint }
 
 // Invoke sends event and returns the function's answer: its result, or the
-// runtime's {"errorMessage":…} document when the handler failed.
+// runtime's {"errorMessage":…} document when the handler failed. It returns
+// once the function's output for this invocation has reached Logs.
 func (f *Lambda) Invoke(t testing.TB, event []byte) []byte {
 	t.Helper()
 	resp, err := http.Post(f.endpoint+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(event))
@@ -85,7 +88,20 @@ func (f *Lambda) Invoke(t testing.TB, event []byte) []byte {
 	if err != nil {
 		t.Fatalf("invoke: %v", err)
 	}
+	f.awaitReport(int(f.invokes.Add(1)), 5*time.Second)
 	return body
+}
+
+// awaitReport waits until the emulator's n-th REPORT line is in the logs.
+// The emulator prints it before it answers, after the function wrote its
+// own lines into the same pipe, so the function's output is complete then;
+// but our copy of the pipe may still lag behind the answer. A function that
+// crashed gets no REPORT line: then this gives up after timeout.
+func (f *Lambda) awaitReport(n int, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for strings.Count(f.Logs(), "REPORT RequestId:") < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // Logs returns everything the function and the emulator printed so far.
