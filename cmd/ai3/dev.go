@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbalswa/ai3-mvp/internal/local"
+	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
 
 // devEnv is what every part of the embedded shape is wired with: one HTTP
@@ -27,7 +28,7 @@ type devEnv struct {
 	Mux     *http.ServeMux
 	DataDir string
 	DB      *sql.DB
-	Log     *slog.Logger
+	Log     *slog.Logger // redacts anything shaped like a GitHub token
 	// background functions started after mounting; each returns when ctx ends.
 	background []func(ctx context.Context) error
 	// health checks run by GET /healthz.
@@ -57,7 +58,7 @@ func newDevCmd() *cobra.Command {
 }
 
 func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := newDevLogger(os.Stderr)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -125,4 +126,10 @@ func (e *devEnv) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintln(w, `{"ok":true}`)
+}
+
+// newDevLogger is the logger of the embedded shape: text lines on w, every
+// one passed through the token redactor, whichever part logs it.
+func newDevLogger(w io.Writer) *slog.Logger {
+	return slog.New(tokens.RedactingHandler(slog.NewTextHandler(w, nil)))
 }

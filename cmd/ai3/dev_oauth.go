@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,7 +50,7 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(tokens.RedactingHandler(env.Log.Handler()))
+	log := env.Log
 	client := oauth.NewClient(oauth.Config{
 		BaseURL: os.Getenv("GITHUB_URL"), APIURL: os.Getenv("GITHUB_API_URL"),
 		ClientID: id, ClientSecret: secret,

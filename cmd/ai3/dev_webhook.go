@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -95,7 +94,7 @@ func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archi
 	if err != nil {
 		return tokens.RevocationHandler{}, err
 	}
-	log := slog.New(tokens.RedactingHandler(env.Log.Handler()))
+	log := env.Log
 	v := tokens.New(tokens.Config{Store: store, Log: log, CacheFor: -1})
 	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: log}, nil
 }
