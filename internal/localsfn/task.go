@@ -80,17 +80,18 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 	}
 	var handler Handler
 	var payload any
-	var fname string
+	var fname, fref string // the function's name, and the reference as the machine gave it
 	switch kind {
 	case taskDirect:
-		fname, payload = functionName(st.Resource), eff
+		fref = st.Resource
+		fname, payload = functionName(fref), eff
 	case taskInvoke, taskToken:
 		m, ok := eff.(map[string]any)
 		fn, _ := m["FunctionName"].(string)
 		if !ok || fn == "" {
 			return nil, e.runtimeFailure(fmt.Errorf("The field 'FunctionName' is required by the resource '%s'", st.Resource))
 		}
-		fname = functionName(fn)
+		fref, fname = fn, functionName(fn)
 		if payload, ok = m["Payload"]; !ok {
 			payload = map[string]any{}
 		}
@@ -119,7 +120,11 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 		if kind == taskOther {
 			return nil, x.taskFailed(e, prefix, key, stateRuntimeError(ErrRuntime, st.Name, e.enteredID, fmt.Sprintf("The resource '%s' is not supported by the embedded executor and no handler is registered for it.", st.Resource)))
 		}
-		return nil, x.taskFailed(e, prefix, key, fail(ErrLambdaNotFound, fmt.Sprintf("Function not found: %s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", x.functionARN(fname), newUUID())))
+		missing := x.functionARN(fname)
+		if strings.HasPrefix(fref, "arn:") {
+			missing = fref // AWS names the function as the machine did, account and region included
+		}
+		return nil, x.taskFailed(e, prefix, key, fail(ErrLambdaNotFound, fmt.Sprintf("Function not found: %s (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: %s; Proxy: null)", missing, newUUID())))
 	}
 	x.hist.add(e.th, x.ex.clock.Now(), prefix+"Started", "", nil)
 

@@ -87,14 +87,18 @@ func TestHandlerErrorNames(t *testing.T) {
 
 func TestUnknownFunctionFailsLikeAWS(t *testing.T) {
 	ex := newTestExecutor(t, Options{})
-	for _, def := range []string{
-		invokeDef("missing", ""),
-		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:missing","End":true}}}`,
+	for _, tt := range []struct{ def, want string }{
+		{invokeDef("missing", ""), "arn:aws:lambda:us-east-1:000000000000:function:missing"},
+		{`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:missing","End":true}}}`,
+			"arn:aws:lambda:us-east-1:000000000000:function:missing"},
+		// a full ARN is named as given, with its own account and region
+		{`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:eu-west-1:123456789012:function:missing","End":true}}}`,
+			"arn:aws:lambda:eu-west-1:123456789012:function:missing"},
 	} {
-		d := runDef(t, ex, def, `{}`)
+		d := runDef(t, ex, tt.def, `{}`)
 		assertFailed(t, d, ErrLambdaNotFound)
-		if !strings.Contains(d.Cause, "Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing") {
-			t.Errorf("cause %q", d.Cause)
+		if !strings.Contains(d.Cause, "Function not found: "+tt.want+" (") {
+			t.Errorf("cause %q, want the function named %s", d.Cause, tt.want)
 		}
 	}
 }
