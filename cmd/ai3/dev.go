@@ -29,6 +29,10 @@ type devEnv struct {
 	DataDir string
 	DB      *sql.DB
 	Log     *slog.Logger // redacts anything shaped like a GitHub token
+	// Vault holds the users' tokens when OAuth login is configured (set by
+	// mountOAuth); every part that reads or deletes tokens shares it, so
+	// its cache never outlives a deletion made elsewhere in the process.
+	Vault *tokens.Vault
 	// background functions started after mounting; each returns when ctx ends.
 	background []func(ctx context.Context) error
 	// health checks run by GET /healthz.
@@ -71,8 +75,8 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	env.Check("sqlite", db.PingContext)
 
 	for _, mount := range []func(context.Context, *devEnv, io.Writer) error{
+		mountOAuth,   // dev_oauth.go: first, it sets env.Vault
 		mountWebhook, // dev_webhook.go
-		mountOAuth,   // dev_oauth.go
 	} {
 		if err := mount(ctx, env, out); err != nil {
 			return err

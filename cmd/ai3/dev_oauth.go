@@ -55,8 +55,8 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 		BaseURL: os.Getenv("GITHUB_URL"), APIURL: os.Getenv("GITHUB_API_URL"),
 		ClientID: id, ClientSecret: secret,
 	})
-	v := tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})
-	web := &oauth.Web{Client: client, Nonces: nonces, Tokens: v, Log: log,
+	env.Vault = tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})
+	web := &oauth.Web{Client: client, Nonces: nonces, Tokens: env.Vault, Log: log,
 		RedirectURL: os.Getenv("AI3_OAUTH_REDIRECT_URL")}
 	web.Mount(env.Mux)
 	env.Go(func(ctx context.Context) error {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/local"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
@@ -127,5 +130,28 @@ func TestDevWebFlow(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(env.DataDir, "master.key")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("master key: %v", err)
+	}
+
+	// A revocation handled in the same process ends the token at once, even
+	// though the login side's vault has just served (and cached) it.
+	ctx := context.Background()
+	var userID int64
+	if err := env.DB.QueryRow(`SELECT user_id FROM user_tokens`).Scan(&userID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Vault.Token(ctx, userID); err != nil {
+		t.Fatalf("token before revocation: %v", err)
+	}
+	h, err := revocationHandler(ctx, env, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := fmt.Sprintf(`{"action":"revoked","sender":{"id":%d,"login":"octocat"}}`, userID)
+	if err := h.Handle(ctx, &events.Envelope{DeliveryID: "d-revoke", Event: "github_app_authorization", Action: "revoked",
+		PayloadComplete: true, Payload: json.RawMessage(payload)}); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := env.Vault.Token(ctx, userID); err == nil {
+		t.Fatalf("the vault still serves a token (%d chars) after revocation", len(tok))
 	}
 }

@@ -85,18 +85,20 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 }
 
 // revocationHandler deletes a user's stored token when they revoke the app.
-// It works on the token table of the shared database whether or not OAuth
-// login is configured in this run, so a token stored by an earlier run is
-// still deleted. Deleting needs neither keys nor a refresher; the login
-// side's vault re-reads the table at least every 30 s (its token cache).
+// It uses the login side's vault when OAuth is configured, so the deletion
+// also drops that vault's cached copy; otherwise a delete-only vault over the
+// same token table, so a token stored by an earlier run is still deleted
+// (deleting needs neither keys nor a refresher).
 func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archive) (tokens.RevocationHandler, error) {
-	store, err := vault.NewTokenStore(ctx, env.DB)
-	if err != nil {
-		return tokens.RevocationHandler{}, err
+	v := env.Vault
+	if v == nil {
+		store, err := vault.NewTokenStore(ctx, env.DB)
+		if err != nil {
+			return tokens.RevocationHandler{}, err
+		}
+		v = tokens.New(tokens.Config{Store: store, Log: env.Log, CacheFor: -1})
 	}
-	log := env.Log
-	v := tokens.New(tokens.Config{Store: store, Log: log, CacheFor: -1})
-	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: log}, nil
+	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: env.Log}, nil
 }
 
 // devWebhookSecret returns the secret source of `ai3 dev`: WEBHOOK_SECRET
