@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/local"
 	"github.com/sbalswa/ai3-mvp/internal/local/archive"
 	"github.com/sbalswa/ai3-mvp/internal/local/bus"
 	"github.com/sbalswa/ai3-mvp/internal/local/claims"
@@ -30,16 +31,19 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	}
 	// One lock for the writers of the shared database, so they queue in Go
 	// instead of sleeping in SQLite's busy handler.
+	// The receiver's writes (claims, small payloads, the publish and finish)
+	// share one group commit: one fsync per batch of deliveries.
 	writeLock := &sync.Mutex{}
-	claimStore, err := claims.Open(ctx, env.DB, claims.Options{WriteLock: writeLock})
+	commits := local.NewCommitter(env.DB, writeLock)
+	claimStore, err := claims.Open(ctx, env.DB, claims.Options{Committer: commits})
 	if err != nil {
 		return err
 	}
-	payloads, err := archive.Open(filepath.Join(env.DataDir, "payloads"))
+	payloads, err := archive.Open(ctx, filepath.Join(env.DataDir, "payloads"), archive.Options{Committer: commits})
 	if err != nil {
 		return err
 	}
-	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: env.Log, WriteLock: writeLock, Archive: payloads})
+	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: env.Log, Committer: commits, Archive: payloads})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,23 @@ type FinishingPublisher interface {
 	PublishAndFinish(ctx context.Context, env *events.Envelope, c Claim) error
 }
 
+// ArchivingPublisher is a FinishingPublisher that can also commit a staged
+// payload (events.Stager) in the same atomic write as the publish and the
+// finish (the embedded shape, where small payloads, the bus and the claims
+// share one database): the payload, its event and the claim's "done" become
+// durable together, in one group commit. When the Receiver's Archive stages
+// and its Publisher implements this, the Receiver uses it instead of
+// Commit then PublishAndFinish.
+type ArchivingPublisher interface {
+	FinishingPublisher
+	// CommitPublishAndFinish commits staged, sets env.S3Reference to where
+	// the payload is, publishes env and marks c done. nil means all of it
+	// happened; an error wrapping ErrNotHolder means the payload was
+	// archived and env published but c was no longer held; any other error
+	// means nothing was published (the payload may have been archived).
+	CommitPublishAndFinish(ctx context.Context, staged events.Staged, env *events.Envelope, c Claim) error
+}
+
 // Claim is one attempt to own a delivery.
 type Claim struct {
 	Key        string    // hook id + "/" + delivery id

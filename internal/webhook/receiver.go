@@ -247,6 +247,9 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 	if staged != nil {
 		res := <-staged
 		if err = res.err; err == nil {
+			if ap, ok := r.cfg.Publisher.(ArchivingPublisher); ok {
+				return r.commitPublishAndFinish(ctx, log, ap, res.staged, a, claim)
+			}
 			ref, err = res.staged.Commit(ctx)
 		}
 	} else {
@@ -271,8 +274,28 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 	} else if resp, ok := r.publishThenFinish(ctx, log, env, claim); !ok {
 		return resp
 	}
-	log.InfoContext(ctx, "delivery accepted", "bytes", len(d.Body), "inline", env.PayloadComplete)
-	return answer(http.StatusOK, Answer{OK: true, Delivery: d.ID})
+	return r.answerAccepted(ctx, log, a)
+}
+
+// commitPublishAndFinish archives, publishes and finishes a claimed
+// delivery in one atomic write (ArchivingPublisher).
+func (r *Receiver) commitPublishAndFinish(ctx context.Context, log *slog.Logger, ap ArchivingPublisher, staged events.Staged, a accepted, claim Claim) Response {
+	err := ap.CommitPublishAndFinish(ctx, staged, a.env, claim)
+	switch {
+	case errors.Is(err, ErrNotHolder):
+		log.WarnContext(ctx, "published but the claim was no longer held", "err", err)
+	case err != nil:
+		r.release(ctx, log, claim)
+		log.ErrorContext(ctx, "archive and publish failed", "err", err)
+		return failure(http.StatusServiceUnavailable, "store_unavailable", "could not archive and publish the delivery; redeliver later")
+	}
+	return r.answerAccepted(ctx, log, a)
+}
+
+// answerAccepted logs an accepted delivery and gives its answer.
+func (r *Receiver) answerAccepted(ctx context.Context, log *slog.Logger, a accepted) Response {
+	log.InfoContext(ctx, "delivery accepted", "bytes", len(a.d.Body), "inline", a.env.PayloadComplete)
+	return answer(http.StatusOK, Answer{OK: true, Delivery: a.d.ID})
 }
 
 // stageResult is what a staging archive answered.

@@ -105,19 +105,29 @@ func TestCorruptedSignaturesStoreNothing(t *testing.T) {
 	if n := len(s.stub.snapshot()); n != 0 {
 		t.Errorf("the stub saw %d refused deliveries", n)
 	}
-	files := len(filesUnder(t, s.dir))
-	if files != 0 {
-		t.Errorf("%d payload files archived for refused deliveries", files)
+	if n := s.archived(t); n != 0 {
+		t.Errorf("%d payloads archived for refused deliveries", n)
 	}
 }
 
-// filesUnder lists the payload files archived under dir.
+// archived counts the payloads the archive holds: rows of its database
+// tier and files.
+func (s *stack) archived(t testing.TB) int {
+	t.Helper()
+	return s.count(t, "archive_payloads") + len(filesUnder(t, s.dir))
+}
+
+// filesUnder lists the payload files archived under dir (not temp files
+// being written in its staging directory).
 func filesUnder(t testing.TB, dir string) []string {
 	t.Helper()
 	var files []string
 	err := filepath.WalkDir(filepath.Join(dir, "payloads"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && d.Name() == ".staging" {
+			return filepath.SkipDir
 		}
 		if !d.IsDir() {
 			files = append(files, path)
@@ -131,7 +141,8 @@ func filesUnder(t testing.TB, dir string) []string {
 }
 
 // Payloads over the inline limit travel by reference and reach the handler
-// whole through events.Load; small ones travel inline.
+// whole through events.Load; small ones travel inline. Up to 1 MiB they are
+// archived in the database, beyond as files.
 func TestLargePayloadsTravelByReference(t *testing.T) {
 	s := newStack(t, options{})
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -148,5 +159,8 @@ func TestLargePayloadsTravelByReference(t *testing.T) {
 		if !bytes.Equal(got.payload, body) || got.complete != tc.inline {
 			t.Fatalf("%s (%d bytes): handler got %d bytes, inline=%v; want the whole payload, inline=%v", tc.id, len(body), len(got.payload), got.complete, tc.inline)
 		}
+	}
+	if rows, files := s.count(t, "archive_payloads"), len(filesUnder(t, s.dir)); rows != 2 || files != 1 {
+		t.Errorf("archived as %d rows and %d files, want 2 rows (small, over-limit) and 1 file (big)", rows, files)
 	}
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -148,9 +149,47 @@ func TestHundredConcurrentCopies(t *testing.T) {
 	if n := s.count(t, "bus_events"); n != 1 {
 		t.Fatalf("bus holds %d events, want 1", n)
 	}
-	if n := len(filesUnder(t, s.dir)); n != 1 {
-		t.Fatalf("%d payload files, want 1", n)
+	if n := s.archived(t); n != 1 {
+		t.Fatalf("%d archived payloads, want 1", n)
 	}
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// In `ai3 dev` a small payload, its bus event and the claim's "done" are
+// one transaction. A database failure inside it (a trigger raising an
+// error on the event's insert, after the payload's row was written) rolls
+// all of it back: 503, no claim, no archived payload, no event. The
+// redelivery after the fault is processed once.
+func TestStoreFaultRollsBackPayloadAndEvent(t *testing.T) {
+	s := newStack(t, options{})
+	if _, err := s.db.Exec(`CREATE TRIGGER inject_fault BEFORE INSERT ON bus_events
+		BEGIN SELECT RAISE(ABORT, 'injected fault'); END`); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"action":"opened","repository":{"full_name":"acme/widgets"}}`)
+	client := &http.Client{Timeout: 30 * time.Second}
+	status, resp := s.post(t, client, "issues", "store-fault-1", body, webhook.Sign(secret, body))
+	if status != 503 || !contains(resp, "store_unavailable") {
+		t.Fatalf("during the fault: %d %s, want 503 store_unavailable", status, resp)
+	}
+	for _, table := range []string{"webhook_claims", "archive_payloads", "bus_events"} {
+		if n := s.count(t, table); n != 0 {
+			t.Errorf("the failed delivery left %d rows in %s", n, table)
+		}
+	}
+	if _, err := s.db.Exec(`DROP TRIGGER inject_fault`); err != nil {
+		t.Fatal(err)
+	}
+	if status, resp := s.post(t, client, "issues", "store-fault-1", body, webhook.Sign(secret, body)); status != 200 || contains(resp, `"duplicate":true`) {
+		t.Fatalf("redelivery after the fault: %d %s", status, resp)
+	}
+	s.stub.waitFor(t, 1, 10*time.Second)
+	time.Sleep(100 * time.Millisecond) // a second delivery would show by now
+	if g := s.stub.snapshot()["store-fault-1"]; g.calls != 1 || !bytes.Equal(g.payload, body) {
+		t.Fatalf("stub saw %+v, want the payload once", g)
+	}
+	if n := s.archived(t); n != 1 {
+		t.Fatalf("%d archived payloads, want 1", n)
+	}
+}

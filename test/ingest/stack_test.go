@@ -44,6 +44,7 @@ type options struct {
 	wrapPublisher func(events.Publisher) events.Publisher
 	lease         time.Duration
 	noWorkers     bool // publish only; nothing is delivered (benchmarks of ingest alone)
+	filesOnly     bool // every payload a file (the archive without its database tier)
 }
 
 func newStack(t testing.TB, o options) *stack {
@@ -58,13 +59,18 @@ func newStack(t testing.TB, o options) *stack {
 	log := slog.New(slog.DiscardHandler)
 	s := &stack{db: db, dir: dir}
 	writeLock := &sync.Mutex{} // shared by the writers of the database, as in ai3 dev
-	if s.claims, err = claims.Open(ctx, db, claims.Options{WriteLock: writeLock}); err != nil {
+	commits := local.NewCommitter(db, writeLock)
+	if s.claims, err = claims.Open(ctx, db, claims.Options{Committer: commits}); err != nil {
 		t.Fatal(err)
 	}
-	if s.archive, err = archive.Open(filepath.Join(dir, "payloads")); err != nil {
+	archiveOpts := archive.Options{Committer: commits}
+	if o.filesOnly {
+		archiveOpts = archive.Options{}
+	}
+	if s.archive, err = archive.Open(ctx, filepath.Join(dir, "payloads"), archiveOpts); err != nil {
 		t.Fatal(err)
 	}
-	if s.bus, err = bus.Open(ctx, db, bus.Options{Logger: log, PollInterval: 5 * time.Millisecond, Workers: 4, WriteLock: writeLock, Archive: s.archive}); err != nil {
+	if s.bus, err = bus.Open(ctx, db, bus.Options{Logger: log, PollInterval: 5 * time.Millisecond, Workers: 4, Committer: commits, Archive: s.archive}); err != nil {
 		t.Fatal(err)
 	}
 	metrics := monitor.NewEMF(io.Discard, monitor.Namespace)

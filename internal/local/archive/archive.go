@@ -1,11 +1,29 @@
-// Package archive is the embedded shape's events.Archive: raw payloads as
-// files under one root directory, written atomically (temp file in a staging
-// directory of the root, fsync, rename into place, fsync of the directory),
-// so a reader or a restart after a crash never finds a partial payload.
+// Package archive is the embedded shape's events.Archive, in two tiers.
+//
+// Small payloads (at most Options.SmallMax bytes, 1 MiB by default: almost
+// every webhook) are rows of the table archive_payloads in the SQLite
+// database of the claims and the bus, written by that database's group
+// commit (local.Committer): one fsync makes a whole batch of deliveries'
+// payloads durable together with their claims and bus events. Large
+// payloads are files under one root directory, written atomically (temp
+// file in a staging directory of the root, fsync, rename into place, fsync
+// of the directory), so a reader or a restart after a crash never finds a
+// partial payload.
+//
+// Why two tiers: a file per delivery costs a new inode, and creating one is
+// what limits file-per-payload ingest (measured on a 2-core VM's ext4: 0.1
+// to 1 ms of kernel CPU per file, up to 700 deliveries/s end to end, where
+// the database tier sustains well over 2,000/s; see BenchmarkIngestHTTP in
+// test/ingest). For a 25 MB payload the inode is noise and a file avoids
+// writing it twice (SQLite's log, then its checkpoint).
+//
+// Either way a payload is read back by its key with Get, and
+// `ai3 dev payload KEY` prints one.
 //
 // Wiring (cmd/ai3 dev):
 //
-//	a, err := archive.Open(filepath.Join(env.DataDir, "payloads"))
+//	commits := local.NewCommitter(env.DB, writeLock) // shared with claims
+//	a, err := archive.Open(ctx, filepath.Join(env.DataDir, "payloads"), archive.Options{Committer: commits})
 //	env.Check("archive", a.Check)
 //	// the receiver stores with a.Put(ctx, key, body); handlers read with events.Load(ctx, a, env)
 package archive
@@ -23,15 +41,31 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/local"
 )
 
 // Bucket is the Ref.Bucket of every payload this archive stores.
 const Bucket = "local-archive"
 
-// Archive stores payloads as files under a root directory. Its methods are
-// safe for concurrent use.
+// DefaultSmallMax is the largest payload kept in the database by default.
+const DefaultSmallMax = 1 << 20
+
+// Options configure an archive; the zero value keeps every payload as a
+// file.
+type Options struct {
+	// Committer, when set, keeps payloads of at most SmallMax bytes in its
+	// database, written by its group commit.
+	Committer *local.Committer
+	// SmallMax is the largest payload kept in the database; default
+	// DefaultSmallMax. Larger payloads are files.
+	SmallMax int
+}
+
+// Archive stores payloads as database rows and files under a root
+// directory. Its methods are safe for concurrent use.
 type Archive struct {
 	root string
+	db   *dbTier // nil: files only
 	dirs dirSyncers
 	made sync.Map // directories known to exist (MkdirAll costs syscalls per level)
 	// Payloads are written in staging directories and renamed into their
@@ -52,8 +86,9 @@ const (
 	staleAfter = time.Hour
 )
 
-// Open returns the archive rooted at dir, creating it (0700) if needed.
-func Open(dir string) (*Archive, error) {
+// Open returns the archive rooted at dir, creating it (0700) if needed, and
+// the payload table in the committer's database if one is given.
+func Open(ctx context.Context, dir string, opts Options) (*Archive, error) {
 	if dir == "" {
 		return nil, errors.New("archive: root directory is empty")
 	}
@@ -72,7 +107,21 @@ func Open(dir string) (*Archive, error) {
 		}
 		removeStale(d, time.Now().Add(-staleAfter))
 	}
+	if opts.Committer != nil {
+		if a.db, err = openDBTier(ctx, opts); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
+}
+
+// Close releases the database tier's prepared statements (not the
+// database).
+func (a *Archive) Close() error {
+	if a.db != nil {
+		return a.db.close()
+	}
+	return nil
 }
 
 func (a *Archive) staging(i int) string {
@@ -94,9 +143,9 @@ func removeStale(dir string, before time.Time) {
 
 var _ events.Stager = (*Archive)(nil)
 
-// Put writes body at key atomically; files are 0600, directories 0700. A
-// repeated Put of the same key replaces the file atomically with the same
-// bytes.
+// Put stores body at key durably and atomically; files are 0600,
+// directories 0700. A repeated Put of the same key replaces the payload
+// atomically (the receiver's redeliveries carry the same bytes).
 func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref, error) {
 	st, err := a.Stage(ctx, key, body)
 	if err != nil {
@@ -112,8 +161,10 @@ type Staged struct {
 	key, tmp string
 }
 
-// Stage writes body to a temp file next to key's path and syncs it, without
-// making it visible: Commit renames it into place, Discard removes it. The
+// Stage prepares body for key without making it visible: a large payload
+// is written to a temp file and synced (Commit renames it into place,
+// Discard removes it); a small one is only held (Commit writes it in the
+// database's next group commit). The
 // receiver stages while the delivery is being claimed, so the payload's
 // write and sync overlap the claim, and only a claimed delivery's payload
 // ever appears at its key.
@@ -123,6 +174,10 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	if a.db != nil && len(body) <= a.db.smallMax {
+		encoding, stored := encode(body)
+		return &dbStaged{a: a, key: key, encoding: encoding, size: len(body), body: stored}, nil
 	}
 	path := a.path(key)
 	if err := a.mkdir(filepath.Dir(path)); err != nil {
@@ -160,6 +215,11 @@ func (s *Staged) Commit(ctx context.Context) (events.Ref, error) {
 	// The rename is durable only once the directory is synced.
 	if err := s.a.dirs.sync(filepath.Dir(path)); err != nil {
 		return events.Ref{}, fmt.Errorf("archive: put %s: sync directory: %w", s.key, err)
+	}
+	if s.a.db != nil { // an earlier, smaller payload at this key would hide the file
+		if err := s.a.db.remove(ctx, s.key); err != nil {
+			return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
+		}
 	}
 	return events.Ref{Bucket: Bucket, Key: s.key}, nil
 }
@@ -213,6 +273,12 @@ func (a *Archive) Get(ctx context.Context, ref events.Ref) ([]byte, error) {
 	if err := events.CheckKey(ref.Key); err != nil {
 		return nil, fmt.Errorf("archive: get: %w", err)
 	}
+	if a.db != nil {
+		body, err := a.db.get(ctx, ref.Key)
+		if err == nil || !errors.Is(err, events.ErrNotFound) {
+			return body, err
+		}
+	}
 	body, err := os.ReadFile(a.path(ref.Key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("archive: get %s: %w", ref.Key, events.ErrNotFound)
@@ -223,14 +289,21 @@ func (a *Archive) Get(ctx context.Context, ref events.Ref) ([]byte, error) {
 	return body, nil
 }
 
-// Check reports whether the root directory is usable (for GET /healthz).
+// Check reports whether the root directory is usable and the payload table
+// answers (for GET /healthz).
 func (a *Archive) Check(ctx context.Context) error {
 	f, err := os.CreateTemp(a.root, ".check-*")
 	if err != nil {
 		return fmt.Errorf("archive: root %s not writable: %w", a.root, err)
 	}
 	f.Close()
-	return os.Remove(f.Name())
+	if err := os.Remove(f.Name()); err != nil {
+		return fmt.Errorf("archive: root %s: %w", a.root, err)
+	}
+	if a.db != nil {
+		return a.db.check(ctx)
+	}
+	return nil
 }
 
 func (a *Archive) path(key string) string {

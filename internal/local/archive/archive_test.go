@@ -16,7 +16,7 @@ import (
 
 func TestContract(t *testing.T) {
 	archivetest.Run(t, func(t *testing.T) events.Archive {
-		a, err := Open(filepath.Join(t.TempDir(), "payloads"))
+		a, err := Open(context.Background(), filepath.Join(t.TempDir(), "payloads"), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,7 +26,7 @@ func TestContract(t *testing.T) {
 
 func TestFilesArePrivate(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "payloads")
-	a, err := Open(root)
+	a, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestFilesArePrivate(t *testing.T) {
 func TestCrashLeftoverIsNeverRead(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	a, err := Open(root)
+	a, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestCrashLeftoverIsNeverRead(t *testing.T) {
 func TestFailedWriteLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	a, err := Open(root)
+	a, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 // Readers racing a writer see one whole version or the other, never a mix.
 func TestReadersNeverSeePartialWrites(t *testing.T) {
 	ctx := context.Background()
-	a, err := Open(t.TempDir())
+	a, err := Open(context.Background(), t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestReadersNeverSeePartialWrites(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	root := t.TempDir()
-	a, err := Open(root)
+	a, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestCheck(t *testing.T) {
 func TestStageCommitDiscard(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	a, err := Open(root)
+	a, err := Open(context.Background(), root, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 func BenchmarkPut(b *testing.B) {
 	for _, size := range []int{25 << 10, 5 << 20, 25 << 20} {
 		b.Run(fmt.Sprintf("%dKB", size>>10), func(b *testing.B) {
-			a, err := Open(b.TempDir())
+			a, err := Open(context.Background(), b.TempDir(), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -31,7 +31,7 @@ func BenchmarkPut(b *testing.B) {
 
 // BenchmarkPutParallel measures 25 KB writes from concurrent receivers.
 func BenchmarkPutParallel(b *testing.B) {
-	a, err := Open(b.TempDir())
+	a, err := Open(context.Background(), b.TempDir(), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

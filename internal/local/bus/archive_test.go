@@ -19,7 +19,7 @@ import (
 func TestPayloadRestoredFromArchive(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	arch, err := archive.Open(filepath.Join(dir, "payloads"))
+	arch, err := archive.Open(ctx, filepath.Join(dir, "payloads"), archive.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@
 //
 // Wiring (cmd/ai3 dev):
 //
-//	a, err := archive.Open(filepath.Join(env.DataDir, "payloads"))   // internal/local/archive
+//	a, err := archive.Open(ctx, filepath.Join(env.DataDir, "payloads"), archive.Options{Committer: commits}) // internal/local/archive
 //	b, err := bus.Open(ctx, env.DB, bus.Options{Logger: log, Archive: a, WriteLock: &mu})
 //	m := monitor.NewEMF(os.Stderr, monitor.Namespace)
 //	b.Subscribe(monitor.NewStub(log, m))       // and every other handler
@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/local"
 )
 
 // Options tune the bus; the zero value gives the documented defaults.
@@ -63,6 +64,12 @@ type Options struct {
 	// instead of colliding on SQLite's lock and sleeping in its busy
 	// handler (1 ms, then 2, 5, 10 ms...). Default: a lock of the bus's own.
 	WriteLock sync.Locker
+	// Committer, when set, is the database's shared group commit: the
+	// bus's own write transactions (taking deliveries, recording them
+	// done) then ride in its batches with the receiver's writes, instead
+	// of each paying a commit of its own, and its lock is the write lock
+	// (WriteLock is ignored).
+	Committer *local.Committer
 }
 
 func (o *Options) defaults() {
@@ -92,6 +99,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Committer != nil {
+		o.WriteLock = o.Committer.Lock()
 	}
 	if o.WriteLock == nil {
 		o.WriteLock = &sync.Mutex{}
@@ -270,6 +280,16 @@ func (b *Bus) poke() {
 	case b.wake <- struct{}{}:
 	default:
 	}
+}
+
+// shared runs f in the committer's next batch when the bus has one (f then
+// shares its transaction with other writers, so it may fail only when the
+// database does), else in a transaction of its own (tx).
+func (b *Bus) shared(ctx context.Context, f func(context.Context, *sql.Tx) error) error {
+	if b.opts.Committer != nil {
+		return b.opts.Committer.Do(ctx, f)
+	}
+	return b.tx(ctx, func(tx *sql.Tx) error { return f(ctx, tx) })
 }
 
 // tx runs f in a transaction and commits it, or rolls back on error.

@@ -46,7 +46,7 @@ func (b *Bus) commit(it pubItem) error {
 	// this caller's context ends: it gets its own deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	batch.err = b.tx(ctx, func(tx *sql.Tx) error { return b.insertBatch(ctx, tx, batch.items) })
+	batch.err = b.shared(ctx, func(ctx context.Context, tx *sql.Tx) error { return b.insertBatch(ctx, tx, batch.items) })
 	batch.committed = true
 	return batch.err
 }

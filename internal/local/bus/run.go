@@ -178,7 +178,7 @@ func (b *Bus) flushAcks() {
 	}
 	ctx, cancel := detached()
 	defer cancel()
-	if err := b.tx(ctx, func(tx *sql.Tx) error { return b.deleteAcked(ctx, tx, batch) }); err != nil {
+	if err := b.shared(ctx, func(ctx context.Context, tx *sql.Tx) error { return b.deleteAcked(ctx, tx, batch) }); err != nil {
 		b.log.Error("bus: record deliveries; they will be redelivered", "count", len(batch), "err", err)
 	}
 }
@@ -210,7 +210,7 @@ func (b *Bus) take(ctx context.Context, n int) ([]job, error) {
 		WHERE d.next_at <= ? AND d.lease_until <= ? AND d.target IN (?` + strings.Repeat(",?", len(subs)-1) + `)
 		ORDER BY d.next_at, d.id LIMIT ?`
 	var out []job
-	err := b.tx(ctx, func(tx *sql.Tx) error {
+	err := b.shared(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		out = out[:0]
 		if err := b.deleteAcked(ctx, tx, acks); err != nil {
 			return err

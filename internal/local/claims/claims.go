@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sbalswa/ai3-mvp/internal/local/bus"
+	"github.com/sbalswa/ai3-mvp/internal/local"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -28,23 +28,25 @@ type Options struct {
 	// so writers queue in Go instead of colliding on SQLite's write lock and
 	// sleeping in its busy handler (1 ms, then 2, 5, 10 ms...).
 	WriteLock sync.Locker
+	// Committer, when set, is the database's shared group commit (its
+	// lock is then the write lock and WriteLock is ignored): pass the one
+	// the other receiver-path stores use, so their writes share batches.
+	Committer *local.Committer
 }
 
 // Store keeps claims in a SQLite table. It is safe for concurrent use.
-// Concurrent calls are group-committed: one caller runs every operation
-// pending at that moment in a single transaction (one fsync), in arrival
+// Concurrent calls are group-committed (local.Committer): one transaction
+// (one fsync) runs every operation pending at that moment, in arrival
 // order, so each sees exactly what it would have seen alone. The batch also
-// carries the receivers' publishes (Publisher), so one transaction serves
-// the claims of new deliveries and the publish + finish of earlier ones.
+// carries the receivers' payloads and publishes (Publisher), so one
+// transaction serves the claims of new deliveries and the archive, publish
+// and finish of earlier ones.
 type Store struct {
 	db *sql.DB
 	// Statements prepared once: parsing SQL is most of a claim's CPU.
 	claimStmt, stateStmt, finishStmt, releaseStmt *sql.Stmt
 
-	lock      sync.Locker
-	pendingMu sync.Mutex
-	pending   *batch
-	commitMu  sync.Mutex
+	commits *local.Committer
 }
 
 var _ webhook.ClaimStore = (*Store)(nil)
@@ -54,9 +56,11 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("create webhook_claims table: %w", err)
 	}
-	s := &Store{db: db, lock: opts.WriteLock}
-	if s.lock == nil {
-		s.lock = &sync.Mutex{}
+	s := &Store{db: db, commits: opts.Committer}
+	if s.commits == nil {
+		s.commits = local.NewCommitter(db, opts.WriteLock)
+	} else if s.commits.DB() != db {
+		return nil, fmt.Errorf("claims: the committer writes to another database")
 	}
 	for _, p := range []struct {
 		stmt **sql.Stmt
@@ -94,156 +98,74 @@ WHERE webhook_claims.expires_at <= ?5 OR (webhook_claims.state = 'processing' AN
 	releaseSQL = `DELETE FROM webhook_claims WHERE key = ? AND token = ? AND state = 'processing'`
 )
 
-type opKind int
-
-const (
-	opClaim opKind = iota
-	opFinish
-	opRelease
-	opPublishFinish // publish on a bus, then finish (claims.Publisher)
-)
-
-type op struct {
-	kind    opKind
-	c       webhook.Claim
-	bus     *bus.Bus     // opPublishFinish
-	event   bus.Prepared // opPublishFinish
-	outcome webhook.Outcome
-	err     error // this operation's own failure (ErrNotHolder)
-}
-
-type batch struct {
-	ops       []*op
-	committed bool  // guarded by Store.commitMu
-	err       error // the transaction's failure, shared by every op
-}
-
-// run queues o and returns once the batch holding it is committed.
-func (s *Store) run(o *op) error {
-	s.pendingMu.Lock()
-	if s.pending == nil {
-		s.pending = &batch{}
-	}
-	b := s.pending
-	b.ops = append(b.ops, o)
-	s.pendingMu.Unlock()
-
-	s.commitMu.Lock()
-	defer s.commitMu.Unlock()
-	if !b.committed {
-		s.pendingMu.Lock()
-		s.pending = nil
-		s.pendingMu.Unlock()
-		// The batch carries other callers' operations, so it must not fail
-		// because this caller's context ends: it gets its own deadline.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		b.err = s.commit(ctx, b.ops)
-		cancel()
-		b.committed = true
-		if b.err == nil {
-			wakeBuses(b.ops)
-		}
-	}
-	if b.err != nil {
-		return b.err
-	}
-	return o.err
-}
-
-func (s *Store) commit(ctx context.Context, ops []*op) error {
-	s.lock.Lock()
-	defer s.lock.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+// claim runs the conditional claim of c inside tx.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, c webhook.Claim) (webhook.Outcome, error) {
+	res, err := tx.StmtContext(ctx, s.claimStmt).ExecContext(ctx, c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), c.At.UnixMilli())
 	if err != nil {
-		return err
+		return 0, err
 	}
-	defer tx.Rollback()
-	for _, o := range ops {
-		if err := s.apply(ctx, tx, o); err != nil {
-			return err
-		}
+	if n, err := res.RowsAffected(); err != nil {
+		return 0, err
+	} else if n == 1 {
+		return webhook.Acquired, nil
 	}
-	return tx.Commit()
+	var state string
+	if err := tx.StmtContext(ctx, s.stateStmt).QueryRowContext(ctx, c.Key).Scan(&state); err != nil {
+		return 0, err
+	}
+	if state == "done" {
+		return webhook.Duplicate, nil
+	}
+	return webhook.InProgress, nil
 }
 
-// apply runs one operation inside the batch's transaction. Its return value
-// is a database failure (fails the batch); o.err is the operation's answer.
-func (s *Store) apply(ctx context.Context, tx *sql.Tx, o *op) error {
-	c := o.c
-	switch o.kind {
-	case opClaim:
-		res, err := tx.StmtContext(ctx, s.claimStmt).ExecContext(ctx, c.Key, c.Token, c.LeaseUntil.UnixMilli(), c.ExpiresAt.UnixMilli(), c.At.UnixMilli())
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 1 {
-			o.outcome = webhook.Acquired
-			return nil
-		}
-		var state string
-		if err := tx.StmtContext(ctx, s.stateStmt).QueryRowContext(ctx, c.Key).Scan(&state); err != nil {
-			return err
-		}
-		o.outcome = webhook.InProgress
-		if state == "done" {
-			o.outcome = webhook.Duplicate
-		}
-	case opFinish, opPublishFinish:
-		if o.kind == opPublishFinish {
-			if err := o.bus.PublishIn(ctx, tx, o.event); err != nil {
-				return err
-			}
-		}
-		res, err := tx.StmtContext(ctx, s.finishStmt).ExecContext(ctx, c.Key, c.Token)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			o.err = webhook.ErrNotHolder
-		}
-	case opRelease:
-		if _, err := tx.StmtContext(ctx, s.releaseStmt).ExecContext(ctx, c.Key, c.Token); err != nil {
-			return err
-		}
+// finish marks c done inside tx; held is false when c's holder no longer
+// holds it (its lease ended and another took it, or it was released).
+func (s *Store) finish(ctx context.Context, tx *sql.Tx, c webhook.Claim) (held bool, err error) {
+	res, err := tx.StmtContext(ctx, s.finishStmt).ExecContext(ctx, c.Key, c.Token)
+	if err != nil {
+		return false, err
 	}
-	return nil
-}
-
-// wakeBuses tells each bus that got events in a committed batch to deliver.
-func wakeBuses(ops []*op) {
-	var woken *bus.Bus
-	for _, o := range ops {
-		if o.kind == opPublishFinish && o.bus != woken {
-			o.bus.Wake()
-			woken = o.bus
-		}
-	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // Claim implements webhook.ClaimStore.
 func (s *Store) Claim(ctx context.Context, c webhook.Claim) (webhook.Outcome, error) {
-	o := &op{kind: opClaim, c: c}
-	if err := s.run(o); err != nil {
+	var outcome webhook.Outcome
+	err := s.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		outcome, err = s.claim(ctx, tx, c)
+		return err
+	})
+	if err != nil {
 		return 0, fmt.Errorf("claim %s: %w", c.Key, err)
 	}
-	return o.outcome, nil
+	return outcome, nil
 }
 
 // Finish implements webhook.ClaimStore.
 func (s *Store) Finish(ctx context.Context, c webhook.Claim) error {
-	if err := s.run(&op{kind: opFinish, c: c}); err != nil {
+	var held bool
+	err := s.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		held, err = s.finish(ctx, tx, c)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("finish claim %s: %w", c.Key, err)
+	}
+	if !held {
+		return fmt.Errorf("finish claim %s: %w", c.Key, webhook.ErrNotHolder)
 	}
 	return nil
 }
 
 // Release implements webhook.ClaimStore.
 func (s *Store) Release(ctx context.Context, c webhook.Claim) error {
-	if err := s.run(&op{kind: opRelease, c: c}); err != nil {
+	err := s.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.releaseStmt).ExecContext(ctx, c.Key, c.Token)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("release claim %s: %w", c.Key, err)
 	}
 	return nil
@@ -252,8 +174,9 @@ func (s *Store) Release(ctx context.Context, c webhook.Claim) error {
 // Sweep deletes claims whose TTL ended before now and reports how many; the
 // dev server runs it periodically so the table does not grow without bound.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	s.lock.Lock()
-	defer s.lock.Unlock()
+	lock := s.commits.Lock()
+	lock.Lock()
+	defer lock.Unlock()
 	res, err := s.db.ExecContext(ctx, `DELETE FROM webhook_claims WHERE expires_at <= ?`, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("sweep webhook claims: %w", err)

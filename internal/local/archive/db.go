@@ -1,0 +1,139 @@
+package archive
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/local"
+)
+
+const dbSchema = `
+CREATE TABLE IF NOT EXISTS archive_payloads (
+	key       TEXT PRIMARY KEY,  -- yyyy/mm/dd/<event>/<delivery>.json
+	encoding  TEXT NOT NULL CHECK (encoding IN ('', 'snappy')),
+	size      INTEGER NOT NULL,  -- bytes of the payload itself
+	body      BLOB NOT NULL,     -- the payload, compressed when encoding says so
+	stored_at INTEGER NOT NULL   -- unix ms
+);
+CREATE INDEX IF NOT EXISTS archive_payloads_stored ON archive_payloads (stored_at);
+`
+
+// dbTier keeps small payloads in the committer's database.
+type dbTier struct {
+	commits  *local.Committer
+	smallMax int
+	// Statements prepared once (parsing is a large share of a write's CPU).
+	putStmt, getStmt, delStmt *sql.Stmt
+}
+
+func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
+	db := opts.Committer.DB()
+	if _, err := db.ExecContext(ctx, dbSchema); err != nil {
+		return nil, fmt.Errorf("archive: create payload table: %w", err)
+	}
+	t := &dbTier{commits: opts.Committer, smallMax: opts.SmallMax}
+	if t.smallMax <= 0 {
+		t.smallMax = DefaultSmallMax
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&t.putStmt, `INSERT INTO archive_payloads (key, encoding, size, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)
+			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, body = ?4, stored_at = ?5`},
+		{&t.getStmt, `SELECT encoding, size, body FROM archive_payloads WHERE key = ?`},
+		{&t.delStmt, `DELETE FROM archive_payloads WHERE key = ?`},
+	} {
+		st, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("archive: prepare payload statements: %w", err)
+		}
+		*p.stmt = st
+	}
+	return t, nil
+}
+
+func (t *dbTier) close() error {
+	for _, st := range []*sql.Stmt{t.putStmt, t.getStmt, t.delStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return nil
+}
+
+func (t *dbTier) get(ctx context.Context, key string) ([]byte, error) {
+	var (
+		encoding string
+		size     int
+		body     []byte
+	)
+	err := t.getStmt.QueryRowContext(ctx, key).Scan(&encoding, &size, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("archive: get %s: %w", key, events.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: get %s: %w", key, err)
+	}
+	if body, err = decode(encoding, size, body); err != nil {
+		return nil, fmt.Errorf("archive: get %s: %w", key, err)
+	}
+	return body, nil
+}
+
+func (t *dbTier) remove(ctx context.Context, key string) error {
+	return t.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, t.delStmt).ExecContext(ctx, key)
+		return err
+	})
+}
+
+func (t *dbTier) check(ctx context.Context) error {
+	var n int
+	if err := t.commits.DB().QueryRowContext(ctx, `SELECT count(*) FROM archive_payloads WHERE 0`).Scan(&n); err != nil {
+		return fmt.Errorf("archive: payload table: %w", err)
+	}
+	return nil
+}
+
+// dbStaged is a small payload waiting for its Commit (an events.Staged),
+// already encoded.
+type dbStaged struct {
+	a        *Archive
+	key      string
+	encoding string
+	size     int
+	body     []byte
+}
+
+// Commit writes the payload in the database's next group commit; once it
+// returns the payload survives a crash. (An earlier, larger payload at the
+// same key stays a file, hidden: Get reads the database first.)
+func (s *dbStaged) Commit(ctx context.Context) (events.Ref, error) {
+	if err := s.a.db.commits.Do(ctx, s.CommitIn); err != nil {
+		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
+	}
+	return s.Ref(), nil
+}
+
+// Ref is where the payload is once committed.
+func (s *dbStaged) Ref() events.Ref { return events.Ref{Bucket: Bucket, Key: s.key} }
+
+// CommitIn writes the payload in tx, a transaction on the archive's
+// database (claims.TxStaged): the receiver commits it with the delivery's
+// event and claim.
+func (s *dbStaged) CommitIn(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.StmtContext(ctx, s.a.db.putStmt).ExecContext(ctx, s.key, s.encoding, s.size, s.body, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("archive: put %s: %w", s.key, err)
+	}
+	return nil
+}
+
+// Discard forgets the payload (nothing was written).
+func (s *dbStaged) Discard() {}
