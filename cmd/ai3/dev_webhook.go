@@ -21,7 +21,8 @@ import (
 )
 
 // mountWebhook serves POST /webhook with the embedded adapters (SQLite
-// claims, payload files, the durable SQLite bus) and runs the bus with the
+// claims, the payload archive (database rows up to 1 MiB, files beyond),
+// the durable SQLite bus) and runs the bus with the
 // stub, alert and health handlers. Metrics go to DATA/metrics.log in
 // CloudWatch Embedded Metric Format, as they would to CloudWatch Logs.
 func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
@@ -83,7 +84,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	env.Go(func(ctx context.Context) error { return health.Run(ctx, time.Minute) })
 	env.Go(func(ctx context.Context) error {
 		defer metricsFile.Close()
-		return sweepClaims(ctx, env, claimStore)
+		return sweep(ctx, env, claimStore, payloads)
 	})
 	return nil
 }
@@ -132,9 +133,10 @@ type fixedSecrets [][]byte
 
 func (f fixedSecrets) Secrets(context.Context) ([][]byte, error) { return f, nil }
 
-// sweepClaims forgets expired delivery claims hourly, so the table holds
-// about one day of deliveries.
-func sweepClaims(ctx context.Context, env *devEnv, s *claims.Store) error {
+// sweep forgets expired delivery claims and payloads archived longer than
+// archive.Retention (90 days, as the S3 bucket's lifecycle) hourly, so the
+// claims table holds about one day of deliveries and the archive 90.
+func sweep(ctx context.Context, env *devEnv, s *claims.Store, a *archive.Archive) error {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -142,6 +144,11 @@ func sweepClaims(ctx context.Context, env *devEnv, s *claims.Store) error {
 			env.Log.Warn("sweep webhook claims", "err", err)
 		} else if n > 0 {
 			env.Log.Info("swept expired webhook claims", "count", n)
+		}
+		if n, err := a.Sweep(ctx, time.Now().Add(-archive.Retention)); err != nil {
+			env.Log.Warn("sweep archived payloads", "err", err)
+		} else if n > 0 {
+			env.Log.Info("swept archived payloads past retention", "count", n)
 		}
 		select {
 		case <-ctx.Done():

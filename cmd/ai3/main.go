@@ -29,6 +29,7 @@ func newRootCmd() *cobra.Command {
 		newDevCmd(),
 		newWorkflowsCmd(),
 		newLoginCmd(),
+		newPayloadsCmd(),
 	)
 	return root
 }

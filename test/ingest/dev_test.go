@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -172,6 +173,27 @@ func TestDevServer(t *testing.T) {
 	}
 	if err := second.cmd.Wait(); err != nil {
 		t.Fatalf("ai3 dev did not stop cleanly on SIGINT: %v\n%s", err, second.stderr)
+	}
+
+	// `ai3 payloads` finds every accepted payload (those acknowledged
+	// before the SIGKILL too), byte for byte, and nothing refused.
+	out, err := exec.Command(bin, "payloads", "list", "--data", data).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ai3 payloads list: %v\n%s", err, out)
+	}
+	keys := strings.Fields(string(out))
+	for _, id := range append([]string{"dev-1"}, ids...) {
+		i := slices.IndexFunc(keys, func(k string) bool { return strings.HasSuffix(k, "/issues/"+id+".json") })
+		if i < 0 {
+			t.Fatalf("ai3 payloads list does not show %s:\n%s", id, out)
+		}
+		got, err := exec.Command(bin, "payloads", "get", keys[i], "--data", data).Output()
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("ai3 payloads get %s = %q, %v; want the payload", keys[i], got, err)
+		}
+	}
+	if len(keys) != 1+len(ids) {
+		t.Fatalf("ai3 payloads list shows %d payloads, want %d (the refused one not among them):\n%s", len(keys), 1+len(ids), out)
 	}
 
 	third := startDev(t, bin, data, "WEBHOOK_SECRET=from-the-environment")
