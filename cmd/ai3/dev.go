@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,12 +36,19 @@ type devEnv struct {
 	Vault *tokens.Vault
 	// background functions started after mounting; each returns when ctx ends.
 	background []func(ctx context.Context) error
+	// cleanups run in reverse order once the background functions have
+	// returned, before the database closes.
+	cleanups []func() error
 	// health checks run by GET /healthz.
 	checks map[string]func(ctx context.Context) error
 }
 
 // Go registers a background loop (bus workers, executor, schedulers).
 func (e *devEnv) Go(f func(ctx context.Context) error) { e.background = append(e.background, f) }
+
+// Cleanup registers f to run at shutdown, after the background loops
+// stopped and before the database closes.
+func (e *devEnv) Cleanup(f func() error) { e.cleanups = append(e.cleanups, f) }
 
 // Check registers a dependency check for GET /healthz.
 func (e *devEnv) Check(name string, f func(ctx context.Context) error) { e.checks[name] = f }
@@ -92,8 +100,9 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, len(env.background)+1)
+	var loops sync.WaitGroup
 	for _, f := range env.background {
-		go func() { errc <- f(ctx) }()
+		loops.Go(func() { errc <- f(ctx) })
 	}
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(out, "ai3 dev listening on http://%s (data in %s)\n", ln.Addr(), dataDir)
@@ -106,6 +115,20 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	defer done()
 	_ = srv.Shutdown(shutdownCtx)
 	cancel()
+	// Let the loops finish what they hold (the bus records the deliveries
+	// its handlers completed) while the database is still open.
+	stopped := make(chan struct{})
+	go func() { loops.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-shutdownCtx.Done():
+		env.Log.Warn("background work did not stop in time")
+	}
+	for i := len(env.cleanups) - 1; i >= 0; i-- {
+		if cerr := env.cleanups[i](); cerr != nil {
+			env.Log.Warn("shutdown", "err", cerr)
+		}
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -36,6 +36,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	// share one group commit: one fsync per batch of deliveries.
 	writeLock := &sync.Mutex{}
 	commits := local.NewCommitter(env.DB, writeLock)
+	env.Cleanup(commits.Close)
 	claimStore, err := claims.Open(ctx, env.DB, claims.Options{Committer: commits})
 	if err != nil {
 		return err

@@ -21,10 +21,11 @@ import (
 // leaves a moment with everything copied, which is when SQLite rewinds the
 // log) does the next commit first run a RESTART checkpoint under the lock,
 // so the log starts again from its beginning.
-const (
-	checkpointEvery = 20 * time.Millisecond
-	walLimit        = 64 << 20
-)
+const checkpointEvery = 20 * time.Millisecond
+
+// walLimit is the log size past which the next commit runs a RESTART
+// checkpoint (a variable so that tests can lower it).
+var walLimit int64 = 64 << 20
 
 // checkpointer holds the committer's writer connection and schedules
 // checkpoints. Its writer methods are called under the write lock.
@@ -72,6 +73,13 @@ func (k *checkpointer) dropIfBroken(err error) {
 		return
 	}
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		k.drop()
+	}
+}
+
+// drop closes and forgets the connection (under the write lock).
+func (k *checkpointer) drop() {
+	if k.conn != nil {
 		k.conn.Close()
 		k.conn = nil
 	}

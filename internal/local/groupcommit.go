@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -116,12 +117,30 @@ func (c *Committer) run(b *commitBatch) {
 	c.mu.Unlock()
 }
 
-func (c *Committer) commit(ctx context.Context, fns []func(context.Context, *sql.Tx) error) error {
+func (c *Committer) commit(ctx context.Context, fns []func(context.Context, *sql.Tx) error) (err error) {
 	c.lock.Lock()
-	err := c.commitLocked(ctx, fns)
-	c.lock.Unlock()
-	c.ckpt.afterCommit(c.db)
-	return err
+	defer func() {
+		// A panicking fn must not leave the write lock held and every
+		// caller waiting: the batch fails (rolled back) instead.
+		if r := recover(); r != nil {
+			c.ckpt.drop()
+			err = fmt.Errorf("group commit: panic in a batched write: %v", r)
+		}
+		c.lock.Unlock()
+		if err == nil {
+			c.ckpt.afterCommit(c.db)
+		}
+	}()
+	return c.commitLocked(ctx, fns)
+}
+
+// Close releases the committer's database connection (the next Do opens
+// another). Call it before closing the database.
+func (c *Committer) Close() error {
+	c.lock.Lock()
+	defer c.lock.Unlock()
+	c.ckpt.drop()
+	return nil
 }
 
 func (c *Committer) commitLocked(ctx context.Context, fns []func(context.Context, *sql.Tx) error) error {
