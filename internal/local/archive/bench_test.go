@@ -3,9 +3,13 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sbalswa/ai3-mvp/internal/local"
 )
 
 // BenchmarkPut measures a durable (fsynced) archive write.
@@ -47,4 +51,44 @@ func BenchmarkPutParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPutParallelDB measures 25 KB writes from concurrent receivers
+// into the database tier (group-committed, synchronous=FULL), with the
+// file tier (BenchmarkPutParallel) as the yardstick: a compressible JSON
+// payload and an incompressible one.
+func BenchmarkPutParallelDB(b *testing.B) {
+	json := bytes.Repeat([]byte(`{"login":"octocat","url":"https://api.github.com/users/octocat","id":583231},`), 25<<10/76)
+	random := make([]byte, 25<<10)
+	rand.Read(random)
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{{"json", json}, {"random", random}} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			db, err := local.OpenSQLite(ctx, filepath.Join(b.TempDir(), "ai3.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			a, err := Open(ctx, b.TempDir(), Options{Committer: local.NewCommitter(db, nil)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			var n atomic.Int64
+			b.SetBytes(int64(len(tc.body)))
+			b.SetParallelism(16)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := a.Put(ctx, fmt.Sprintf("2026/11/28/push/%d.json", n.Add(1)), tc.body); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
