@@ -520,7 +520,9 @@ func TestDoHoldsTheWriteLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock.Lock() // the committer released it
+	if !lock.TryLock() {
+		t.Fatal("the write lock is held after Do returned")
+	}
 	lock.Unlock()
 }
 
