@@ -35,6 +35,7 @@ type checkpointer struct {
 	running   atomic.Bool
 	mu        sync.Mutex
 	last      time.Time
+	passes    sync.WaitGroup // background passes running
 	pageBytes atomic.Int64
 }
 
@@ -67,14 +68,16 @@ func (k *checkpointer) writer(ctx context.Context, db *sql.DB) (*sql.Conn, error
 }
 
 // dropIfBroken forgets the connection after an error that broke it, so the
-// next commit opens another.
-func (k *checkpointer) dropIfBroken(err error) {
+// next commit opens another, and reports whether it did.
+func (k *checkpointer) dropIfBroken(err error) bool {
 	if err == nil || k.conn == nil {
-		return
+		return false
 	}
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		k.drop()
+		return true
 	}
+	return false
 }
 
 // drop closes and forgets the connection (under the write lock).
@@ -100,7 +103,9 @@ func (k *checkpointer) afterCommit(db *sql.DB) {
 	if !due || !k.running.CompareAndSwap(false, true) {
 		return
 	}
+	k.passes.Add(1)
 	go func() {
+		defer k.passes.Done()
 		defer k.running.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()

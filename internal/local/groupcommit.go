@@ -134,9 +134,12 @@ func (c *Committer) commit(ctx context.Context, fns []func(context.Context, *sql
 	return c.commitLocked(ctx, fns)
 }
 
-// Close releases the committer's database connection (the next Do opens
-// another). Call it before closing the database.
+// Close waits for a background checkpoint to end and releases the
+// committer's database connection (the next Do opens another). Call it
+// before closing the database, so no connection of the committer's outlives
+// it (a connection closing later still writes the database's files).
 func (c *Committer) Close() error {
+	c.ckpt.passes.Wait()
 	c.lock.Lock()
 	defer c.lock.Unlock()
 	c.ckpt.drop()
@@ -149,6 +152,14 @@ func (c *Committer) commitLocked(ctx context.Context, fns []func(context.Context
 		return err
 	}
 	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil && c.ckpt.dropIfBroken(err) {
+		// Nothing was written on the broken connection: start over once
+		// on a new one rather than fail the batch.
+		if conn, err = c.ckpt.writer(ctx, c.db); err != nil {
+			return err
+		}
+		tx, err = conn.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		c.ckpt.dropIfBroken(err)
 		return err

@@ -16,9 +16,7 @@ import (
 // OpenSQLite opens (creating if needed) the SQLite database at path with the
 // settings every embedded store relies on: WAL journal, a busy timeout so
 // concurrent writers wait instead of failing, foreign keys on, and
-// synchronous=FULL so a committed write survives a crash. A new database
-// gets 16 KiB pages: payloads of tens of KB (archive.Options) are written in
-// a quarter of the pages (and system calls) that 4 KiB pages take.
+// synchronous=FULL so a committed write survives a crash.
 //
 // A new database file is created 0600 (SQLite gives its -wal and -shm files
 // the same mode): it holds payloads and sealed tokens.
@@ -30,7 +28,6 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	f.Close()
 	q := url.Values{}
 	for _, p := range []string{
-		"page_size(4096)",
 		"journal_mode(WAL)",
 		"busy_timeout(10000)",
 		"foreign_keys(ON)",

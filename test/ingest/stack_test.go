@@ -60,6 +60,7 @@ func newStack(t testing.TB, o options) *stack {
 	s := &stack{db: db, dir: dir}
 	writeLock := &sync.Mutex{} // shared by the writers of the database, as in ai3 dev
 	commits := local.NewCommitter(db, writeLock)
+	t.Cleanup(func() { commits.Close() })
 	if s.claims, err = claims.Open(ctx, db, claims.Options{Committer: commits}); err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 	}
 	if a.db != nil && len(body) <= a.db.smallMax {
 		encoding, stored := encode(body)
-		return &dbStaged{a: a, key: key, encoding: encoding, size: len(body), body: stored}, nil
+		return &dbStaged{a: a, key: key, encoding: encoding, size: len(body), sum: checksum(body), body: stored}, nil
 	}
 	path := a.path(key)
 	if err := a.mkdir(filepath.Dir(path)); err != nil {

@@ -72,7 +72,9 @@ func BenchmarkPutParallelDB(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer db.Close()
-			a, err := Open(ctx, b.TempDir(), Options{Committer: local.NewCommitter(db, nil)})
+			commits := local.NewCommitter(db, nil)
+			defer commits.Close()
+			a, err := Open(ctx, b.TempDir(), Options{Committer: commits})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS archive_payloads (
 	key       TEXT PRIMARY KEY,  -- yyyy/mm/dd/<event>/<delivery>.json
 	encoding  TEXT NOT NULL CHECK (encoding IN ('', 'snappy')),
 	size      INTEGER NOT NULL,  -- bytes of the payload itself
+	crc       INTEGER NOT NULL,  -- CRC-32C of the payload itself
 	body      BLOB NOT NULL,     -- the payload, compressed when encoding says so
 	stored_at INTEGER NOT NULL   -- unix ms
 );
@@ -43,9 +44,9 @@ func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		{&t.putStmt, `INSERT INTO archive_payloads (key, encoding, size, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5)
-			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, body = ?4, stored_at = ?5`},
-		{&t.getStmt, `SELECT encoding, size, body FROM archive_payloads WHERE key = ?`},
+		{&t.putStmt, `INSERT INTO archive_payloads (key, encoding, size, crc, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, crc = ?4, body = ?5, stored_at = ?6`},
+		{&t.getStmt, `SELECT encoding, size, crc, body FROM archive_payloads WHERE key = ?`},
 		{&t.delStmt, `DELETE FROM archive_payloads WHERE key = ?`},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
@@ -71,16 +72,17 @@ func (t *dbTier) get(ctx context.Context, key string) ([]byte, error) {
 	var (
 		encoding string
 		size     int
+		sum      uint32
 		body     []byte
 	)
-	err := t.getStmt.QueryRowContext(ctx, key).Scan(&encoding, &size, &body)
+	err := t.getStmt.QueryRowContext(ctx, key).Scan(&encoding, &size, &sum, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("archive: get %s: %w", key, events.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: get %s: %w", key, err)
 	}
-	if body, err = decode(encoding, size, body); err != nil {
+	if body, err = decode(encoding, size, sum, body); err != nil {
 		return nil, fmt.Errorf("archive: get %s: %w", key, err)
 	}
 	return body, nil
@@ -108,6 +110,7 @@ type dbStaged struct {
 	key      string
 	encoding string
 	size     int
+	sum      uint32
 	body     []byte
 }
 
@@ -128,11 +131,8 @@ func (s *dbStaged) Ref() events.Ref { return events.Ref{Bucket: Bucket, Key: s.k
 // database (claims.TxStaged): the receiver commits it with the delivery's
 // event and claim.
 func (s *dbStaged) CommitIn(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.StmtContext(ctx, s.a.db.putStmt).ExecContext(ctx, s.key, s.encoding, s.size, s.body, time.Now().UnixMilli())
-	if err != nil {
-		return fmt.Errorf("archive: put %s: %w", s.key, err)
-	}
-	return nil
+	_, err := tx.StmtContext(ctx, s.a.db.putStmt).ExecContext(ctx, s.key, s.encoding, s.size, s.sum, s.body, time.Now().UnixMilli())
+	return err
 }
 
 // Discard forgets the payload (nothing was written).

@@ -215,11 +215,10 @@ func TestDBCompression(t *testing.T) {
 	}
 }
 
-// A corrupt row makes Get fail; it never returns other bytes. (Neither
-// encoding carries a checksum: a changed byte inside a raw payload or a
-// Snappy literal is not detectable, so the corruptions here are those
-// of the row's structure: its size, its length, the Snappy header and
-// stream, its encoding.)
+// A corrupt row makes Get fail; it never returns other bytes: damage to the
+// row's structure (its size, length, Snappy header and stream, encoding)
+// and a single changed byte anywhere in the stored body (caught by the
+// payload's CRC-32C).
 func TestDBCorruptRowsFailGet(t *testing.T) {
 	ctx := context.Background()
 	raw, compressible := randomBytes(2048), jsonPayload(8192)
@@ -261,6 +260,19 @@ func TestDBCorruptRowsFailGet(t *testing.T) {
 				c[i] = 0xff
 			}
 			return `UPDATE archive_payloads SET body = ?`, []any{c}
+		}},
+		{"raw: one byte flipped", raw, func(b []byte) (string, []any) {
+			c := bytes.Clone(b)
+			c[len(c)/2] ^= 0x20
+			return `UPDATE archive_payloads SET body = ?`, []any{c}
+		}},
+		{"snappy: one literal byte flipped", compressible, func(b []byte) (string, []any) {
+			c := bytes.Clone(b)
+			c[len(c)-1] ^= 0x01 // the stream ends in literal bytes or a copy's offset
+			return `UPDATE archive_payloads SET body = ?`, []any{c}
+		}},
+		{"checksum recorded wrong", compressible, func([]byte) (string, []any) {
+			return `UPDATE archive_payloads SET crc = (crc + 1) % 4294967296`, nil
 		}},
 		{"snappy payload read as raw", compressible, func([]byte) (string, []any) {
 			return `UPDATE archive_payloads SET encoding = ''`, nil
@@ -349,8 +361,9 @@ func TestDecode(t *testing.T) {
 		{"snappy, not snappy", "snappy", len(body), body, false},
 		{"unknown encoding", "zstd", len(body), body, false},
 		{"encoding in another case", "Snappy", len(body), packed, false},
+		{"raw, a byte changed", "", len(body), append(bytes.Clone(body[:len(body)-1]), body[len(body)-1]^1), false},
 	} {
-		got, err := decode(tc.encoding, tc.size, tc.stored)
+		got, err := decode(tc.encoding, tc.size, checksum(body), tc.stored)
 		if tc.ok && (err != nil || !bytes.Equal(got, body)) {
 			t.Errorf("%s: decode = %d bytes, %v; want the payload", tc.name, len(got), err)
 		}
@@ -361,7 +374,7 @@ func TestDecode(t *testing.T) {
 	for _, n := range []int{0, 1, 255, 256, 257, 4096, 1 << 20} {
 		for _, body := range [][]byte{randomBytes(n), bytes.Repeat([]byte("ab"), n/2)} {
 			enc, stored := encode(body)
-			got, err := decode(enc, len(body), stored)
+			got, err := decode(enc, len(body), checksum(body), stored)
 			if err != nil || !bytes.Equal(got, body) {
 				t.Errorf("round trip of %d bytes (encoding %q): %d bytes, %v", len(body), enc, len(got), err)
 			}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"hash/crc32"
 
 	"github.com/golang/snappy"
 )
@@ -15,6 +16,14 @@ import (
 // worth more than the bytes (measured with BenchmarkIngestHTTP).
 const encodingSnappy = "snappy"
 
+// castagnoli is CRC-32C, computed in hardware on amd64 and arm64: each
+// stored payload carries the checksum of its bytes, so a damaged row is an
+// error, never other bytes.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checksum is the CRC-32C of a payload.
+func checksum(body []byte) uint32 { return crc32.Checksum(body, castagnoli) }
+
 // encode returns the encoding to store body with and the bytes to store.
 func encode(body []byte) (encoding string, stored []byte) {
 	if len(body) < 256 {
@@ -27,9 +36,20 @@ func encode(body []byte) (encoding string, stored []byte) {
 	return encodingSnappy, out
 }
 
-// decode returns the payload stored as stored with encoding; size is the
-// payload's length as recorded with it.
-func decode(encoding string, size int, stored []byte) ([]byte, error) {
+// decode returns the payload stored as stored with encoding; size and sum
+// are the payload's length and CRC-32C as recorded with it.
+func decode(encoding string, size int, sum uint32, stored []byte) ([]byte, error) {
+	body, err := unpack(encoding, size, stored)
+	if err != nil {
+		return nil, err
+	}
+	if got := checksum(body); got != sum {
+		return nil, fmt.Errorf("stored payload is damaged: CRC-32C %08x, recorded %08x", got, sum)
+	}
+	return body, nil
+}
+
+func unpack(encoding string, size int, stored []byte) ([]byte, error) {
 	switch encoding {
 	case "":
 		if len(stored) != size {

@@ -25,7 +25,9 @@ func openTiered(t *testing.T) *Archive {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a, err := Open(ctx, filepath.Join(dir, "payloads"), Options{Committer: local.NewCommitter(db, nil), SmallMax: 64})
+	commits := local.NewCommitter(db, nil)
+	t.Cleanup(func() { commits.Close() })
+	a, err := Open(ctx, filepath.Join(dir, "payloads"), Options{Committer: commits, SmallMax: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
