@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
 // openCommitDB opens a fresh database with a table t(id, v) and returns it
@@ -122,35 +122,12 @@ func ids(t *testing.T, db *sql.DB) map[int]string {
 // copy. The caller holds the write lock so that no commit runs meanwhile.
 func crashCopy(t *testing.T, path string) *sql.DB {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "copy.db")
-	for _, suffix := range []string{"", "-wal"} {
-		if err := copyFile(path+suffix, dst+suffix); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db, err := OpenSQLite(context.Background(), dst)
+	db, err := OpenSQLite(context.Background(), testenv.CrashCopy(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // txRecorder records which transaction each call ran in.

@@ -9,6 +9,7 @@ package testenv
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -172,4 +173,36 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// CrashCopy copies the SQLite database at path and its log (-wal), as they
+// are on disk now, to a new directory and returns the copy's path: what a
+// restart after a crash finds (the shared-memory index is left behind, as
+// a reboot loses it). The caller keeps writers out while it copies.
+func CrashCopy(t testing.TB, path string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), filepath.Base(path))
+	for _, suffix := range []string{"", "-wal"} {
+		if err := copyFile(path+suffix, dst+suffix); err != nil {
+			t.Fatalf("crash copy of %s: %v", path, err)
+		}
+	}
+	return dst
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -262,16 +262,10 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 	}
 	env.S3Reference = &ref
 	if fp, ok := r.cfg.Publisher.(FinishingPublisher); ok {
-		err := fp.PublishAndFinish(ctx, env, claim)
-		switch {
-		case errors.Is(err, ErrNotHolder):
-			log.WarnContext(ctx, "published but the claim was no longer held", "err", err)
-		case err != nil:
-			r.release(ctx, log, claim)
-			log.ErrorContext(ctx, "publish failed", "err", err)
-			return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later")
-		}
-	} else if resp, ok := r.publishThenFinish(ctx, log, env, claim); !ok {
+		return r.settle(ctx, log, a, claim, fp.PublishAndFinish(ctx, env, claim),
+			"publish", "bus_unavailable", "could not publish the delivery; redeliver later")
+	}
+	if resp, ok := r.publishThenFinish(ctx, log, env, claim); !ok {
 		return resp
 	}
 	return r.answerAccepted(ctx, log, a)
@@ -280,14 +274,22 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 // commitPublishAndFinish archives, publishes and finishes a claimed
 // delivery in one atomic write (ArchivingPublisher).
 func (r *Receiver) commitPublishAndFinish(ctx context.Context, log *slog.Logger, ap ArchivingPublisher, staged events.Staged, a accepted, claim Claim) Response {
-	err := ap.CommitPublishAndFinish(ctx, staged, a.env, claim)
+	return r.settle(ctx, log, a, claim, ap.CommitPublishAndFinish(ctx, staged, a.env, claim),
+		"archive and publish", "store_unavailable", "could not archive and publish the delivery; redeliver later")
+}
+
+// settle answers for the outcome of a write (what) that publishes and
+// finishes at once: ErrNotHolder means the event is out (logged,
+// accepted); any other error means nothing was published: the claim is
+// released and the answer is 503 with code and message.
+func (r *Receiver) settle(ctx context.Context, log *slog.Logger, a accepted, claim Claim, err error, what, code, message string) Response {
 	switch {
 	case errors.Is(err, ErrNotHolder):
 		log.WarnContext(ctx, "published but the claim was no longer held", "err", err)
 	case err != nil:
 		r.release(ctx, log, claim)
-		log.ErrorContext(ctx, "archive and publish failed", "err", err)
-		return failure(http.StatusServiceUnavailable, "store_unavailable", "could not archive and publish the delivery; redeliver later")
+		log.ErrorContext(ctx, what+" failed", "err", err)
+		return failure(http.StatusServiceUnavailable, code, message)
 	}
 	return r.answerAccepted(ctx, log, a)
 }

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/events/archivetest"
 	"github.com/sbalswa/ai3-mvp/internal/local"
+
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
 // dbArchive is an archive with a database tier, and what it is made of.
@@ -471,16 +472,9 @@ func TestDBPutSurvivesCrash(t *testing.T) {
 		}
 		bodies[key] = body
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "copy.db")
 	lock := a.commits.Lock()
 	lock.Lock() // no commit while copying
-	for _, suffix := range []string{"", "-wal"} {
-		if err := copyFile(a.dbPath+suffix, path+suffix); err != nil {
-			lock.Unlock()
-			t.Fatal(err)
-		}
-	}
+	path := testenv.CrashCopy(t, a.dbPath)
 	lock.Unlock()
 	db, err := local.OpenSQLite(ctx, path)
 	if err != nil {
@@ -489,7 +483,7 @@ func TestDBPutSurvivesCrash(t *testing.T) {
 	defer db.Close()
 	commits := local.NewCommitter(db, nil)
 	defer commits.Close()
-	b, err := Open(ctx, filepath.Join(dir, "payloads"), Options{Committer: commits})
+	b, err := Open(ctx, filepath.Join(filepath.Dir(path), "payloads"), Options{Committer: commits})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,21 +494,4 @@ func TestDBPutSurvivesCrash(t *testing.T) {
 			t.Fatalf("after a crash %s = %d bytes, %v; want %d bytes", key, len(got), err, len(want))
 		}
 	}
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
