@@ -177,16 +177,13 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// A staged payload is invisible until committed; a discarded one leaves no
-// file; a committed one reads back whole.
-func TestStageCommitDiscard(t *testing.T) {
+// stageKeptAndDropped stages two payloads, checks that neither is visible,
+// discards one, commits the other and checks that it reads back whole. It
+// returns their keys.
+func stageKeptAndDropped(t *testing.T, a *Archive) (kept, dropped string) {
+	t.Helper()
 	ctx := context.Background()
-	root := t.TempDir()
-	a, err := Open(context.Background(), root, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept, dropped := "2026/11/28/push/kept.json", "2026/11/28/push/dropped.json"
+	kept, dropped = "2026/11/28/push/kept.json", "2026/11/28/push/dropped.json"
 	sk, err := a.Stage(ctx, kept, []byte(`{"kept":true}`))
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +203,22 @@ func TestStageCommitDiscard(t *testing.T) {
 	if got, err := a.Get(ctx, ref); err != nil || string(got) != `{"kept":true}` {
 		t.Fatalf("Get after Commit = %q, %v", got, err)
 	}
+	if _, err := a.Get(ctx, events.Ref{Bucket: Bucket, Key: dropped}); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("a discarded payload can be read: %v", err)
+	}
+	return kept, dropped
+}
+
+// A staged payload is invisible until committed; a discarded one leaves no
+// file; a committed one reads back whole.
+func TestStageCommitDiscard(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	a, err := Open(context.Background(), root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _ := stageKeptAndDropped(t, a)
 	entries, err := os.ReadDir(filepath.Join(root, "2026/11/28/push"))
 	if err != nil {
 		t.Fatal(err)

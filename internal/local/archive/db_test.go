@@ -404,23 +404,8 @@ func TestDBCheckFailsWithoutTable(t *testing.T) {
 func TestDBStageCommitDiscard(t *testing.T) {
 	ctx := context.Background()
 	a := openDBArchive(t, 0)
-	kept, dropped, within := "2026/11/28/push/kept.json", "2026/11/28/push/dropped.json", "2026/11/28/push/within.json"
-	sk, err := a.Stage(ctx, kept, []byte(`{"kept":true}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd, err := a.Stage(ctx, dropped, []byte(`{"dropped":true}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Get(ctx, events.Ref{Bucket: Bucket, Key: kept}); !errors.Is(err, events.ErrNotFound) {
-		t.Fatalf("a staged payload is visible before Commit: %v", err)
-	}
-	sd.Discard()
-	if _, err := sk.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.mustGet(t, kept, []byte(`{"kept":true}`))
+	kept, dropped := stageKeptAndDropped(t, a.Archive)
+	within := "2026/11/28/push/within.json"
 	if a.row(t, dropped).ok || a.hasFile(t, dropped) || a.hasFile(t, kept) {
 		t.Fatal("the discarded payload was stored, or the committed one is also a file")
 	}
