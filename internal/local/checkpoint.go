@@ -21,7 +21,12 @@ import (
 // leaves a moment with everything copied, which is when SQLite rewinds the
 // log) does the next commit first run a RESTART checkpoint under the lock,
 // so the log starts again from its beginning.
-const checkpointEvery = 20 * time.Millisecond
+// checkpointEvery spaces the background passes: a page written again and
+// again between two passes (the B-tree pages that random delivery ids
+// land in) is copied once per pass, so passes every 100 ms instead of 20
+// copy less, fsync the database file less often, and measured 10–20% more
+// deliveries/s (BenchmarkIngestHTTP), with the log still far from walLimit.
+const checkpointEvery = 100 * time.Millisecond
 
 // walLimit is the log size past which the next commit runs a RESTART
 // checkpoint (a variable so that tests can lower it).
