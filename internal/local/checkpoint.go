@@ -21,6 +21,7 @@ import (
 // leaves a moment with everything copied, which is when SQLite rewinds the
 // log) does the next commit first run a RESTART checkpoint under the lock,
 // so the log starts again from its beginning.
+
 // checkpointEvery spaces the background passes: a page written again and
 // again between two passes (the B-tree pages that random delivery ids
 // land in) is copied once per pass, so passes every 100 ms instead of 20
