@@ -25,6 +25,17 @@ type Committer struct {
 	pending *commitBatch // gathering: the next batch to commit
 	busy    bool         // a batch is committing
 	ckpt    checkpointer
+	timeout time.Duration // a batch's deadline; 0: defaultBatchTimeout (tests set it)
+}
+
+// defaultBatchTimeout is the deadline of one batch's transaction.
+const defaultBatchTimeout = 30 * time.Second
+
+func (c *Committer) batchTimeout() time.Duration {
+	if c.timeout > 0 {
+		return c.timeout
+	}
+	return defaultBatchTimeout
 }
 
 // commitBatch is the set of calls committed in one transaction. Its callers
@@ -54,7 +65,7 @@ func (c *Committer) DB() *sql.DB { return c.db }
 func (c *Committer) Lock() sync.Locker { return c.lock }
 
 // ErrBatchTimeout is the failure of a batch whose transaction did not
-// commit within its deadline (30 s).
+// commit within its deadline (defaultBatchTimeout).
 var ErrBatchTimeout = errors.New("group commit: the transaction did not commit in time")
 
 // Do runs fn inside a transaction shared with the other calls pending at
@@ -101,7 +112,7 @@ func (c *Committer) Do(ctx context.Context, fn func(context.Context, *sql.Tx) er
 // run commits b, wakes its callers, and passes the turn to the batch that
 // gathered meanwhile, if any.
 func (c *Committer) run(b *commitBatch) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), c.batchTimeout())
 	b.err = c.commit(ctx, b.fns)
 	cancel()
 	if errors.Is(b.err, context.DeadlineExceeded) {

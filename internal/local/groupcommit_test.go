@@ -562,3 +562,27 @@ func TestCloseReleasesTheConnection(t *testing.T) {
 		t.Fatalf("%d rows, want 2", got)
 	}
 }
+
+// A batch that does not commit within its deadline fails every call in it
+// with ErrBatchTimeout and writes nothing; the next batch commits.
+func TestBatchTimeout(t *testing.T) {
+	db, _ := openCommitDB(t)
+	c := newTestCommitter(t, db, nil)
+	c.timeout = 50 * time.Millisecond
+	stuck := func(ctx context.Context, tx *sql.Tx) error {
+		if err := insert(1, "stuck")(ctx, tx); err != nil {
+			return err
+		}
+		<-ctx.Done() // a write that hangs until the batch's deadline
+		return ctx.Err()
+	}
+	if err := c.Do(context.Background(), stuck); !errors.Is(err, ErrBatchTimeout) {
+		t.Fatalf("Do of a hanging write = %v, want ErrBatchTimeout", err)
+	}
+	if err := c.Do(context.Background(), insert(2, "after")); err != nil {
+		t.Fatalf("Do after a timed-out batch: %v", err)
+	}
+	if rows := ids(t, db); len(rows) != 1 || rows[2] != "after" {
+		t.Fatalf("rows %v, want only 2", rows)
+	}
+}
