@@ -18,7 +18,7 @@
 // writing it twice (SQLite's log, then its checkpoint).
 //
 // Either way a payload is read back by its key with Get, and
-// `ai3 dev payload KEY` prints one.
+// `ai3 payloads get KEY` prints one.
 //
 // Wiring (cmd/ai3 dev):
 //

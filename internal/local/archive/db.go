@@ -25,9 +25,8 @@ CREATE INDEX IF NOT EXISTS archive_payloads_stored ON archive_payloads (stored_a
 
 // dbTier keeps small payloads in the committer's database.
 type dbTier struct {
-	commits  *local.Committer
-	smallMax int
-	// Statements prepared once (parsing is a large share of a write's CPU).
+	commits                   *local.Committer
+	smallMax                  int
 	putStmt, getStmt, delStmt *sql.Stmt
 }
 
@@ -40,31 +39,20 @@ func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
 	if t.smallMax <= 0 {
 		t.smallMax = DefaultSmallMax
 	}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&t.putStmt, `INSERT INTO archive_payloads (key, encoding, size, crc, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, crc = ?4, body = ?5, stored_at = ?6`},
-		{&t.getStmt, `SELECT encoding, size, crc, body FROM archive_payloads WHERE key = ?`},
-		{&t.delStmt, `DELETE FROM archive_payloads WHERE key = ?`},
-	} {
-		st, err := db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			t.close()
-			return nil, fmt.Errorf("archive: prepare payload statements: %w", err)
-		}
-		*p.stmt = st
+	err := local.Prepare(ctx, db, map[**sql.Stmt]string{
+		&t.putStmt: `INSERT INTO archive_payloads (key, encoding, size, crc, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, crc = ?4, body = ?5, stored_at = ?6`,
+		&t.getStmt: `SELECT encoding, size, crc, body FROM archive_payloads WHERE key = ?`,
+		&t.delStmt: `DELETE FROM archive_payloads WHERE key = ?`,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("archive: prepare payload statements: %w", err)
 	}
 	return t, nil
 }
 
 func (t *dbTier) close() error {
-	for _, st := range []*sql.Stmt{t.putStmt, t.getStmt, t.delStmt} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	local.CloseStatements(t.putStmt, t.getStmt, t.delStmt)
 	return nil
 }
 

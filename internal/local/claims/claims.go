@@ -62,27 +62,18 @@ func Open(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	} else if s.commits.DB() != db {
 		return nil, fmt.Errorf("claims: the committer writes to another database")
 	}
-	for _, p := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{{&s.claimStmt, claimSQL}, {&s.stateStmt, stateSQL}, {&s.finishStmt, finishSQL}, {&s.releaseStmt, releaseSQL}} {
-		stmt, err := db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("prepare webhook claim statements: %w", err)
-		}
-		*p.stmt = stmt
+	err := local.Prepare(ctx, db, map[**sql.Stmt]string{
+		&s.claimStmt: claimSQL, &s.stateStmt: stateSQL, &s.finishStmt: finishSQL, &s.releaseStmt: releaseSQL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare webhook claim statements: %w", err)
 	}
 	return s, nil
 }
 
 // Close releases the prepared statements (not the database).
 func (s *Store) Close() error {
-	for _, st := range []*sql.Stmt{s.claimStmt, s.stateStmt, s.finishStmt, s.releaseStmt} {
-		if st != nil {
-			st.Close()
-		}
-	}
+	local.CloseStatements(s.claimStmt, s.stateStmt, s.finishStmt, s.releaseStmt)
 	return nil
 }
 
