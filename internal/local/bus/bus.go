@@ -222,7 +222,7 @@ func (b *Bus) Publish(ctx context.Context, env *events.Envelope) error {
 	if err != nil {
 		return err
 	}
-	if err := b.commit(p.it); err != nil {
+	if err := b.commit(ctx, p.it); err != nil {
 		return fmt.Errorf("bus: publish delivery %s: %w", env.DeliveryID, err)
 	}
 	b.poke()

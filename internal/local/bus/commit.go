@@ -20,12 +20,18 @@ type pubBatch struct {
 	err       error
 }
 
-// commit adds it to the pending batch and returns once that batch is
-// committed. The first caller to get commitMu commits every item pending at
+// commit writes it in the committer's next batch when the bus has one;
+// otherwise it adds it to the bus's own pending batch and returns once that
+// batch is committed. The first caller to get commitMu commits every item pending at
 // that moment; callers whose item was in it just read the outcome. Batches
 // commit in order, so when a caller holds commitMu and its batch is not yet
 // committed, its batch is the pending one.
-func (b *Bus) commit(it pubItem) error {
+func (b *Bus) commit(ctx context.Context, it pubItem) error {
+	if b.opts.Committer != nil { // the committer batches already
+		return b.opts.Committer.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return b.insertBatch(ctx, tx, []pubItem{it})
+		})
+	}
 	b.pendingMu.Lock()
 	if b.pending == nil {
 		b.pending = &pubBatch{}
@@ -46,7 +52,7 @@ func (b *Bus) commit(it pubItem) error {
 	// this caller's context ends: it gets its own deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	batch.err = b.shared(ctx, func(ctx context.Context, tx *sql.Tx) error { return b.insertBatch(ctx, tx, batch.items) })
+	batch.err = b.tx(ctx, func(tx *sql.Tx) error { return b.insertBatch(ctx, tx, batch.items) })
 	batch.committed = true
 	return batch.err
 }

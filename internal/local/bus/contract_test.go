@@ -9,12 +9,30 @@ import (
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/events/publishertest"
+	"github.com/sbalswa/ai3-mvp/internal/local"
 )
 
+// The contract holds with the bus's own group commit and with a shared
+// local.Committer (as in ai3 dev).
 func TestPublisherContract(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "own commit", true: "shared committer"}[shared], func(t *testing.T) {
+			publisherContract(t, shared)
+		})
+	}
+}
+
+func publisherContract(t *testing.T, shared bool) {
 	publishertest.Run(t, func(t *testing.T) publishertest.Harness {
 		db := openDB(t, filepath.Join(t.TempDir(), "bus.db"))
-		b := newBus(t, db, fastOpts())
+		opts := fastOpts()
+		var commits *local.Committer
+		if shared {
+			commits = local.NewCommitter(db, nil)
+			t.Cleanup(func() { commits.Close() })
+			opts.Committer = commits
+		}
+		b := newBus(t, db, opts)
 		var mu sync.Mutex
 		var got []*events.Envelope
 		b.Subscribe(events.HandlerFunc(events.TargetStub, func(ctx context.Context, env *events.Envelope) error {
@@ -48,7 +66,12 @@ func TestPublisherContract(t *testing.T) {
 					time.Sleep(5 * time.Millisecond)
 				}
 			},
-			Break: func() { db.Close() },
+			Break: func() {
+				if commits != nil {
+					commits.Close() // its connection first, as ai3 dev shuts down
+				}
+				db.Close()
+			},
 		}
 	})
 }
