@@ -12,7 +12,7 @@
 //
 // Why two tiers: a file per delivery costs a new inode, and creating one is
 // what limits file-per-payload ingest (measured on a 2-core VM's ext4: 0.1
-// to 1 ms of kernel CPU per file, up to 700 deliveries/s end to end, where
+// to 1 ms of kernel CPU per file, under 900 deliveries/s end to end, where
 // the database tier sustains well over 2,000/s; see BenchmarkIngestHTTP in
 // test/ingest). For a 25 MB payload the inode is noise and a file avoids
 // writing it twice (SQLite's log, then its checkpoint).
