@@ -5,13 +5,14 @@ STATICCHECK_VERSION := v0.8.2
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 GO_TEST_FLAGS ?= -race -timeout 30m
 
-.PHONY: all test tools npm-tools go-tools fmt-check vet staticcheck unit bench build workflows
+.PHONY: all test tools npm-tools go-tools system-tools fmt-check vet staticcheck unit bench build workflows
 
 all: test
 
 test: tools fmt-check vet staticcheck unit
 
-# npm tools the tests use (asl-validator, dynalite, @octokit/webhooks-examples),
+# npm tools the tests use (asl-validator, dynalite, @octokit webhooks examples,
+# schemas and OpenAPI description, ajv, cmark-gfm, mermaid, playwright-core),
 # installed from the lock file into test/tools/node_modules (ignored).
 npm-tools:
 	cd test/tools && npm ci --no-audit --no-fund --loglevel=error
@@ -22,7 +23,15 @@ go-tools:
 	@test -x $(GOBIN_DIR)/staticcheck || GOBIN=$(GOBIN_DIR) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@test -x $(GOBIN_DIR)/aws-lambda-rie || GOBIN=$(GOBIN_DIR) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
-tools: npm-tools go-tools
+# Debian packages the tests use: chromium (headless, renders the status
+# comment's Mermaid). Installed only when missing and when we may (root).
+system-tools:
+	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) \
+		|| echo "warning: could not install chromium"; \
+	else echo "note: chromium missing; install it (apt-get install chromium) for the render tests"; fi; }
+
+tools: npm-tools go-tools system-tools
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
