@@ -9,8 +9,9 @@ import (
 // Store keeps jobs and small references. Implementations return copies:
 // changing a returned Job changes nothing stored.
 type Store interface {
-	// Create stores a new job at Version 1 (j.Version is set); ErrExists when
-	// the id is taken.
+	// Create stores a new job at Version 1 (j.Version is set, and a zero
+	// j.CreatedAt is set to the store's clock); ErrExists when the id is
+	// taken. A job needs an ID and a Thread.Repo.
 	Create(ctx context.Context, j *Job) error
 	// Get returns the job, or ErrNotFound.
 	Get(ctx context.Context, id string) (*Job, error)
@@ -21,18 +22,21 @@ type Store interface {
 	// Latest returns the newest job asked for on the thread (repo and
 	// issue/PR number), or ErrNotFound.
 	Latest(ctx context.Context, repo string, number int) (*Job, error)
-	// List returns up to limit jobs, newest first, optionally only those
-	// created before the given time (pagination); zero before means now.
+	// List returns up to limit (> 0) jobs, newest first, optionally only
+	// those created strictly before the given time (pagination: pass the
+	// last CreatedAt of a page); zero before lists from the newest.
 	List(ctx context.Context, limit int, before time.Time) ([]*Job, error)
 
 	// PutRef creates key = value (a lock, an index entry); when key exists
 	// it returns the stored value and ErrExists. A ttl > 0 lets the store
-	// forget the reference after it.
+	// forget the reference after it. Key and value must not be empty ("" is
+	// SwapRef's delete).
 	PutRef(ctx context.Context, key, value string, ttl time.Duration) (string, error)
 	// GetRef returns key's value, or ErrNotFound.
 	GetRef(ctx context.Context, key string) (string, error)
 	// SwapRef replaces key's value old with value (value "" deletes the
-	// key); ErrConflict when the stored value is not old (or key is absent).
+	// key), keeping its ttl; ErrConflict when the stored value is not old
+	// (or key is absent).
 	SwapRef(ctx context.Context, key, old, value string) error
 }
 
