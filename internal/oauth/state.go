@@ -13,10 +13,13 @@ import (
 // StateTTL is how long a login's state nonce stays usable.
 const StateTTL = 10 * time.Minute
 
-// Nonce is what a login leaves behind for its callback: the PKCE verifier
-// and when the state stops being accepted.
+// Nonce is what a login leaves behind for its callback: the PKCE verifier,
+// the browser binding and when the state stops being accepted.
 type Nonce struct {
-	Verifier  string
+	Verifier string
+	// Browser is BrowserKey of the login cookie set in the browser that
+	// started the login; the callback is refused in any other browser.
+	Browser   string
 	ExpiresAt time.Time
 }
 
@@ -56,6 +59,21 @@ func newState() (state, verifier string) {
 // not hold usable states.
 func StateKey(state string) string {
 	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+// newBrowserSecret returns the random value of a login cookie (32 bytes,
+// base64url).
+func newBrowserSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// BrowserKey is what a store keeps of a login cookie's value: its SHA-256,
+// so a store dump cannot be replayed as a cookie.
+func BrowserKey(cookie string) string {
+	sum := sha256.Sum256([]byte("browser:" + cookie))
 	return hex.EncodeToString(sum[:])
 }
 

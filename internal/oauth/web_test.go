@@ -2,10 +2,12 @@ package oauth_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -23,12 +25,14 @@ import (
 )
 
 type rig struct {
-	gh    *githubdouble.Server
-	clk   *testenv.Clock
-	store *vault.TokenStore
-	vault *tokens.Vault
-	app   *httptest.Server
-	web   *oauth.Web
+	db      *sql.DB
+	browser *http.Client // keeps cookies, follows no redirects
+	gh      *githubdouble.Server
+	clk     *testenv.Clock
+	store   *vault.TokenStore
+	vault   *tokens.Vault
+	app     *httptest.Server
+	web     *oauth.Web
 }
 
 func newRig(t *testing.T, secret string) *rig {
@@ -58,7 +62,7 @@ func newRig(t *testing.T, secret string) *rig {
 	}
 	client := oauth.NewClient(oauth.Config{BaseURL: gh.URL, ClientID: gh.ClientID, ClientSecret: secret, Now: clk.Now})
 	v := tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Now: clk.Now, Log: slog.New(slog.DiscardHandler)})
-	r := &rig{gh: gh, clk: clk, store: store, vault: v}
+	r := &rig{db: db, browser: newBrowser(), gh: gh, clk: clk, store: store, vault: v}
 	mux := http.NewServeMux()
 	r.app = httptest.NewServer(mux)
 	t.Cleanup(r.app.Close)
@@ -68,11 +72,21 @@ func newRig(t *testing.T, secret string) *rig {
 	return r
 }
 
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// newBrowser is a client that keeps cookies like a browser and shows each
+// redirect instead of following it.
+func newBrowser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
 
-func get(t *testing.T, u string) (int, string, *url.URL) {
+func (r *rig) get(t *testing.T, u string) (int, string, *url.URL) {
 	t.Helper()
-	resp, err := noRedirects.Get(u)
+	return browse(t, r.browser, u)
+}
+
+func browse(t *testing.T, browser *http.Client, u string) (int, string, *url.URL) {
+	t.Helper()
+	resp, err := browser.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +100,7 @@ func get(t *testing.T, u string) (int, string, *url.URL) {
 // GitHub redirects the browser to.
 func (r *rig) login(t *testing.T) *url.URL {
 	t.Helper()
-	status, _, authorize := get(t, r.app.URL+"/oauth/login")
+	status, _, authorize := r.get(t, r.app.URL+"/oauth/login")
 	if status != http.StatusFound || authorize == nil {
 		t.Fatalf("/oauth/login = %d, want 302", status)
 	}
@@ -97,7 +111,7 @@ func (r *rig) login(t *testing.T) *url.URL {
 	if !strings.HasPrefix(authorize.String(), r.gh.URL+"/login/oauth/authorize?") {
 		t.Fatalf("redirected to %s, want the configured GitHub base URL", authorize)
 	}
-	status, _, callback := get(t, authorize.String())
+	status, _, callback := r.get(t, authorize.String())
 	if status != http.StatusFound {
 		t.Fatalf("authorize = %d", status)
 	}
@@ -107,7 +121,7 @@ func (r *rig) login(t *testing.T) *url.URL {
 func TestWebFlowConnectsTheAccount(t *testing.T) {
 	r := newRig(t, "")
 	r.gh.SignIn("octocat")
-	status, body, _ := get(t, r.login(t).String())
+	status, body, _ := r.get(t, r.login(t).String())
 	if status != http.StatusOK || !strings.Contains(body, "@octocat") {
 		t.Fatalf("callback = %d %q, want 200 naming @octocat", status, body)
 	}
@@ -141,7 +155,7 @@ func TestCallbackRefusals(t *testing.T) {
 		}, 400, "expired"},
 		{"reused state", "", func(t *testing.T, r *rig) string {
 			cb := r.login(t)
-			if status, _, _ := get(t, cb.String()); status != 200 {
+			if status, _, _ := r.get(t, cb.String()); status != 200 {
 				t.Fatalf("first use = %d", status)
 			}
 			if err := r.vault.Delete(context.Background(), r.gh.AddUser("octocat").ID); err != nil {
@@ -177,7 +191,7 @@ func TestCallbackRefusals(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, c.secret)
 			r.gh.SignIn("octocat")
-			status, body, _ := get(t, c.callback(t, r))
+			status, body, _ := r.get(t, c.callback(t, r))
 			if status != c.wantStatus || !strings.Contains(body, c.wantText) {
 				t.Fatalf("callback = %d %q, want %d containing %q", status, body, c.wantStatus, c.wantText)
 			}
@@ -204,7 +218,7 @@ func TestCallbackPageEscapesWhatGitHubSent(t *testing.T) {
 	q.Del("code")
 	q.Set("error", `<script>alert(1)</script>`)
 	cb.RawQuery = q.Encode()
-	status, body, _ := get(t, cb.String())
+	status, body, _ := r.get(t, cb.String())
 	if status != 400 || strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Fatalf("got %d %q, want 400 with the error escaped", status, body)
 	}

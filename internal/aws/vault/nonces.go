@@ -14,8 +14,9 @@ import (
 )
 
 // NonceStore is an oauth.NonceStore on a DynamoDB table whose hash key is the
-// string attribute "pk". Items carry "expires_ttl" (epoch seconds, a day after
-// expiry) for the table's TTL to sweep them.
+// string attribute "pk". Items carry "expires_ttl" (epoch seconds) equal to
+// the state's expiry, so the table's TTL removes a state as soon as it can no
+// longer be used (Consume checks expires_at itself, since TTL deletion lags).
 type NonceStore struct {
 	Client API
 	Table  string
@@ -29,8 +30,9 @@ func stateKey(key string) map[string]types.AttributeValue {
 func (ns *NonceStore) Put(ctx context.Context, key string, nonce oauth.Nonce) error {
 	item := stateKey(key)
 	item["verifier"] = s(nonce.Verifier)
+	item["browser"] = s(nonce.Browser)
 	item["expires_at"] = n(nonce.ExpiresAt.UnixNano())
-	item["expires_ttl"] = n(nonce.ExpiresAt.Add(24 * time.Hour).Unix())
+	item["expires_ttl"] = n(nonce.ExpiresAt.Unix())
 	_, err := ns.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(ns.Table), Item: item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)")})
 	if isConditionFailed(err) {
@@ -68,6 +70,9 @@ func (ns *NonceStore) Consume(ctx context.Context, key string, now time.Time) (o
 	var nonce oauth.Nonce
 	if v, ok := out.Attributes["verifier"].(*types.AttributeValueMemberS); ok {
 		nonce.Verifier = v.Value
+	}
+	if v, ok := out.Attributes["browser"].(*types.AttributeValueMemberS); ok {
+		nonce.Browser = v.Value
 	}
 	if v, ok := out.Attributes["expires_at"].(*types.AttributeValueMemberN); ok {
 		x, _ := strconv.ParseInt(v.Value, 10, 64)

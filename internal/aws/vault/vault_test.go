@@ -65,3 +65,25 @@ func TestNonceStoreContract(t *testing.T) {
 		return &vault.NonceStore{Client: client, Table: newTable(t, client)}
 	})
 }
+
+// TestNonceTTLIsTheExpiry: the table's TTL attribute of a login state is
+// its expiry itself (not a day later), so states that were never used, such
+// as those a flood of /oauth/login requests leaves, are removed as soon as
+// DynamoDB's TTL runs; the browser binding is stored as its hash.
+func TestNonceTTLIsTheExpiry(t *testing.T) {
+	client := dynalite(t)
+	ns := &vault.NonceStore{Client: client, Table: newTable(t, client)}
+	exp := time.Date(2026, 12, 4, 12, 10, 0, 0, time.UTC)
+	if err := ns.Put(context.Background(), "k", oauth.Nonce{Verifier: "v", Browser: oauth.BrowserKey("c"), ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(ns.Table)})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("scan: %v", err)
+	}
+	ttl, _ := out.Items[0]["expires_ttl"].(*types.AttributeValueMemberN)
+	browser, _ := out.Items[0]["browser"].(*types.AttributeValueMemberS)
+	if ttl == nil || ttl.Value != fmt.Sprint(exp.Unix()) || browser == nil || browser.Value != oauth.BrowserKey("c") {
+		t.Fatalf("item %v: want expires_ttl %d and the browser key", out.Items[0], exp.Unix())
+	}
+}

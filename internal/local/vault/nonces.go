@@ -13,6 +13,7 @@ import (
 const noncesSchema = `CREATE TABLE IF NOT EXISTS oauth_states (
 	key        TEXT    PRIMARY KEY,
 	verifier   TEXT    NOT NULL,
+	browser    TEXT    NOT NULL DEFAULT '',
 	expires_at INTEGER NOT NULL,
 	used_at    INTEGER
 )`
@@ -25,13 +26,23 @@ func NewNonceStore(ctx context.Context, db *sql.DB) (*NonceStore, error) {
 	if _, err := db.ExecContext(ctx, noncesSchema); err != nil {
 		return nil, fmt.Errorf("create oauth_states table: %w", err)
 	}
+	// Tables made before logins were bound to the browser lack the column.
+	var has int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('oauth_states') WHERE name='browser'`).Scan(&has); err != nil {
+		return nil, fmt.Errorf("inspect oauth_states table: %w", err)
+	}
+	if has == 0 {
+		if _, err := db.ExecContext(ctx, `ALTER TABLE oauth_states ADD COLUMN browser TEXT NOT NULL DEFAULT ''`); err != nil {
+			return nil, fmt.Errorf("add browser column to oauth_states: %w", err)
+		}
+	}
 	return &NonceStore{db: db}, nil
 }
 
 // Put implements oauth.NonceStore.
 func (s *NonceStore) Put(ctx context.Context, key string, n oauth.Nonce) error {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO oauth_states (key, verifier, expires_at) VALUES (?,?,?) ON CONFLICT (key) DO NOTHING`,
-		key, n.Verifier, n.ExpiresAt.UnixNano())
+	res, err := s.db.ExecContext(ctx, `INSERT INTO oauth_states (key, verifier, browser, expires_at) VALUES (?,?,?,?) ON CONFLICT (key) DO NOTHING`,
+		key, n.Verifier, n.Browser, n.ExpiresAt.UnixNano())
 	if err != nil {
 		return fmt.Errorf("store login state: %w", err)
 	}
@@ -46,8 +57,8 @@ func (s *NonceStore) Put(ctx context.Context, key string, n oauth.Nonce) error {
 func (s *NonceStore) Consume(ctx context.Context, key string, now time.Time) (oauth.Nonce, error) {
 	var n oauth.Nonce
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `UPDATE oauth_states SET used_at=? WHERE key=? AND used_at IS NULL RETURNING verifier, expires_at`,
-		now.UnixNano(), key).Scan(&n.Verifier, &exp)
+	err := s.db.QueryRowContext(ctx, `UPDATE oauth_states SET used_at=? WHERE key=? AND used_at IS NULL RETURNING verifier, browser, expires_at`,
+		now.UnixNano(), key).Scan(&n.Verifier, &n.Browser, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		var one int
 		switch err := s.db.QueryRowContext(ctx, `SELECT 1 FROM oauth_states WHERE key=?`, key).Scan(&one); {

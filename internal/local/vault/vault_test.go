@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/local"
 	"github.com/sbalswa/ai3-mvp/internal/local/vault"
@@ -42,4 +43,28 @@ func openDB(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestNonceStoreAddsTheBrowserColumn: a database made before logins were
+// bound to the browser gains the column, and its rows stay readable.
+func TestNonceStoreAddsTheBrowserColumn(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	if _, err := db.Exec(`CREATE TABLE oauth_states (key TEXT PRIMARY KEY, verifier TEXT NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Now().Add(time.Minute)
+	if _, err := db.Exec(`INSERT INTO oauth_states (key, verifier, expires_at) VALUES ('old','v',?)`, exp.UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := vault.NewNonceStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Consume(ctx, "old", time.Now()); err != nil || n.Verifier != "v" || n.Browser != "" {
+		t.Fatalf("old row: %+v, %v", n, err)
+	}
+	if _, err := vault.NewNonceStore(ctx, db); err != nil {
+		t.Fatalf("opening twice: %v", err)
+	}
 }

@@ -83,6 +83,18 @@ func RunNonceStore(t *testing.T, newStore func(t *testing.T) oauth.NonceStore) {
 		}
 	})
 
+	t.Run("the browser binding comes back with the nonce", func(t *testing.T) {
+		s := newStore(t)
+		want := oauth.Nonce{Verifier: "v", Browser: oauth.BrowserKey("cookie-value"), ExpiresAt: exp}
+		if err := s.Put(ctx, "bound", want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Consume(ctx, "bound", t0)
+		if err != nil || got.Browser != want.Browser || got.Verifier != want.Verifier {
+			t.Fatalf("Consume = %+v, %v; want the browser key %q stored with the state", got, err, want.Browser)
+		}
+	})
+
 	t.Run("many keys stay independent", func(t *testing.T) {
 		s := newStore(t)
 		for i := range 5 {
