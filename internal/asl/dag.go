@@ -82,6 +82,9 @@ func (t *StepTask) Heartbeat(seconds int) *StepTask { t.heartbeat = seconds; ret
 // Comment describes the step in the definition.
 func (t *StepTask) Comment(c string) *StepTask { t.comment = c; return t }
 
+// Arg returns the fixed payload field key set with With (nil when unset).
+func (t *StepTask) Arg(key string) any { return t.args[key] }
+
 // Task returns the logical task name.
 func (t *StepTask) Task() string { return t.task }
 

@@ -5,6 +5,7 @@ package githubapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -169,4 +170,26 @@ func UserClient(vault UserTokens, userID int64, apiURL string) (*github.Client, 
 	return newClient(&http.Client{Timeout: 15 * time.Second, Transport: tokenTransport{token: func(ctx context.Context) (string, error) {
 		return vault.Token(ctx, userID)
 	}}}, apiURL)
+}
+
+// Clients hands out go-github clients for the bot's two identities: a user
+// (their vault token, refreshed on use) and the App's installation.
+type Clients struct {
+	Users         UserTokens
+	Installations InstallationTokens
+	// APIURL is the REST API root; default https://api.github.com/.
+	APIURL string
+}
+
+// User returns a client acting as the user.
+func (c Clients) User(_ context.Context, userID int64) (*github.Client, error) {
+	return UserClient(c.Users, userID, c.APIURL)
+}
+
+// Installation returns a client acting as the installation.
+func (c Clients) Installation(_ context.Context, installationID int64) (*github.Client, error) {
+	if installationID == 0 {
+		return nil, errors.New("no installation id: the event did not come through the App")
+	}
+	return InstallationClient(c.Installations, installationID, c.APIURL)
 }
