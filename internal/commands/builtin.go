@@ -84,7 +84,7 @@ func (d *Deps) ping(_ context.Context, r *Request) (string, error) {
 
 func (d *Deps) whoami(ctx context.Context, r *Request) (string, error) {
 	msg := fmt.Sprintf("You are @%s (id %d).", r.User.Login, r.User.ID)
-	err := d.Authorizer.Check(ctx, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login})
+	err := d.Authorizer.CheckInstallation(ctx, r.InstallationID, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login})
 	var denied *githubapp.Denied
 	switch {
 	case err == nil:

@@ -28,7 +28,7 @@ type Clients interface {
 // Authorizer decides whether a user may act on a repository
 // (githubapp.Authorizer): nil, a *githubapp.Denied, or another error.
 type Authorizer interface {
-	Check(ctx context.Context, repo string, user tokens.User) error
+	CheckInstallation(ctx context.Context, installationID int64, repo string, user tokens.User) error
 }
 
 // UserTokens tells whether a user has a usable stored login (the vault).
@@ -261,7 +261,7 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, r *Request) error {
 		if r.GitHub == nil {
 			return h.refuse(ctx, log, r, &githubapp.Denied{Reason: githubapp.NoToken, Login: r.User.Login, Repo: r.Thread.Repo})
 		}
-		if err := h.Authorizer.Check(ctx, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login}); err != nil {
+		if err := h.Authorizer.CheckInstallation(ctx, r.InstallationID, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login}); err != nil {
 			var denied *githubapp.Denied
 			if errors.As(err, &denied) {
 				return h.refuse(ctx, log, r, denied)

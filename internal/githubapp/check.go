@@ -75,7 +75,13 @@ type fact struct {
 // naming the failed condition, or another error when GitHub or the vault
 // could not be asked.
 func (a *Authorizer) Check(ctx context.Context, repo string, user tokens.User) error {
-	reason, err := a.githubFacts(ctx, repo, user.Login)
+	return a.CheckInstallation(ctx, a.InstallationID, repo, user)
+}
+
+// CheckInstallation is Check reading GitHub through the given installation
+// (the one a webhook came through) instead of a.InstallationID.
+func (a *Authorizer) CheckInstallation(ctx context.Context, installationID int64, repo string, user tokens.User) error {
+	reason, err := a.githubFacts(ctx, installationID, repo, user.Login)
 	if err != nil {
 		return err
 	}
@@ -103,8 +109,8 @@ func (a *Authorizer) now() time.Time {
 	return a.Now()
 }
 
-func (a *Authorizer) githubFacts(ctx context.Context, repo, login string) (Reason, error) {
-	key := repo + "\x00" + strings.ToLower(login)
+func (a *Authorizer) githubFacts(ctx context.Context, installationID int64, repo, login string) (Reason, error) {
+	key := fmt.Sprint(installationID) + "\x00" + repo + "\x00" + strings.ToLower(login)
 	now := a.now()
 	a.mu.Lock()
 	f, ok := a.cache[key]
@@ -116,7 +122,7 @@ func (a *Authorizer) githubFacts(ctx context.Context, repo, login string) (Reaso
 	if !found || owner == "" || name == "" {
 		return "", fmt.Errorf("authorize @%s: repository %q is not owner/name", login, repo)
 	}
-	client, err := InstallationClient(a.Installations, a.InstallationID, a.APIURL)
+	client, err := InstallationClient(a.Installations, installationID, a.APIURL)
 	if err != nil {
 		return "", err
 	}
