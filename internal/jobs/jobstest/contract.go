@@ -89,6 +89,12 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) jobs.Store)
 		if _, err := s.Get(ctx, "job-1"); !errors.Is(err, jobs.ErrNotFound) {
 			t.Fatalf("Get after refused creates = %v, want ErrNotFound", err)
 		}
+		if _, err := s.Get(ctx, ""); err == nil {
+			t.Error("Get of an empty id succeeded")
+		}
+		if _, err := s.Latest(ctx, "", 7); err == nil {
+			t.Error("Latest of an empty repository succeeded")
+		}
 		if got, err := s.List(ctx, 10, time.Time{}); err != nil || len(got) != 0 {
 			t.Fatalf("List after refused creates = %d jobs, %v; want none", len(got), err)
 		}

@@ -201,6 +201,9 @@ func (s *Store) Update(ctx context.Context, j *jobs.Job) error {
 
 // Get implements jobs.Store.
 func (s *Store) Get(ctx context.Context, id string) (*jobs.Job, error) {
+	if id == "" {
+		return nil, errors.New("get job: empty id")
+	}
 	j, err := decode(s.getStmt.QueryRowContext(ctx, id))
 	if err != nil {
 		return nil, fmt.Errorf("get job %s: %w", id, err)
