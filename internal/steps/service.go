@@ -1,0 +1,315 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/sbalswa/ai3-mvp/internal/githubapp"
+	"github.com/sbalswa/ai3-mvp/internal/jobs"
+)
+
+// Callbacks completes task tokens (jobs.Executor has these methods).
+type Callbacks interface {
+	SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error
+	SendTaskFailure(ctx context.Context, token, errName, cause string) error
+}
+
+// Pacer spaces one user's GitHub writes so that all their runs together stay
+// within GitHub's secondary limits (internal/jobs/pace keeps the budget in
+// the job store). Wait returns when the user may make one more write.
+type Pacer interface {
+	Wait(ctx context.Context, userID int64) error
+}
+
+// Deps wires a Service. Store, Callbacks and Users are required.
+type Deps struct {
+	Store     jobs.Store
+	Callbacks Callbacks
+	// Users hands out the requesting user's refreshed token (the vault).
+	Users githubapp.UserTokens
+	// Installations mints installation tokens; used only to say on the
+	// status comment that the user's authorization was revoked.
+	Installations githubapp.InstallationTokens
+	// APIURL is GitHub's REST root (default https://api.github.com/).
+	APIURL string
+	// Kinds defaults to NewRegistry().
+	Kinds *Registry
+	// Pacer defaults to none (no pacing).
+	Pacer Pacer
+	// Render renders a job's status comment; default Basic. The wiring
+	// passes internal/jobs/render's renderer here.
+	Render func(j *jobs.Job) string
+	// BotHandle is the mention handle, for the approval prompt (default ai3-mvp).
+	BotHandle string
+	// HTTPClient is used by http.check (default: 10-second timeout).
+	HTTPClient *http.Client
+	Log        *slog.Logger
+	Now        func() time.Time
+	// Sleep waits between comment-write attempts (tests shorten it).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// WriteAttempts bounds the tries of one comment write (default 6).
+	WriteAttempts int
+}
+
+// Service runs steps and reports their progress.
+type Service struct {
+	d   Deps
+	rep *Reporter
+}
+
+// New returns a Service over d.
+func New(d Deps) *Service {
+	if d.Kinds == nil {
+		d.Kinds = NewRegistry()
+	}
+	if d.Render == nil {
+		d.Render = Basic
+	}
+	if d.BotHandle == "" {
+		d.BotHandle = "ai3-mvp"
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Sleep == nil {
+		d.Sleep = sleep
+	}
+	if d.WriteAttempts <= 0 {
+		d.WriteAttempts = 6
+	}
+	s := &Service{d: d}
+	s.rep = &Reporter{d: &s.d}
+	return s
+}
+
+// Reporter returns the service's status-comment reporter.
+func (s *Service) Reporter() *Reporter { return s.rep }
+
+// userClient returns a go-github client acting as the job's user.
+func (s *Service) userClient(userID int64) *github.Client {
+	c, err := githubapp.UserClient(s.d.Users, userID, s.d.APIURL)
+	if err != nil {
+		panic(err) // only a malformed APIURL fails, a wiring bug
+	}
+	return c
+}
+
+// Step is the handler of the logical task "step" (a localsfn.Handler, and
+// the ai3-step Lambda's handler): it runs the payload's kind with progress
+// around it. A kind's error is returned as is, so its type names the ASL
+// error.
+func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+	var p Payload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("decode step payload: %v", err)}
+	}
+	if p.Input.Job.ID == "" || p.Step == "" {
+		return nil, &InputError{Msg: "the step payload has no job (input.job.id) or no step name"}
+	}
+	kind, ok := s.d.Kinds.Kind(p.Kind)
+	if !ok {
+		return nil, &InputError{Msg: fmt.Sprintf("step %s: unknown kind %q (known: %v)", p.Step, p.Kind, s.d.Kinds.Kinds())}
+	}
+	log := s.d.Log.With("job_id", p.Input.Job.ID, "step", p.Step, "kind", p.Kind)
+	var attempt int
+	j, err := s.update(ctx, p.Input.Job.ID, func(j *jobs.Job) bool {
+		st := stepOf(j, p.Step)
+		st.Attempts++
+		attempt = st.Attempts
+		st.Status, st.Error, st.Cause, st.FinishedAt = jobs.Running, "", "", time.Time{}
+		if st.StartedAt.IsZero() {
+			st.StartedAt = s.d.Now().UTC()
+		}
+		if j.Status == jobs.Queued || j.Status == "" {
+			j.Status = jobs.Running
+		}
+		return true
+	})
+	if err != nil {
+		return nil, &TransientError{Msg: fmt.Sprintf("step %s: record start: %v", p.Step, err)}
+	}
+	log.InfoContext(ctx, "step started", "attempt", attempt)
+	if err := s.rep.Publish(ctx, j.ID); errors.Is(err, errRevoked) {
+		return nil, s.revoked(ctx, p.Step, j.ID, err)
+	}
+	call := &Call{Payload: p, Job: j, Attempt: attempt, GitHub: s.userClient(j.User.ID), raw: raw, svc: s}
+	res, runErr := kind.Run(ctx, call)
+	if runErr != nil && isRevoked(runErr) {
+		return nil, s.revoked(ctx, p.Step, j.ID, runErr)
+	}
+	if runErr != nil {
+		s.finish(ctx, j.ID, p.Step, func(st *jobs.Step) {
+			st.Status = jobs.Failed
+			if retryable(runErr) {
+				st.Status = jobs.Retrying
+			}
+			st.Error, st.Cause = errorName(runErr), runErr.Error()
+		})
+		log.WarnContext(ctx, "step failed", "attempt", attempt, "error", errorName(runErr), "cause", runErr.Error())
+		return nil, runErr
+	}
+	out, err := json.Marshal(res.Output)
+	if err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("step %s: encode result: %v", p.Step, err)}
+	}
+	s.finish(ctx, j.ID, p.Step, func(st *jobs.Step) {
+		if res.Link != "" {
+			st.Link = res.Link
+		}
+		if res.Detail != "" {
+			st.Detail = res.Detail
+		}
+		switch {
+		case res.Wait:
+			if !st.Status.Final() {
+				st.Status, st.TaskToken = jobs.Waiting, p.TaskToken
+			}
+		case res.Failed:
+			st.Status = jobs.Failed
+		default:
+			st.Status = jobs.Succeeded
+		}
+		if st.Status.Final() && st.FinishedAt.IsZero() {
+			st.FinishedAt = s.d.Now().UTC()
+		}
+	})
+	log.InfoContext(ctx, "step done", "attempt", attempt, "waiting", res.Wait)
+	return out, nil
+}
+
+// finish records a step's outcome and publishes it. A step that another
+// writer already ended (a callback raced the kind) keeps its final state.
+func (s *Service) finish(ctx context.Context, jobID, step string, f func(st *jobs.Step)) {
+	_, err := s.update(ctx, jobID, func(j *jobs.Job) bool {
+		st := stepOf(j, step)
+		if st.Status.Final() && st.Status != jobs.Failed {
+			return false
+		}
+		f(st)
+		if st.Status.Final() {
+			st.TaskToken = ""
+			if st.FinishedAt.IsZero() {
+				st.FinishedAt = s.d.Now().UTC()
+			}
+		}
+		return true
+	})
+	if err != nil {
+		s.d.Log.ErrorContext(ctx, "record step outcome", "job_id", jobID, "step", step, "err", err)
+		return
+	}
+	if err := s.rep.Publish(ctx, jobID); err != nil && !errors.Is(err, errRevoked) {
+		s.d.Log.WarnContext(ctx, "status comment not updated", "job_id", jobID, "err", err)
+	}
+}
+
+// revoked fails the step because the user's token is gone and says so on the
+// status comment with the installation's token.
+func (s *Service) revoked(ctx context.Context, step, jobID string, cause error) error {
+	msg := "the requesting user's GitHub authorization of ai3 was revoked or has expired; they must log in again and re-run the job"
+	_, _ = s.update(ctx, jobID, func(j *jobs.Job) bool {
+		st := stepOf(j, step)
+		st.Status, st.Error, st.Cause, st.TaskToken = jobs.Failed, ErrUserRevoked, msg, ""
+		st.FinishedAt = s.d.Now().UTC()
+		return true
+	})
+	s.d.Log.WarnContext(ctx, "user authorization revoked", "job_id", jobID, "step", step, "err", cause)
+	if err := s.rep.PublishRevoked(ctx, jobID); err != nil {
+		s.d.Log.ErrorContext(ctx, "status comment not updated with the installation token", "job_id", jobID, "err", err)
+	}
+	return &UserAuthorizationRevoked{Msg: msg}
+}
+
+// Report is the handler of the workflows' failure task "report": the step
+// failed for good (its retries are spent), so its row says failed with the
+// error and cause.
+func (s *Service) Report(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+	var p struct {
+		Step      string `json:"step"`
+		Execution string `json:"execution"`
+		Error     struct {
+			Error string `json:"Error"`
+			Cause string `json:"Cause"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("decode report payload: %v", err)}
+	}
+	jobID := executionName(p.Execution)
+	if jobID == "" || p.Step == "" {
+		return nil, &InputError{Msg: "the report payload names no execution or step"}
+	}
+	s.finish(ctx, jobID, p.Step, func(st *jobs.Step) {
+		st.Status, st.Error, st.Cause = jobs.Failed, p.Error.Error, causeText(p.Error.Cause)
+	})
+	return json.RawMessage(`{"reported":true}`), nil
+}
+
+// update applies f to the job and writes it with a versioned conditional
+// write, re-reading and re-applying on conflicts. f returns false to write
+// nothing.
+func (s *Service) update(ctx context.Context, jobID string, f func(j *jobs.Job) bool) (*jobs.Job, error) {
+	return updateJob(ctx, s.d.Store, s.d.Now, jobID, f)
+}
+
+func updateJob(ctx context.Context, store jobs.Store, now func() time.Time, jobID string, f func(j *jobs.Job) bool) (*jobs.Job, error) {
+	for attempt := 0; ; attempt++ {
+		j, err := store.Get(ctx, jobID)
+		if err != nil {
+			return nil, fmt.Errorf("read job %s: %w", jobID, err)
+		}
+		if !f(j) {
+			return j, nil
+		}
+		j.UpdatedAt = now().UTC()
+		err = store.Update(ctx, j)
+		if err == nil {
+			return j, nil
+		}
+		if !errors.Is(err, jobs.ErrConflict) || attempt >= 50 {
+			return nil, fmt.Errorf("update job %s: %w", jobID, err)
+		}
+		// Parallel steps update one record: back off a little, at random.
+		if err := sleep(ctx, time.Duration(rand.IntN(5+attempt*2))*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// stepOf returns the step's state in j, adding it when absent.
+func stepOf(j *jobs.Job, name string) *jobs.Step {
+	if j.Steps == nil {
+		j.Steps = map[string]*jobs.Step{}
+	}
+	st := j.Steps[name]
+	if st == nil {
+		st = &jobs.Step{Status: jobs.Pending}
+		j.Steps[name] = st
+	}
+	return st
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

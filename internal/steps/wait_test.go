@@ -1,0 +1,158 @@
+package steps_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sbalswa/ai3-mvp/internal/asl"
+	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/steps"
+)
+
+func approvalWorkflow() *asl.Workflow {
+	w := asl.NewWorkflow("release", asl.Standard).ReportFailuresWith(steps.ReportTask)
+	w.Step("approval", asl.InvokeAndWait(steps.Task).With("kind", steps.KindApproval).With("prompt", "Ship v2?"))
+	w.Step("after", asl.Invoke(steps.Task).With("kind", steps.KindGo).With("func", "checks.summary")).Needs("approval")
+	return w
+}
+
+func TestApproval(t *testing.T) {
+	tests := []struct {
+		name    string
+		outcome steps.Outcome
+		want    jobs.Status
+		row     string
+	}{
+		{"approved", steps.Outcome{Output: map[string]string{"approved_by": "bob"}, Detail: "approved by @bob"}, jobs.Succeeded, "approved by @bob"},
+		{"rejected", steps.Outcome{Error: steps.ErrApprovalRejected, Cause: "rejected by @bob: not today"}, jobs.Failed, "rejected by @bob: not today"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			j, arn := e.start(approvalWorkflow(), nil)
+			e.waitStep(j.ID, "approval", jobs.Waiting)
+			// A Lambda retry of the same invocation asks nothing more.
+			if _, err := e.svc.Step(e.ctx, e.payload("approval")); err != nil {
+				t.Fatal(err)
+			}
+			asks := 0
+			for _, body := range e.gh.Comments() {
+				if strings.Contains(body, "Approval needed") {
+					asks++
+					if !strings.Contains(body, "@ai3-mvp approve "+j.ID) || !strings.Contains(body, "Ship v2?") {
+						t.Errorf("the request should say how to approve: %q", body)
+					}
+				}
+			}
+			if asks != 1 {
+				t.Errorf("approval asked %d times, want once", asks)
+			}
+			if err := e.svc.Resolve(e.ctx, j.ID, "approval", tt.outcome); err != nil {
+				t.Fatal(err)
+			}
+			_, j = e.wait(arn, j.ID)
+			if j.Status != tt.want {
+				t.Fatalf("job %s (%s), want %s", j.Status, j.Cause, tt.want)
+			}
+			if !strings.Contains(row(e.comment(j), "approval"), tt.row) {
+				t.Errorf("the approval row should show who decided: %q", row(e.comment(j), "approval"))
+			}
+			if tt.want == jobs.Failed && j.Error != steps.ErrApprovalRejected {
+				t.Errorf("job error %q, want %s", j.Error, steps.ErrApprovalRejected)
+			}
+			// Deciding again changes nothing.
+			if err := e.svc.Resolve(e.ctx, j.ID, "approval", tt.outcome); !errors.Is(err, steps.ErrNotWaiting) {
+				t.Errorf("a second decision: %v, want ErrNotWaiting", err)
+			}
+		})
+	}
+}
+
+func actionsWorkflow() *asl.Workflow {
+	w := asl.NewWorkflow("ci", asl.Standard).ReportFailuresWith(steps.ReportTask)
+	w.Step("build", asl.InvokeAndWait(steps.Task).With("kind", steps.KindActions).With("workflow_file", "build.yml").
+		With("inputs", map[string]string{"target": "linux"}).Retry(retryTransient()))
+	return w
+}
+
+func TestActionsDispatchAndResume(t *testing.T) {
+	for _, details := range []bool{false, true} {
+		for _, conclusion := range []string{"success", "failure"} {
+			name := conclusion + "/correlated by run name"
+			if details {
+				name = conclusion + "/dispatch returns the run"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newEnv(t)
+				e.gh.ReturnRunDetails = details
+				j, arn := e.start(actionsWorkflow(), nil)
+				waiting := e.waitRun(j.ID, "build")
+				// A Lambda retry (or a re-run after a crash) finds the run.
+				if _, err := e.svc.Step(e.ctx, e.payload("build")); err != nil {
+					t.Fatal(err)
+				}
+				runs := e.gh.Runs()
+				if len(runs) != 1 {
+					t.Fatalf("%d runs dispatched, want 1", len(runs))
+				}
+				r := runs[0]
+				if r.By != "alice" || r.HeadBranch != "feature-x" || r.Inputs["target"] != "linux" || !strings.Contains(r.DisplayTitle, "ai3["+j.ID+"/build]") {
+					t.Errorf("dispatched %+v", r)
+				}
+				if waiting.Steps["build"].Link != r.HTMLURL {
+					t.Errorf("the waiting step links %q, want the run %q", waiting.Steps["build"].Link, r.HTMLURL)
+				}
+				if err := e.gh.Complete(r.ID, conclusion); err != nil {
+					t.Fatal(err)
+				}
+				_, j = e.wait(arn, j.ID)
+				if conclusion == "success" && j.Status != jobs.Succeeded {
+					t.Fatalf("job %s (%s)", j.Status, j.Cause)
+				}
+				if conclusion == "failure" && (j.Status != jobs.Failed || j.Error != steps.ErrActionsFailed ||
+					!strings.Contains(j.Cause, "concluded failure") || !strings.Contains(j.Cause, r.HTMLURL)) {
+					t.Fatalf("job %s %s (%s): want failed with the conclusion and the run's link", j.Status, j.Error, j.Cause)
+				}
+				if !strings.Contains(row(e.comment(j), "build"), r.HTMLURL) {
+					t.Errorf("the build row should link the run: %q", row(e.comment(j), "build"))
+				}
+			})
+		}
+	}
+}
+
+func TestWorkflowRunIgnoresUnknownAndFinishedRuns(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct{ name, payload string }{
+		{"not completed", `{"action":"in_progress","workflow_run":{"id":1},"repository":{"full_name":"octo/app"}}`},
+		{"a run ai3 did not start", `{"action":"completed","workflow_run":{"id":99,"display_title":"nightly"},"repository":{"full_name":"octo/app"}}`},
+		{"a job that does not exist", `{"action":"completed","workflow_run":{"id":98,"display_title":"x ai3[gone-1/build]"},"repository":{"full_name":"octo/app"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := e.svc.HandleWorkflowRun(e.ctx, "d1", []byte(tt.payload)); err != nil {
+				t.Errorf("got %v, want ignored", err)
+			}
+		})
+	}
+	// A finished step's run completing again (a redelivery) is ignored.
+	j, arn := e.start(actionsWorkflow(), nil)
+	e.waitRun(j.ID, "build")
+	run := e.gh.Runs()[0]
+	if err := e.gh.Complete(run.ID, "success"); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(arn, j.ID)
+	before := e.store.Updates()
+	if err := e.gh.Complete(run.ID, "failure"); err != nil {
+		t.Fatal(err)
+	}
+	j2, _ := e.store.Get(e.ctx, j.ID)
+	if j2.Status != jobs.Succeeded || e.store.Updates() != before {
+		t.Errorf("a redelivered completion changed the job: %s", j2.Status)
+	}
+	if err := e.svc.HandleWorkflowRun(e.ctx, "d2", []byte(`{`)); err == nil {
+		t.Error("a payload that is not JSON must be refused")
+	}
+}
