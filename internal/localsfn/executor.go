@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -28,13 +29,15 @@ const (
 
 // API errors, named after the Step Functions API exceptions; test with errors.Is.
 var (
-	ErrExecutionDoesNotExist    = errors.New("ExecutionDoesNotExist")
-	ErrExecutionAlreadyExists   = errors.New("ExecutionAlreadyExists")
-	ErrStateMachineDoesNotExist = errors.New("StateMachineDoesNotExist")
-	ErrTaskDoesNotExist         = errors.New("TaskDoesNotExist")
-	ErrInvalidOutput            = errors.New("InvalidOutput")
-	ErrInvalidExecutionInput    = errors.New("InvalidExecutionInput")
-	ErrInvalidName              = errors.New("InvalidName")
+	ErrExecutionDoesNotExist     = errors.New("ExecutionDoesNotExist")
+	ErrExecutionAlreadyExists    = errors.New("ExecutionAlreadyExists")
+	ErrStateMachineDoesNotExist  = errors.New("StateMachineDoesNotExist")
+	ErrTaskDoesNotExist          = errors.New("TaskDoesNotExist")
+	ErrInvalidOutput             = errors.New("InvalidOutput")
+	ErrInvalidExecutionInput     = errors.New("InvalidExecutionInput")
+	ErrInvalidName               = errors.New("InvalidName")
+	ErrStateMachineAlreadyExists = errors.New("StateMachineAlreadyExists")
+	ErrTaskTimedOut              = errors.New("TaskTimedOut")
 	// ErrClosed is returned by StartExecution after Close.
 	ErrClosed = errors.New("localsfn: executor closed")
 )
@@ -59,6 +62,12 @@ type Options struct {
 	Region, Account string
 	// ExpressHistory keeps history for EXPRESS executions too (AWS keeps none).
 	ExpressHistory bool
+	// LambdaEndpoint, when set, is a Lambda API endpoint (LocalStack, SAM
+	// local, a Lambda emulator) that runs the functions no Handler is
+	// registered for: their Task states invoke it over HTTP (see HTTPFunction).
+	LambdaEndpoint string
+	// HTTPClient makes those invocations (default http.DefaultClient).
+	HTTPClient *http.Client
 	// KeepFinished is how many finished in-memory executions stay
 	// describable (default 10,000); older ones are forgotten. Durable
 	// executions are always described from the database.
@@ -70,6 +79,8 @@ type Executor struct {
 	db             *sql.DB
 	clock          Clock
 	handlers       map[string]Handler
+	lambdaEndpoint string
+	httpClient     *http.Client
 	notify         func(context.Context, StatusChange)
 	log            *slog.Logger
 	region         string
@@ -81,6 +92,7 @@ type Executor struct {
 
 	mu         sync.Mutex
 	machines   map[string]*machineRecord
+	machineMu  sync.Mutex // serialises creating, updating and deleting machines
 	executions map[string]*execution
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -91,13 +103,16 @@ type machineRecord struct {
 	arn, name, typ string
 	definition     []byte
 	machine        *Machine
+	role           string    // the roleArn it was created with ("" when made through the Go API)
+	created        time.Time // CreateStateMachine's first call
+	updated        time.Time // the last CreateStateMachine or UpdateStateMachine
 }
 
 // New returns an Executor. With a DB it creates its tables if needed; call
 // Resume to continue the STANDARD executions a previous process left running.
 func New(ctx context.Context, opts Options) (*Executor, error) {
 	e := &Executor{
-		db: opts.DB, clock: opts.Clock, handlers: opts.Handlers, notify: opts.Notify, log: opts.Log,
+		db: opts.DB, clock: opts.Clock, handlers: opts.Handlers, lambdaEndpoint: opts.LambdaEndpoint, httpClient: opts.HTTPClient, notify: opts.Notify, log: opts.Log,
 		region: opts.Region, account: opts.Account, expressHistory: opts.ExpressHistory,
 		tokens: newTokenRegistry(), keepFinished: opts.KeepFinished, machines: map[string]*machineRecord{}, executions: map[string]*execution{},
 	}
@@ -164,14 +179,11 @@ func (e *Executor) CreateStateMachine(ctx context.Context, name string, definiti
 		}
 	}
 	rec := &machineRecord{arn: e.MachineARN(name), name: name, typ: typ, definition: append([]byte(nil), definition...), machine: m}
-	if e.db != nil {
-		if err := saveMachine(ctx, e.db, rec); err != nil {
-			return "", err
-		}
+	e.machineMu.Lock()
+	defer e.machineMu.Unlock()
+	if err := e.putMachine(ctx, rec); err != nil {
+		return "", err
 	}
-	e.mu.Lock()
-	e.machines[rec.arn] = rec
-	e.mu.Unlock()
 	return rec.arn, nil
 }
 
@@ -278,7 +290,10 @@ func (e *Executor) StartExecution(ctx context.Context, in StartExecutionInput) (
 	x := newExecution(e, rec, arn, name, in.Input, input, e.clock.Now())
 	e.executions[arn] = x
 	e.mu.Unlock()
-	if x.stored {
+	x.hist.add(x.main, x.start, "ExecutionStarted", "executionStartedEventDetails", func() map[string]any {
+		return map[string]any{"input": in.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": x.roleArn()}
+	})
+	if x.stored { // a durable execution's ExecutionStarted is written with it
 		if err := insertExecution(ctx, e.db, x); err != nil {
 			e.mu.Lock()
 			delete(e.executions, arn)
@@ -286,9 +301,6 @@ func (e *Executor) StartExecution(ctx context.Context, in StartExecutionInput) (
 			return nil, err
 		}
 	}
-	x.hist.add(x.main, x.start, "ExecutionStarted", "executionStartedEventDetails", func() map[string]any {
-		return map[string]any{"input": in.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": x.roleArn()}
-	})
 	e.notifyChange(x)
 	e.launch(x, rec.machine.StartAt, input, nil)
 	return &StartExecutionOutput{ExecutionArn: arn, StartDate: x.start}, nil

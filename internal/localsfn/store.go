@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS sfn_executions (
   cp_state TEXT NOT NULL DEFAULT '', cp_input TEXT NOT NULL DEFAULT '', cp_entered_ns INTEGER NOT NULL DEFAULT 0,
   cp_token TEXT NOT NULL DEFAULT '', cp_vars TEXT NOT NULL DEFAULT '{}', next_event INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS sfn_executions_status ON sfn_executions(status);
+CREATE INDEX IF NOT EXISTS sfn_executions_machine ON sfn_executions(machine_arn, start_ns);
 CREATE TABLE IF NOT EXISTS sfn_events (
   execution_arn TEXT NOT NULL, id INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (execution_arn, id));
 CREATE TABLE IF NOT EXISTS sfn_partials (
@@ -49,40 +50,20 @@ CREATE TABLE IF NOT EXISTS sfn_task_tokens (
 	if err != nil {
 		return fmt.Errorf("create executor tables: %w", err)
 	}
-	return nil
-}
-
-func saveMachine(ctx context.Context, db *sql.DB, rec *machineRecord) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO sfn_state_machines(arn, name, type, definition) VALUES(?,?,?,?)
-ON CONFLICT(arn) DO UPDATE SET type=excluded.type, definition=excluded.definition`, rec.arn, rec.name, rec.typ, rec.definition)
-	if err != nil {
-		return fmt.Errorf("save state machine %s: %w", rec.name, err)
-	}
-	return nil
-}
-
-func loadMachine(ctx context.Context, db *sql.DB, arn string) (*machineRecord, error) {
-	rec := &machineRecord{arn: arn}
-	err := db.QueryRowContext(ctx, `SELECT name, type, definition FROM sfn_state_machines WHERE arn=?`, arn).Scan(&rec.name, &rec.typ, &rec.definition)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("state machine %s: %w", arn, ErrStateMachineDoesNotExist)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load state machine %s: %w", arn, err)
-	}
-	if rec.machine, err = Parse(rec.definition); err != nil {
-		return nil, fmt.Errorf("load state machine %s: %w", arn, err)
-	}
-	return rec, nil
+	return migrateMachines(ctx, db)
 }
 
 func insertExecution(ctx context.Context, db *sql.DB, x *execution) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO sfn_executions(arn, machine_arn, name, status, input, start_ns) VALUES(?,?,?,?,?,?)`,
-		x.arn, x.rec.arn, x.name, StatusRunning, x.inputText, x.start.UnixNano())
-	if err != nil {
-		return fmt.Errorf("save execution %s: %w", x.name, err)
+	insert := func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sfn_executions(arn, machine_arn, name, status, input, start_ns) VALUES(?,?,?,?,?,?)`,
+			x.arn, x.rec.arn, x.name, StatusRunning, x.inputText, x.start.UnixNano())
+		return err
 	}
-	return nil
+	what := "save execution " + x.name
+	if x.durable {
+		return withEvents(ctx, db, x, what, insert)
+	}
+	return inTx(ctx, db, what, insert)
 }
 
 func nullable(s string, ok bool) any {
@@ -258,7 +239,12 @@ func loadEvents(ctx context.Context, db *sql.DB, arn string) ([]Event, error) {
 	if _, err := loadDescription(ctx, db, arn); err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT body FROM sfn_events WHERE execution_arn=? ORDER BY id`, arn)
+	return queryEvents(ctx, db, arn, `SELECT body FROM sfn_events WHERE execution_arn=? ORDER BY id`, arn)
+}
+
+// queryEvents runs a query selecting event bodies and decodes them.
+func queryEvents(ctx context.Context, db *sql.DB, arn, query string, args ...any) ([]Event, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load history of %s: %w", arn, err)
 	}
@@ -312,6 +298,9 @@ func (e *Executor) Resume(ctx context.Context) (int, error) {
 			continue
 		}
 		rec, err := e.machine(ctx, r.machine)
+		if errors.Is(err, ErrStateMachineDoesNotExist) {
+			rec, err = loadMachineAny(ctx, e.db, r.machine) // deleted since: its executions still end
+		}
 		if err != nil {
 			return n, err
 		}

@@ -102,6 +102,9 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 	if handler == nil && kind != taskOther {
 		handler = x.ex.handlers[x.functionARN(fname)]
 	}
+	if handler == nil && kind != taskOther && x.ex.lambdaEndpoint != "" {
+		handler = HTTPFunction(x.ex.httpClient, lambdaInvokeURL(x.ex.lambdaEndpoint, fname))
+	}
 	prefix, key := "Task", "task"
 	if kind == taskDirect {
 		prefix, key = "LambdaFunction", "lambdaFunction"
@@ -147,14 +150,19 @@ func (x *execution) runTask(ctx context.Context, e *env, raw any) (any, *Failure
 			if _, f := x.invoke(ctx, handler, payload, deadline); f != nil {
 				return nil, x.taskFailed(e, prefix, key, f)
 			}
-			x.hist.add(e.th, x.ex.clock.Now(), "TaskSubmitted", "taskSubmittedEventDetails", func() map[string]any {
-				return map[string]any{"resourceType": lambdaResourceTyp, "resource": "invoke.waitForTaskToken"}
-			})
 		}
+		// A resumed task was submitted before the restart: its history, lost
+		// with the process, is written again as it was.
+		x.hist.add(e.th, x.ex.clock.Now(), "TaskSubmitted", "taskSubmittedEventDetails", func() map[string]any {
+			return map[string]any{"resourceType": lambdaResourceTyp, "resource": "invoke.waitForTaskToken"}
+		})
 		if done, ok := x.ex.pendingResult(ctx, e.token); ok {
 			w.deliver(done)
 		}
 		r, f := x.awaitToken(ctx, w, deadline, heartbeat)
+		if f != nil && (f.Error == ErrTimeout || f.Error == ErrHeartbeatTimeout) {
+			x.ex.tokens.expire(e.token)
+		}
 		if f != nil {
 			return nil, x.taskFailed(e, prefix, key, f)
 		}

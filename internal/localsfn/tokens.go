@@ -13,6 +13,33 @@ import (
 type tokenRegistry struct {
 	mu      sync.Mutex
 	waiters map[string]*tokenWaiter
+	// expired remembers the latest tokens whose task timed out, so a late
+	// SendTask* answers TaskTimedOut as AWS does (not TaskDoesNotExist).
+	expired     map[string]bool
+	expiredList []string
+}
+
+// expiredKept is how many timed-out tokens the registry remembers.
+const expiredKept = 10000
+
+func (r *tokenRegistry) expire(token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.expired[token] {
+		return
+	}
+	r.expired[token] = true
+	r.expiredList = append(r.expiredList, token)
+	if len(r.expiredList) > expiredKept {
+		delete(r.expired, r.expiredList[0])
+		r.expiredList = r.expiredList[1:]
+	}
+}
+
+func (r *tokenRegistry) timedOut(token string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.expired[token]
 }
 
 type tokenWaiter struct {
@@ -22,7 +49,7 @@ type tokenWaiter struct {
 }
 
 func newTokenRegistry() *tokenRegistry {
-	return &tokenRegistry{waiters: map[string]*tokenWaiter{}}
+	return &tokenRegistry{waiters: map[string]*tokenWaiter{}, expired: map[string]bool{}}
 }
 
 func (r *tokenRegistry) register(token, execution string) *tokenWaiter {
@@ -85,6 +112,9 @@ func (e *Executor) SendTaskFailure(ctx context.Context, token, errName, cause st
 
 // SendTaskHeartbeat tells the task waiting on token that its worker is alive.
 func (e *Executor) SendTaskHeartbeat(ctx context.Context, token string) error {
+	if e.tokens.timedOut(token) {
+		return fmt.Errorf("send task heartbeat: %w", ErrTaskTimedOut)
+	}
 	if w := e.tokens.get(token); w != nil {
 		select {
 		case w.heartbeat <- struct{}{}:
@@ -101,6 +131,9 @@ func (e *Executor) SendTaskHeartbeat(ctx context.Context, token string) error {
 }
 
 func (e *Executor) completeToken(ctx context.Context, token string, res invokeResult, output string) error {
+	if e.tokens.timedOut(token) {
+		return fmt.Errorf("complete task token: %w", ErrTaskTimedOut)
+	}
 	if e.db != nil {
 		// Record the result first, so it survives a restart before delivery.
 		ok, err := completeStoredToken(ctx, e.db, token, res, output)
