@@ -74,9 +74,9 @@ func TestTableLayout(t *testing.T) {
 		got = append(got, aws.ToString(ix.IndexName)+" "+keys(ix.KeySchema)+" "+string(ix.Projection.ProjectionType))
 	}
 	want := []string{
-		"table pk:HASH,sk:RANGE",
-		"by_thread thread:HASH,created:RANGE KEYS_ONLY",
-		"by_created pk_all:HASH,created:RANGE KEYS_ONLY",
+		"table " + PartitionKey + ":HASH," + SortKey + ":RANGE",
+		ThreadIndex + " " + ThreadAttribute + ":HASH," + CreatedAttribute + ":RANGE KEYS_ONLY",
+		CreatedIndex + " " + ListAttribute + ":HASH," + CreatedAttribute + ":RANGE KEYS_ONLY",
 	}
 	if !sameSet(got, want) {
 		t.Fatalf("table layout:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
