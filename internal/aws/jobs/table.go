@@ -11,8 +11,8 @@
 //	job         job#<id>    job    thread, created, pk_all, version, body | body_gz
 //	reference   ref#<key>   ref    value, expires_ms, expires_at (when it has a ttl)
 //
-//	index       partition            sort      serves
-//	by_thread   thread ("o/n#7")     created   Latest: newest job of a thread
+//	index       partition              sort      serves
+//	by_thread   thread ("o/n#7")       created   Latest: newest job of a thread
 //	by_created  pk_all (always "job")  created   List: every job, newest first
 //
 // created is CreatedAt in UTC at a fixed width (RFC 3339, nanoseconds) then
@@ -21,10 +21,11 @@
 // neither index holds them (sparse indexes).
 //
 // Why by_created has one constant partition: List must order every job by
-// time, and DynamoDB orders only within a partition. One partition of an
-// index takes about 1,000 writes a second, and an index is written only when
-// an item's index keys change — once per job, at Create, since Update keeps
-// thread and created — which is far above the rate jobs are asked for. Both
+// time, and DynamoDB orders only within a partition. The price is that
+// partition's ceiling, about 1,000 index writes a second; an index is
+// written only when an item's index keys change — once per job, at Create,
+// since Update keeps thread and created — so that is 1,000 new jobs a
+// second, far above the rate anyone asks the bot for workflows. Both
 // indexes project only keys (KEYS_ONLY): Update, which rewrites the body,
 // then writes no index at all, and the jobs an index finds are read from the
 // table with a consistent read, so Latest and List hand out current
