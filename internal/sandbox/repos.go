@@ -1,0 +1,98 @@
+package sandbox
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func (s *Sandbox) getRepo(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, rp, ok := s.access(w, r, false)
+	if !ok {
+		return
+	}
+	m := s.fullRepoJSON(rp)
+	if c.kind == "user" {
+		role := s.roleOf(rp.fullName(), c.user.Login)
+		m["permissions"] = map[string]bool{"admin": role == "admin", "maintain": role == "admin" || role == "maintain",
+			"push": rolePermission[role] == "write" || role == "admin", "triage": role != "read", "pull": true}
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Sandbox) getIssue(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rp, ok := s.access(w, r, false)
+	if !ok {
+		return
+	}
+	is := s.issueOf(rp, r.PathValue("n"))
+	if is == nil {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.issueJSON(rp, is))
+}
+
+func (s *Sandbox) getPull(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, rp, ok := s.access(w, r, false)
+	if !ok {
+		return
+	}
+	is := s.issueOf(rp, r.PathValue("n"))
+	if is == nil || is.PR == nil {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.pullJSON(rp, is))
+}
+
+// pullHookJSON is a pull request as webhooks carry it; under s.mu.
+func (s *Sandbox) pullHookJSON(rp *repo, is *issue) map[string]any {
+	num := fmt.Sprint(is.Number)
+	au := s.api("repos", rp.Owner, rp.Name, "pulls", num)
+	html := s.web(rp.Owner, rp.Name, "pull", num)
+	issueURL := s.api("repos", rp.Owner, rp.Name, "issues", num)
+	statuses := s.api("repos", rp.Owner, rp.Name, "statuses", is.PR.HeadSHA)
+	ref := func(branch, sha string) map[string]any {
+		return map[string]any{"label": rp.Owner + ":" + branch, "ref": branch, "sha": sha, "user": s.ownerJSON(rp.Owner), "repo": s.repoJSON(rp)}
+	}
+	link := func(u string) map[string]string { return map[string]string{"href": u} }
+	return map[string]any{
+		"url": au, "id": is.PR.ID, "node_id": nodeID("PR_", is.PR.ID), "html_url": html, "diff_url": html + ".diff",
+		"patch_url": html + ".patch", "issue_url": issueURL, "number": is.Number, "state": is.State, "locked": false,
+		"title": is.Title, "user": s.userByLogin(is.User), "body": nilIfEmpty(is.Body), "created_at": stamp(is.CreatedAt),
+		"updated_at": stamp(is.UpdatedAt), "closed_at": nil, "merged_at": nil, "merge_commit_sha": nil, "assignee": nil,
+		"assignees": []any{}, "requested_reviewers": []any{}, "requested_teams": []any{}, "labels": s.labelsJSON(rp, is.Labels),
+		"milestone": nil, "draft": is.PR.Draft, "commits_url": au + "/commits", "review_comments_url": au + "/comments",
+		"review_comment_url": s.api("repos", rp.Owner, rp.Name, "pulls", "comments{/number}"),
+		"comments_url":       issueURL + "/comments", "statuses_url": statuses,
+		"head": ref(is.PR.HeadRef, is.PR.HeadSHA), "base": ref(is.PR.BaseRef, is.PR.BaseSHA),
+		"_links": map[string]any{"self": link(au), "html": link(html), "issue": link(issueURL), "comments": link(issueURL + "/comments"),
+			"review_comments": link(au + "/comments"), "review_comment": link(s.api("repos", rp.Owner, rp.Name, "pulls", "comments{/number}")),
+			"commits": link(au + "/commits"), "statuses": link(statuses)},
+		"author_association": s.association(is.User), "auto_merge": nil, "active_lock_reason": nil,
+	}
+}
+
+// pullJSON is GET /repos/{owner}/{repo}/pulls/{n}'s answer; under s.mu.
+func (s *Sandbox) pullJSON(rp *repo, is *issue) map[string]any {
+	m := s.pullHookJSON(rp, is)
+	review := 0
+	for _, c := range s.st.Comments {
+		if c.Kind == kindReview && c.Repo == rp.fullName() && c.Number == is.Number {
+			review++
+		}
+	}
+	for k, v := range map[string]any{"merged": false, "mergeable": is.PR.Mergeable, "rebaseable": is.PR.Mergeable,
+		"mergeable_state": is.PR.MergeableState, "merged_by": nil, "comments": is.Comments, "review_comments": review,
+		"maintainer_can_modify": false, "commits": 1, "additions": is.PR.Additions, "deletions": is.PR.Deletions,
+		"changed_files": is.PR.ChangedFiles} {
+		m[k] = v
+	}
+	return m
+}
