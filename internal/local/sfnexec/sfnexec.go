@@ -59,6 +59,9 @@ func (e *Executor) Stop(ctx context.Context, arn, errName, cause string) error {
 
 // SendTaskSuccess implements jobs.Executor.
 func (e *Executor) SendTaskSuccess(ctx context.Context, token string, output json.RawMessage) error {
+	if len(output) == 0 {
+		output = json.RawMessage("{}") // as the AWS adapter sends
+	}
 	if err := e.X.SendTaskSuccess(ctx, token, output); err != nil {
 		return fmt.Errorf("send task success: %w", portError(err))
 	}
