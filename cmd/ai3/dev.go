@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -96,7 +99,8 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: env.Mux, ReadHeaderTimeout: 10 * time.Second}
+	ln = limitListener(ln, devMaxConns)
+	srv := newDevServer(env.Mux) // dev_server.go: timeouts and limits
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, len(env.background)+1)
@@ -136,20 +140,24 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 }
 
 // healthz answers 200 when every registered dependency answers, else 503
-// naming the ones that did not.
+// naming the ones that did not and a request id; the errors, which may hold
+// paths and addresses, go to the log under that id.
 func (e *devEnv) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	failed := map[string]string{}
+	var failed []string
+	id := rand.Text()[:16]
 	for name, check := range e.checks {
 		if err := check(ctx); err != nil {
-			failed[name] = err.Error()
+			failed = append(failed, name)
+			e.Log.ErrorContext(ctx, "health check failed", "check", name, "request_id", id, "err", err)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if len(failed) > 0 {
+		slices.Sort(failed)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, "{\"ok\":false,\"failed\":%q}\n", fmt.Sprint(failed))
+		_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "failed": failed, "request_id": id})
 		return
 	}
 	fmt.Fprintln(w, `{"ok":true}`)

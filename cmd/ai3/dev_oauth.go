@@ -34,8 +34,10 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 		why := "OAuth is not configured: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (or write the secret to " +
 			filepath.Join(env.DataDir, clientSecretFile) + " with mode 0600) and restart."
 		fmt.Fprintln(out, "ai3 dev: OAuth login disabled —", why)
-		env.Mux.Handle("GET /oauth/login", oauth.Unavailable(why))
-		env.Mux.Handle("GET /oauth/callback", oauth.Unavailable(why))
+		// The page names what to set, not where: paths stay on the console.
+		public := "OAuth login is not configured on this server: its operator sets GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET and restarts it."
+		env.Mux.Handle("GET /oauth/login", oauth.Unavailable(public))
+		env.Mux.Handle("GET /oauth/callback", oauth.Unavailable(public))
 		return nil
 	}
 	nonces, err := vault.NewNonceStore(ctx, env.DB)
@@ -57,10 +59,13 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	})
 	env.Vault = tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})
 	web := &oauth.Web{Client: client, Nonces: nonces, Tokens: env.Vault, Log: log,
-		RedirectURL: os.Getenv("AI3_OAUTH_REDIRECT_URL")}
+		RedirectURL: os.Getenv("AI3_OAUTH_REDIRECT_URL"),
+		// Each login stores a state for 10 minutes: 10 at once, then one
+		// per 6 s per client bounds what a flood of /oauth/login stores.
+		Limiter: oauth.NewLimiter(6*time.Second, 10)}
 	web.Mount(env.Mux)
 	env.Go(func(ctx context.Context) error {
-		tick := time.NewTicker(time.Hour)
+		tick := time.NewTicker(oauth.StateTTL)
 		defer tick.Stop()
 		for {
 			if err := nonces.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -90,6 +91,9 @@ func TestMountOAuth(t *testing.T) {
 				if rec.Code != want {
 					t.Fatalf("GET %s = %d, want %d: %s", path, rec.Code, want, rec.Body)
 				}
+				if strings.Contains(rec.Body.String(), env.DataDir) {
+					t.Fatalf("GET %s shows the data directory: %s", path, rec.Body)
+				}
 				if want == 302 && !strings.HasPrefix(rec.Header().Get("Location"), gh.URL+"/login/oauth/authorize?") {
 					t.Fatalf("redirect to %q, want the configured GitHub", rec.Header().Get("Location"))
 				}
@@ -114,7 +118,9 @@ func TestDevWebFlow(t *testing.T) {
 	if err := mountOAuth(context.Background(), env, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(srv.URL + "/oauth/login") // follows GitHub's redirect back to the callback
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}                  // keeps the login cookie, as a browser does
+	resp, err := browser.Get(srv.URL + "/oauth/login") // follows GitHub's redirect back to the callback
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,8 @@ func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archi
 
 // devWebhookSecret returns the secret source of `ai3 dev`: WEBHOOK_SECRET
 // when set (handy for tests and tunnels), else DATA/webhook-secret, created
-// 0600 with a random secret on first run and printed that one time only.
+// 0600 with a random secret on first run; the console says where it was
+// saved, never the secret itself (consoles are logged and shared).
 func devWebhookSecret(dataDir string, out io.Writer) (webhook.SecretSource, error) {
 	if v := os.Getenv("WEBHOOK_SECRET"); v != "" {
 		s, err := webhook.ParseSecrets([]byte(v))
@@ -119,12 +120,12 @@ func devWebhookSecret(dataDir string, out io.Writer) (webhook.SecretSource, erro
 		return fixedSecrets(s), nil
 	}
 	path := filepath.Join(dataDir, "webhook-secret")
-	secret, created, err := secrets.Ensure(path)
+	_, created, err := secrets.Ensure(path)
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		fmt.Fprintf(out, "webhook secret (shown once; saved 0600 in %s): %s\n", path, secret)
+		fmt.Fprintf(out, "webhook secret: a new random secret was saved (mode 0600) in %s; paste its contents into the GitHub App's webhook secret\n", path)
 	}
 	return secrets.NewFile(path), nil
 }

@@ -124,15 +124,22 @@ func TestDevServer(t *testing.T) {
 	body := []byte(`{"action":"opened","repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}`)
 
 	first := startDev(t, bin, data)
-	m := regexp.MustCompile(`webhook secret \(shown once; saved 0600 in (.+)\): (\S+)`).FindStringSubmatch(first.stdout.String())
+	m := regexp.MustCompile(`webhook secret: a new random secret was saved \(mode 0600\) in (\S+);`).FindStringSubmatch(first.stdout.String())
 	if m == nil {
-		t.Fatalf("first run did not print the new secret:\n%s", first.stdout)
+		t.Fatalf("first run did not say where the new secret is:\n%s", first.stdout)
 	}
 	info, err := os.Stat(filepath.Join(data, "webhook-secret"))
 	if err != nil || info.Mode().Perm() != 0o600 || m[1] != filepath.Join(data, "webhook-secret") {
 		t.Fatalf("secret file %s: %v %v", m[1], info.Mode(), err)
 	}
-	key := []byte(m[2])
+	key, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = bytes.TrimSpace(key)
+	if strings.Contains(first.stdout.String()+first.stderr.String(), string(key)) {
+		t.Fatal("ai3 dev printed the webhook secret")
+	}
 	if st := first.post(t, "dev-1", key, body); st != 200 {
 		t.Fatalf("signed delivery: %d", st)
 	}
@@ -161,8 +168,8 @@ func TestDevServer(t *testing.T) {
 	_ = first.cmd.Wait()
 
 	second := startDev(t, bin, data)
-	if strings.Contains(second.stdout.String(), "shown once") {
-		t.Fatalf("the secret was printed again on restart:\n%s", second.stdout)
+	if strings.Contains(second.stdout.String(), "new random secret") {
+		t.Fatalf("a new secret was announced on restart:\n%s", second.stdout)
 	}
 	waitLogged(t, func() string { return first.stderr.String() + second.stderr.String() }, ids)
 	if st := second.post(t, "dev-1", key, body); st != 200 {
