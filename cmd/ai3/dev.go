@@ -22,6 +22,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbalswa/ai3-mvp/internal/local"
+	"github.com/sbalswa/ai3-mvp/internal/local/archive"
+	"github.com/sbalswa/ai3-mvp/internal/local/bus"
+	localjobs "github.com/sbalswa/ai3-mvp/internal/local/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/localsfn"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
 
@@ -37,6 +41,22 @@ type devEnv struct {
 	// mountOAuth); every part that reads or deletes tokens shares it, so
 	// its cache never outlives a deletion made elsewhere in the process.
 	Vault *tokens.Vault
+	// BaseURL is this server's own address (http://host:port), known before
+	// the parts mount: the sandbox links to it and posts webhooks to it.
+	BaseURL string
+	// ForceSandbox is --sandbox: the GitHub stand-in even with an App set.
+	ForceSandbox bool
+	// GitHub is the GitHub of this run (mountGitHub): an App or the sandbox.
+	GitHub *devGitHub
+	// WriteLock and Committer are the shared database's writers' lock and
+	// group commit; Bus and Payloads the event bus and the payload archive
+	// (mountWebhook). Executor and Jobs are set by mountJobs.
+	WriteLock sync.Locker
+	Committer *local.Committer
+	Bus       *bus.Bus
+	Payloads  *archive.Archive
+	Executor  *localsfn.Executor
+	Jobs      *localjobs.Store
 	// background functions started after mounting; each returns when ctx ends.
 	background []func(ctx context.Context) error
 	// cleanups run in reverse order once the background functions have
@@ -58,21 +78,23 @@ func (e *devEnv) Check(name string, f func(ctx context.Context) error) { e.check
 
 func newDevCmd() *cobra.Command {
 	var addr, dataDir string
+	var forceSandbox bool
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole system on this machine (SQLite, files, embedded bus and executor)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDev(ctx, addr, dataDir, cmd.OutOrStdout())
+			return runDev(ctx, addr, dataDir, forceSandbox, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:3000", "address to listen on")
 	cmd.Flags().StringVar(&dataDir, "data", ".ai3-data", "directory for the database, archived payloads and keys")
+	cmd.Flags().BoolVar(&forceSandbox, "sandbox", false, "serve the built-in GitHub stand-in even when a GitHub App is configured")
 	return cmd
 }
 
-func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
+func runDev(ctx context.Context, addr, dataDir string, forceSandbox bool, out io.Writer) error {
 	log := newDevLogger(os.Stderr)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -85,9 +107,19 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	env := &devEnv{Mux: http.NewServeMux(), DataDir: dataDir, DB: db, Log: log, checks: map[string]func(context.Context) error{}}
 	env.Check("sqlite", db.PingContext)
 
+	// Listen first: the parts need the server's address (the sandbox's URLs).
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	defer ln.Close()
+	env.BaseURL = "http://" + ln.Addr().String()
+	env.ForceSandbox = forceSandbox
 	for _, mount := range []func(context.Context, *devEnv, io.Writer) error{
-		mountOAuth,   // dev_oauth.go: first, it sets env.Vault
-		mountWebhook, // dev_webhook.go
+		mountGitHub,  // dev_github.go: the App or the sandbox stand-in
+		mountOAuth,   // dev_oauth.go: sets env.Vault
+		mountWebhook, // dev_webhook.go: sets env.Bus and env.Payloads
+		mountJobs,    // dev_jobs.go: executor, jobs, commands, steps
 	} {
 		if err := mount(ctx, env, out); err != nil {
 			return err
@@ -95,10 +127,6 @@ func runDev(ctx context.Context, addr, dataDir string, out io.Writer) error {
 	}
 	env.Mux.HandleFunc("GET /healthz", env.healthz)
 
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
-	}
 	ln = limitListener(ln, devMaxConns)
 	srv := newDevServer(env.Mux) // dev_server.go: timeouts and limits
 	ctx, cancel := context.WithCancel(ctx)

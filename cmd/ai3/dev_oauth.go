@@ -30,6 +30,11 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	baseURL, apiURL := os.Getenv("GITHUB_URL"), os.Getenv("GITHUB_API_URL")
+	if gh := env.GitHub; gh != nil && gh.Sandbox != nil && id == "" {
+		// Sandbox mode: log in at the stand-in, as its App.
+		id, secret, baseURL, apiURL = gh.ClientID, gh.ClientSecret, gh.WebURL, gh.APIURL
+	}
 	if id == "" || secret == "" {
 		why := "OAuth is not configured: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (or write the secret to " +
 			filepath.Join(env.DataDir, clientSecretFile) + " with mode 0600) and restart."
@@ -54,7 +59,7 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	}
 	log := env.Log
 	client := oauth.NewClient(oauth.Config{
-		BaseURL: os.Getenv("GITHUB_URL"), APIURL: os.Getenv("GITHUB_API_URL"),
+		BaseURL: baseURL, APIURL: apiURL,
 		ClientID: id, ClientSecret: secret,
 	})
 	env.Vault = tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})

@@ -36,6 +36,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	// share one group commit: one fsync per batch of deliveries.
 	writeLock := &sync.Mutex{}
 	commits := local.NewCommitter(env.DB, writeLock)
+	env.WriteLock, env.Committer = writeLock, commits
 	env.Cleanup(commits.Close)
 	claimStore, err := claims.Open(ctx, env.DB, claims.Options{Committer: commits})
 	if err != nil {
@@ -54,6 +55,7 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 		return fmt.Errorf("metrics log: %w", err)
 	}
 	metrics := monitor.NewEMF(metricsFile, monitor.Namespace)
+	env.Bus, env.Payloads = b, payloads
 	b.Subscribe(monitor.NewStub(env.Log, metrics))
 	b.SubscribeDeadLetters(monitor.NewAlert(env.Log, metrics))
 	revocations, err := revocationHandler(ctx, env, payloads)
@@ -103,6 +105,7 @@ func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archi
 			return tokens.RevocationHandler{}, err
 		}
 		v = tokens.New(tokens.Config{Store: store, Log: env.Log, CacheFor: -1})
+		env.Vault = v // the commands read it too: nobody logged in reads as such
 	}
 	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: env.Log}, nil
 }

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/commands"
+	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/githubapp"
+	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/jobs/render"
+	localjobs "github.com/sbalswa/ai3-mvp/internal/local/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/local/marks"
+	"github.com/sbalswa/ai3-mvp/internal/local/sfnexec"
+	"github.com/sbalswa/ai3-mvp/internal/localsfn"
+	"github.com/sbalswa/ai3-mvp/internal/steps"
+	"github.com/sbalswa/ai3-mvp/workflows"
+)
+
+// mountJobs hosts what makes a comment run a workflow: the job store, the
+// embedded executor with every workflow of workflows/ (STANDARD executions
+// durable in DATA/executions.db and resumed at start), the step handler, the
+// comment handler and the workflow_run handler on the bus (each once per
+// delivery), and the finaliser, fed by the executor's status changes and by a
+// reconciler that finishes jobs whose change was lost in a crash.
+func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
+	gh := env.GitHub
+	if gh == nil {
+		fmt.Fprintln(out, "ai3 dev: commands disabled — no GitHub App configured and sandbox mode off")
+		return nil
+	}
+	gh.Authorizer.Tokens = env.Vault
+	store, err := localjobs.Open(ctx, env.DB, localjobs.Options{Committer: env.Committer})
+	if err != nil {
+		return err
+	}
+	handlerMarks, err := marks.Open(ctx, env.DB, marks.Options{WriteLock: env.WriteLock})
+	if err != nil {
+		return err
+	}
+	xdb, err := localsfn.OpenDB(ctx, filepath.Join(env.DataDir, "executions.db"))
+	if err != nil {
+		return err
+	}
+	env.Cleanup(xdb.Close)
+
+	dashboard := strings.TrimSuffix(env.BaseURL, "/") + "/api"
+	renderJob := func(j *jobs.Job) string {
+		w, err := workflows.Get(j.Workflow)
+		var nodes []render.Node
+		if err == nil {
+			nodes = render.NodesOf(w)
+		}
+		return render.Status(j, nodes, render.Options{Now: time.Now(), Bot: gh.Bot, ExecutionURL: render.DashboardURL(dashboard, j.ID)})
+	}
+	// The step handler and the executor need each other: the executor calls
+	// the handler, approvals and Actions runs complete tokens through the
+	// executor. late is filled once both exist.
+	late := &lateExecutor{}
+	svc := steps.New(steps.Deps{Store: store, Callbacks: late, Users: env.Vault, Installations: gh.Installations,
+		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log})
+	final := svc.Finalizer()
+	changes := make(chan localsfn.StatusChange, 1024)
+	x, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Log: env.Log,
+		Handlers: map[string]localsfn.Handler{
+			workflows.FunctionName("step"):   svc.Step,
+			workflows.FunctionName("report"): svc.Report,
+		},
+		Notify: func(_ context.Context, c localsfn.StatusChange) {
+			if c.Status == localsfn.StatusRunning {
+				return
+			}
+			select {
+			case changes <- c:
+			default: // the reconciler finishes it
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	env.Cleanup(x.Close)
+	exec := sfnexec.New(x)
+	late.Executor = exec
+	for _, name := range workflows.Names() {
+		def, typ, err := workflows.Definition(name, workflows.FunctionName)
+		if err != nil {
+			return err
+		}
+		if err := exec.Deploy(ctx, name, def, typ); err != nil {
+			return err
+		}
+	}
+	env.Executor = x
+
+	deps := &commands.Deps{Bot: gh.Bot, Jobs: store, Executor: exec, Authorizer: gh.Authorizer, Tokens: env.Vault,
+		LoginURL: strings.TrimSuffix(env.BaseURL, "/") + "/oauth/login", Render: renderJob, Log: env.Log,
+		JobURL: func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) }}
+	comments := &commands.Handler{Bot: gh.Bot, AppID: gh.AppID, Registry: commands.NewRegistry(deps),
+		Authorizer: gh.Authorizer, Tokens: env.Vault, Archive: env.Payloads, LoginURL: deps.LoginURL, Log: env.Log,
+		GitHub: githubapp.Clients{Users: env.Vault, Installations: gh.Installations, APIURL: gh.APIURL}}
+	var commentHandler events.Handler = comments
+	if gh.Sandbox != nil {
+		commentHandler = sandboxLogins{next: comments, sb: gh.Sandbox, vault: env.Vault}
+	}
+	env.Bus.Subscribe(events.Once(handlerMarks, commentHandler, 0))
+	env.Bus.Subscribe(events.Once(handlerMarks, svc.WorkflowRunHandler(env.Payloads), 0))
+	env.Jobs = store
+	env.Check("jobs", store.Check)
+
+	resumed, err := x.Resume(ctx)
+	if err != nil {
+		return fmt.Errorf("resume executions: %w", err)
+	}
+	if resumed > 0 {
+		fmt.Fprintf(out, "ai3 dev: resumed %d workflow executions\n", resumed)
+	}
+	env.Go(func(ctx context.Context) error { return finalize(ctx, env, store, exec, final, changes) })
+	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
+	return nil
+}
+
+// lateExecutor forwards task callbacks to an executor set after it is made.
+type lateExecutor struct{ jobs.Executor }
+
+// finalize ends jobs: at once from the executor's status changes, and every
+// 30 s (and at start) by asking the executor about every job still running,
+// so a change lost in a crash still ends its job.
+func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Executor, f *steps.Finalizer, changes <-chan localsfn.StatusChange) error {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	reconcile := func() {
+		list, err := store.List(ctx, 200, time.Time{})
+		if err != nil {
+			env.Log.Warn("reconcile jobs", "err", err)
+			return
+		}
+		for _, j := range list {
+			if j.Status.Final() || j.ExecutionARN == "" {
+				continue
+			}
+			d, err := exec.Describe(ctx, j.ExecutionARN)
+			if err != nil || d.Status == localsfn.StatusRunning {
+				continue
+			}
+			c := steps.StatusChange{ExecutionArn: d.ARN, Name: j.ID, Status: d.Status}
+			if d.Error != "" {
+				c.Error = &d.Error
+			}
+			if d.Cause != "" {
+				c.Cause = &d.Cause
+			}
+			if err := f.Handle(ctx, c); err != nil {
+				env.Log.Warn("finalise job", "job_id", j.ID, "err", err)
+			}
+		}
+	}
+	reconcile()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case c := <-changes:
+			b, _ := json.Marshal(c)
+			var sc steps.StatusChange
+			if err := json.Unmarshal(b, &sc); err != nil {
+				return err
+			}
+			for attempt := range 5 {
+				err := f.Handle(ctx, sc)
+				if err == nil || errors.Is(err, context.Canceled) {
+					break
+				}
+				env.Log.Warn("finalise job", "job_id", sc.Name, "attempt", attempt+1, "err", err)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(time.Duration(attempt+1) * time.Second):
+				}
+			}
+		case <-tick.C:
+			reconcile()
+		}
+	}
+}
