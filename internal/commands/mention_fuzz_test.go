@@ -14,6 +14,9 @@ func FuzzMentions(f *testing.F) {
 	for _, tc := range mentionCases {
 		f.Add(tc.body)
 	}
+	for _, body := range fuzzedBodies(f) {
+		f.Add(body)
+	}
 	f.Add("@ai3-mvp run a\r\n@ai3-mvp\r\n\r\n> @ai3-mvp no\r@ai3-mvp")
 	f.Add("- [ ] x\n  1. @ai3-mvp run \"a\\\" b\n     > @ai3-mvp\n@ai3-mvp <!--\n-->")
 	f.Add("<details>\n\n@ai3-mvp run x\n\n</details>\n```\n@ai3-mvp\n")
