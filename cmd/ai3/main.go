@@ -30,6 +30,7 @@ func newRootCmd() *cobra.Command {
 		newWorkflowsCmd(),
 		newLoginCmd(),
 		newPayloadsCmd(),
+		newSfnCmd(),
 	)
 	return root
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbalswa/ai3-mvp/internal/localsfn"
+	"github.com/sbalswa/ai3-mvp/internal/localsfn/sfnapi"
 	"github.com/sbalswa/ai3-mvp/workflows"
 )
 
@@ -27,6 +28,9 @@ type execResult struct {
 	Output json.RawMessage `json:"output"`
 	Error  *string         `json:"error"`
 	Cause  *string         `json:"cause"`
+	// History is the execution's events as GetExecutionHistory answers them
+	// (exec --history only).
+	History []map[string]any `json:"history,omitempty"`
 }
 
 // inputFlags are --input and --input-file.
@@ -61,7 +65,7 @@ func (f *inputFlags) read() (string, error) {
 func newWorkflowsExecCmd() *cobra.Command {
 	var defFile, typ string
 	var in inputFlags
-	var asJSON bool
+	var asJSON, withHistory bool
 	cmd := &cobra.Command{
 		Use:   "exec --definition FILE [--input JSON | --input-file FILE] [--json]",
 		Short: "Run one execution of any ASL definition with the embedded executor",
@@ -73,7 +77,9 @@ execution with Lambda.ResourceNotFoundException, as in AWS.
 With --json it prints exactly one JSON object
 {"status":…,"output":…,"error":…,"cause":…} and exits 0 whatever the
 execution's status; it exits non-zero only when the definition or the input
-cannot be read or parsed.`,
+cannot be read or parsed. With --history the object also carries "history":
+the execution's events as the Step Functions API's GetExecutionHistory
+answers them (EXPRESS executions included).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if defFile == "" {
@@ -92,14 +98,15 @@ cannot be read or parsed.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			d, err := runLocal(ctx, "exec", def, typ, input)
+			run, err := runLocal(ctx, "exec", def, typ, input, withHistory)
 			if err != nil {
 				return err
 			}
-			return printResult(cmd.OutOrStdout(), d, asJSON)
+			return printResult(cmd.OutOrStdout(), run, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&defFile, "definition", "", "ASL definition file (JSON)")
+	cmd.Flags().BoolVar(&withHistory, "history", false, "add the execution's history events (with --json: a \"history\" array)")
 	cmd.Flags().StringVar(&typ, "type", localsfn.Standard, "state machine type: STANDARD or EXPRESS")
 	in.add(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object {status, output, error, cause}")
@@ -124,11 +131,11 @@ func newWorkflowsRunCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			d, err := runLocal(ctx, args[0], def, typ, input)
+			run, err := runLocal(ctx, args[0], def, typ, input, false)
 			if err != nil {
 				return err
 			}
-			return printResult(cmd.OutOrStdout(), d, asJSON)
+			return printResult(cmd.OutOrStdout(), run, asJSON)
 		},
 	}
 	in.add(cmd)
@@ -148,14 +155,21 @@ func (c *callbacks) SendTaskFailure(ctx context.Context, token, errorName, cause
 	return c.ex.SendTaskFailure(ctx, token, errorName, cause)
 }
 
+// localRun is one finished local execution and, when asked for, its history.
+type localRun struct {
+	d       *localsfn.ExecutionDescription
+	history []localsfn.Event
+	hasHist bool
+}
+
 // runLocal runs one execution in memory with our workflows' task handlers.
-func runLocal(ctx context.Context, name string, def []byte, typ, input string) (*localsfn.ExecutionDescription, error) {
+func runLocal(ctx context.Context, name string, def []byte, typ, input string, withHistory bool) (*localRun, error) {
 	cb := &callbacks{}
 	handlers := map[string]localsfn.Handler{}
 	for fn, h := range workflows.LocalHandlers(cb) {
 		handlers[fn] = localsfn.Handler(h)
 	}
-	ex, err := localsfn.New(ctx, localsfn.Options{Handlers: handlers})
+	ex, err := localsfn.New(ctx, localsfn.Options{Handlers: handlers, ExpressHistory: withHistory})
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +187,33 @@ func runLocal(ctx context.Context, name string, def []byte, typ, input string) (
 	if err != nil && ctx.Err() != nil {
 		// Interrupted (Ctrl-C, or a task waiting for a person): stop the
 		// execution so the result says ABORTED instead of vanishing.
-		stopCtx := context.WithoutCancel(ctx)
-		if err := ex.StopExecution(stopCtx, started.ExecutionArn, "ai3.Interrupted", "the command was interrupted"); err != nil {
+		ctx = context.WithoutCancel(ctx)
+		if err := ex.StopExecution(ctx, started.ExecutionArn, "ai3.Interrupted", "the command was interrupted"); err != nil {
 			return nil, err
 		}
-		return ex.DescribeExecution(stopCtx, started.ExecutionArn)
+		d, err = ex.DescribeExecution(ctx, started.ExecutionArn)
 	}
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	run := &localRun{d: d, hasHist: withHistory}
+	if withHistory {
+		if run.history, err = ex.GetExecutionHistory(ctx, started.ExecutionArn); err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
 }
 
-func printResult(w io.Writer, d *localsfn.ExecutionDescription, asJSON bool) error {
+func printResult(w io.Writer, run *localRun, asJSON bool) error {
+	d := run.d
 	r := execResult{Status: d.Status, Output: json.RawMessage("null")}
+	if run.hasHist {
+		r.History = make([]map[string]any, 0, len(run.history))
+		for _, ev := range run.history {
+			r.History = append(r.History, sfnapi.EventDocument(ev, true))
+		}
+	}
 	if d.Output != "" {
 		r.Output = json.RawMessage(d.Output)
 	}
@@ -210,6 +240,12 @@ func printResult(w io.Writer, d *localsfn.ExecutionDescription, asJSON bool) err
 	}
 	if r.Cause != nil {
 		fmt.Fprintf(w, "cause:  %s\n", *r.Cause)
+	}
+	if run.hasHist {
+		fmt.Fprintln(w, "history:")
+		for _, ev := range run.history {
+			fmt.Fprintf(w, "  %3d %-28s (after %d)\n", ev.ID, ev.Type, ev.PreviousEventID)
+		}
 	}
 	return nil
 }
