@@ -187,11 +187,17 @@ func (s *Sandbox) issuePair(login, scope string) Grant {
 	return g
 }
 
-// IssueUserToken returns a fresh OAuth grant for login (created as a sandbox
-// user if unknown), as the web flow would after the user approved: for `ai3
-// dev` to store in its vault for sandbox users.
+// IssueUserToken returns a fresh OAuth grant for login, as the web flow
+// would after the user approved: for `ai3 dev` to store in its vault for
+// sandbox users. An unknown login becomes a sandbox user (EnsureUser); a
+// known one keeps its memberships and permissions.
 func (s *Sandbox) IssueUserToken(login string) Grant {
-	s.EnsureUser(login)
+	s.mu.Lock()
+	_, known := s.st.Users[login]
+	s.mu.Unlock()
+	if !known {
+		s.EnsureUser(login)
+	}
 	s.mu.Lock()
 	g := s.issuePair(login, "")
 	s.mu.Unlock()
