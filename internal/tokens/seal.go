@@ -16,10 +16,19 @@ type sealedPair struct {
 	Refresh string `json:"r,omitempty"`
 }
 
+// The encryption context of every user token's data key: {PurposeKey:
+// Purpose, UserIDKey: "<user id>"}. The KMS key policy (Pulumi) allows
+// GenerateDataKey and Decrypt only with this context.
+const (
+	PurposeKey = "purpose"
+	Purpose    = "ai3-user-token"
+	UserIDKey  = "user_id"
+)
+
 // encryptionContext binds a data key to one user: KMS (or the local keyring)
 // refuses to open it under any other user id.
 func encryptionContext(userID int64) map[string]string {
-	return map[string]string{"purpose": "ai3-user-token", "user_id": strconv.FormatInt(userID, 10)}
+	return map[string]string{PurposeKey: Purpose, UserIDKey: strconv.FormatInt(userID, 10)}
 }
 
 func additionalData(userID int64) []byte {
