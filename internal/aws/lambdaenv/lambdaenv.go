@@ -1,0 +1,117 @@
+// Package lambdaenv wires, from a Lambda's environment, the AWS adapters the
+// job Lambdas share (comment, step, workflow-run, finalizer): the jobs and
+// marks tables, the payload bucket, the token vault (KMS envelope, refreshed
+// with the OAuth client secret read from Secrets Manager at start), the
+// credentials Lambda for installation tokens, and Step Functions. The
+// environment names resources only, never a secret:
+//
+//	JOBS_TABLE, MARKS_TABLE, USER_TOKENS_TABLE   DynamoDB tables
+//	TOKENS_KMS_KEY_ID                            the vault's KMS key
+//	ARCHIVE_BUCKET                               S3 bucket of raw payloads
+//	CREDENTIALS_FUNCTION                         the credentials Lambda
+//	GITHUB_CLIENT_ID, OAUTH_CLIENT_SECRET_ARN    the App's OAuth client
+//	GITHUB_API_URL, GITHUB_URL                   GitHub (Enterprise) roots; default github.com
+//	GITHUB_ORG, GITHUB_APP_ID, BOT_HANDLE        the organization, the App, the mention handle
+//	OAUTH_LOGIN_URL                              where users connect their account
+//	STATE_MACHINES                               JSON: workflow name → state machine ARN
+package lambdaenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/sbalswa/ai3-mvp/internal/aws/appcreds"
+	"github.com/sbalswa/ai3-mvp/internal/aws/archive"
+	awsjobs "github.com/sbalswa/ai3-mvp/internal/aws/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys"
+	"github.com/sbalswa/ai3-mvp/internal/aws/marks"
+	"github.com/sbalswa/ai3-mvp/internal/aws/sfnexec"
+	"github.com/sbalswa/ai3-mvp/internal/aws/vault"
+	"github.com/sbalswa/ai3-mvp/internal/monitor"
+	"github.com/sbalswa/ai3-mvp/internal/oauth"
+	"github.com/sbalswa/ai3-mvp/internal/tokens"
+)
+
+// Required names the variables Load refuses to start without.
+var Required = []string{"JOBS_TABLE", "MARKS_TABLE", "USER_TOKENS_TABLE", "TOKENS_KMS_KEY_ID", "ARCHIVE_BUCKET",
+	"CREDENTIALS_FUNCTION", "GITHUB_CLIENT_ID", "OAUTH_CLIENT_SECRET_ARN"}
+
+// Env is what a job Lambda works with.
+type Env struct {
+	Log           *slog.Logger // JSON on stdout, tokens redacted
+	Jobs          *awsjobs.Store
+	Marks         *marks.Store
+	Archive       *archive.Archive
+	Vault         *tokens.Vault
+	Installations *appcreds.Client
+	Executor      *sfnexec.Executor
+	APIURL        string
+	Org, Bot      string
+	AppID         int64
+	LoginURL      string
+}
+
+// Load reads the environment through getenv (os.Getenv in main) and builds
+// the adapters; a missing variable is named in the error.
+func Load(ctx context.Context, getenv func(string) string) (*Env, error) {
+	var missing []string
+	for _, k := range Required {
+		if getenv(k) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+	}
+	e := &Env{Log: slog.New(tokens.RedactingHandler(monitor.ContextHandler{Handler: slog.NewJSONHandler(os.Stdout, nil)})),
+		APIURL: getenv("GITHUB_API_URL"), Org: getenv("GITHUB_ORG"), Bot: getenv("BOT_HANDLE"), LoginURL: getenv("OAUTH_LOGIN_URL")}
+	if e.Bot == "" {
+		e.Bot = "ai3-mvp"
+	}
+	if s := getenv("GITHUB_APP_ID"); s != "" {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("GITHUB_APP_ID %q: %w", s, err)
+		}
+		e.AppID = id
+	}
+	machines := map[string]string{}
+	if s := getenv("STATE_MACHINES"); s != "" {
+		var err error
+		if machines, err = sfnexec.ParseMachines(s); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	secret, err := appcreds.Secret(secretsmanager.NewFromConfig(cfg), getenv("OAUTH_CLIENT_SECRET_ARN"))(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the OAuth client secret: %w", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	client := oauth.NewClient(oauth.Config{BaseURL: getenv("GITHUB_URL"), APIURL: e.APIURL,
+		ClientID: getenv("GITHUB_CLIENT_ID"), ClientSecret: strings.TrimSpace(string(secret))})
+	e.Vault = tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: getenv("USER_TOKENS_TABLE")},
+		Keys: kmskeys.Keys{Client: kms.NewFromConfig(cfg), KeyID: getenv("TOKENS_KMS_KEY_ID")}, Refresher: client, Log: e.Log})
+	e.Jobs = awsjobs.New(db, getenv("JOBS_TABLE"), awsjobs.Options{})
+	e.Marks = marks.New(db, getenv("MARKS_TABLE"), marks.Options{})
+	e.Archive = archive.New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = getenv("ARCHIVE_S3_PATH_STYLE") == "true" }),
+		getenv("ARCHIVE_BUCKET"), archive.Options{})
+	e.Installations = &appcreds.Client{Lambda: lambda.NewFromConfig(cfg), Function: getenv("CREDENTIALS_FUNCTION")}
+	e.Executor = &sfnexec.Executor{API: sfn.NewFromConfig(cfg), Machines: machines}
+	return e, nil
+}
