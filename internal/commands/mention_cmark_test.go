@@ -3,11 +3,8 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -89,27 +86,6 @@ func TestMentionsAgreeWithGitHubRenderer(t *testing.T) {
 // cmarkTableDiffers: a delimiter row wider than its header row makes a table
 // for goldmark, not for GitHub.
 var cmarkTableDiffers = map[string]bool{"0 0\n-|-\n@Ai3-mvp 0*0 0": true}
-
-// fuzzedBodies reads testdata/fuzzed-bodies.txt.
-func fuzzedBodies(t testing.TB) []string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fuzzed-bodies.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bodies []string
-	for n, line := range strings.Split(string(data), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		body, err := strconv.Unquote(line)
-		if err != nil {
-			t.Fatalf("testdata/fuzzed-bodies.txt:%d: %v", n+1, err)
-		}
-		bodies = append(bodies, body)
-	}
-	return bodies
-}
 
 // renderWithCmark renders bodies to HTML with cmark-gfm and GitHub's
 // extensions, in safe mode (raw HTML omitted) as GitHub does.

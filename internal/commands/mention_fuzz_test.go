@@ -1,7 +1,10 @@
 package commands
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,6 +42,27 @@ func FuzzMentions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzedBodies reads testdata/fuzzed-bodies.txt.
+func fuzzedBodies(t testing.TB) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "fuzzed-bodies.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for n, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		body, err := strconv.Unquote(line)
+		if err != nil {
+			t.Fatalf("testdata/fuzzed-bodies.txt:%d: %v", n+1, err)
+		}
+		bodies = append(bodies, body)
+	}
+	return bodies
 }
 
 func checkOnTheirLines(t *testing.T, body, handle string, got []Invocation) {
