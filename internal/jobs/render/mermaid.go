@@ -13,7 +13,7 @@ import (
 // summary shows at most summaryNodes steps.
 const (
 	maxEdges     = 400
-	summaryNodes = 40
+	summaryNodes = 24
 )
 
 // palette colours each status's nodes; every fill sets its own text colour,
