@@ -13,6 +13,7 @@ import (
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
+	"github.com/sbalswa/ai3-mvp/internal/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/local/secrets"
 	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
@@ -78,6 +79,7 @@ func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
 	env.Cleanup(sink.Close)
 	env.Cleanup(sb.Close)
 	env.Mux.Handle("/sandbox/github/", http.StripPrefix("/sandbox/github", sb))
+	mountSandboxControl(env, sb)
 	key := sb.AppPrivateKey()
 	minter := &githubapp.Minter{AppID: sb.AppID(), APIURL: sb.APIURL(), Key: func(context.Context) ([]byte, error) { return key, nil }}
 	env.GitHub = &devGitHub{APIURL: sb.APIURL(), WebURL: sb.BaseURL(), Bot: bot, AppID: sb.AppID(), Org: sb.Org(),
@@ -117,12 +119,13 @@ type sandboxLogins struct {
 	next  events.Handler
 	sb    *sandbox.Sandbox
 	vault *tokens.Vault
+	refs  jobs.Store // holds who logged out (noLoginKey)
 }
 
 func (s sandboxLogins) Name() string { return s.next.Name() }
 
 func (s sandboxLogins) Handle(ctx context.Context, env *events.Envelope) error {
-	if env.Sender != "" && !strings.HasSuffix(env.Sender, "[bot]") {
+	if env.Sender != "" && !strings.HasSuffix(env.Sender, "[bot]") && !s.loggedOut(ctx, env.Sender) {
 		u := s.sb.EnsureUser(env.Sender)
 		if _, err := s.vault.Token(ctx, u.ID); errors.Is(err, tokens.ErrNotFound) {
 			g := s.sb.IssueUserToken(u.Login)
@@ -134,4 +137,9 @@ func (s sandboxLogins) Handle(ctx context.Context, env *events.Envelope) error {
 		}
 	}
 	return s.next.Handle(ctx, env)
+}
+
+func (s sandboxLogins) loggedOut(ctx context.Context, login string) bool {
+	_, err := s.refs.GetRef(ctx, noLoginKey(login))
+	return err == nil
 }

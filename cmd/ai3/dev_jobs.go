@@ -106,12 +106,13 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 		GitHub: githubapp.Clients{Users: env.Vault, Installations: gh.Installations, APIURL: gh.APIURL}}
 	var commentHandler events.Handler = comments
 	if gh.Sandbox != nil {
-		commentHandler = sandboxLogins{next: comments, sb: gh.Sandbox, vault: env.Vault}
+		commentHandler = sandboxLogins{next: comments, sb: gh.Sandbox, vault: env.Vault, refs: store}
 	}
 	env.Bus.Subscribe(events.Once(handlerMarks, commentHandler, 0))
 	env.Bus.Subscribe(events.Once(handlerMarks, svc.WorkflowRunHandler(env.Payloads), 0))
 	env.Jobs = store
 	env.Check("jobs", store.Check)
+	mountJobsAPI(env, store)
 
 	resumed, err := x.Resume(ctx)
 	if err != nil {
