@@ -128,8 +128,9 @@ func (s *Sandbox) dispatch(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.WriteHeader(http.StatusNoContent)
 	}
-	s.emit(w, s.runEvent("requested", run))
-	s.schedule(run.ID, s.cfg.RunStart)
+	ev := s.runEvent("requested", run)
+	ev.then = func() { s.schedule(run.ID, s.cfg.RunStart) } // never before "requested" is out
+	s.emit(w, ev)
 }
 
 // workflowOf finds a workflow by numeric id or file name; a file name not
@@ -149,7 +150,7 @@ func (s *Sandbox) workflowOf(rp *repo, id string) *workflow {
 	return s.ensureWorkflow(rp, id)
 }
 
-// schedule advances run id after d unless the sandbox closed; under s.mu.
+// schedule advances run id after d unless the sandbox closed.
 func (s *Sandbox) schedule(id int64, d time.Duration) {
 	s.cfg.AfterFunc(max(d, 0), func() { s.advance(id) })
 }
@@ -171,9 +172,10 @@ func (s *Sandbox) advance(id int64) {
 	}
 	now := s.now().UTC()
 	var action string
+	var next func()
 	if r.Status == "queued" {
 		r.Status, r.StartedAt, action = "in_progress", now, "in_progress"
-		s.schedule(id, s.cfg.RunFinish)
+		next = func() { s.schedule(id, s.cfg.RunFinish) }
 	} else {
 		r.Status, action = "completed", "completed"
 		r.Conclusion = r.Forced
@@ -187,6 +189,7 @@ func (s *Sandbox) advance(id int64) {
 	r.UpdatedAt = now
 	s.changed()
 	ev := s.runEvent(action, r)
+	ev.then = next
 	s.mu.Unlock()
 	s.save()
 	s.deliver(ev)

@@ -14,6 +14,7 @@ type event struct {
 	name    string
 	key     string // delivery order key (OrderKey)
 	payload map[string]any
+	then    func() // runs once the event was handed over (the next step of a run)
 }
 
 type orderKeyType struct{}
@@ -43,6 +44,9 @@ func (s *Sandbox) emit(w http.ResponseWriter, ev event) {
 
 // deliver hands ev to the configured sink; never under s.mu.
 func (s *Sandbox) deliver(ev event) {
+	if ev.then != nil {
+		defer ev.then()
+	}
 	if s.cfg.Deliver == nil {
 		return
 	}

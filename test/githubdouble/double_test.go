@@ -1,13 +1,17 @@
 package githubdouble_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
 
@@ -116,5 +120,59 @@ func TestExtensionEndpointsAuthenticateCallers(t *testing.T) {
 		if string(b) != c.want {
 			t.Errorf("%s: got %q, want %q", c.auth[:6], b, c.want)
 		}
+	}
+}
+
+// TestDoubleAnnouncesWritesAndPlaysActions checks what tests of the bot rely
+// on: a comment written with a user's token comes back as an issue_comment
+// webhook naming the App, and a dispatch is answered by workflow_run
+// webhooks up to completed, within the double's short default delays.
+func TestDoubleAnnouncesWritesAndPlaysActions(t *testing.T) {
+	var forwarded atomic.Int32
+	gh := githubdouble.New(t, githubdouble.WithWebhookSink(func(context.Context, string, string, []byte) { forwarded.Add(1) }))
+	gh.InstallApp(1)
+	if _, err := gh.CreateIssue("acme/web", sandbox.IssueOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok := "Bearer " + gh.IssueUserToken("octocat").AccessToken
+	for _, c := range []struct{ path, body string }{
+		{"repos/acme/web/issues/1/comments", `{"body":"@ai3-mvp run checks"}`},
+		{"repos/acme/web/actions/workflows/ci.yml/dispatches", `{"ref":"main"}`},
+	} {
+		req, _ := http.NewRequest("POST", gh.APIURL()+c.path, strings.NewReader(c.body))
+		req.Header.Set("Authorization", tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: %s", c.path, resp.Status)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(gh.Webhooks()) < 4 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	var got []string
+	for _, h := range gh.Webhooks() {
+		var p struct {
+			Action  string
+			Comment struct {
+				App *struct{ Slug string } `json:"performed_via_github_app"`
+			}
+		}
+		_ = json.Unmarshal(h.Payload, &p)
+		if h.Event == "issue_comment" && (p.Comment.App == nil || p.Comment.App.Slug != "ai3-mvp") {
+			t.Errorf("the comment's webhook does not name the App: %s", h.Payload)
+		}
+		got = append(got, h.Event+"."+p.Action)
+	}
+	want := "issue_comment.created workflow_run.requested workflow_run.in_progress workflow_run.completed"
+	if strings.Join(got, " ") != want || forwarded.Load() != 4 {
+		t.Errorf("webhooks %v (forwarded %d), want %s", got, forwarded.Load(), want)
+	}
+	if w := gh.Writes(); len(w) != 2 || w[0].Login != "octocat" {
+		t.Errorf("writes: %+v", w)
 	}
 }
