@@ -48,10 +48,13 @@ func runWorkflow(t *testing.T, name, input string) (*localsfn.ExecutionDescripti
 	handlers := map[string]localsfn.Handler{}
 	for fn, h := range workflows.LocalHandlers(fw) {
 		handlers[fn] = func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
-			var p struct{ Step string }
+			var p struct{ Step, Kind string }
 			_ = json.Unmarshal(in, &p)
+			if p.Kind == "" {
+				p.Kind = "report"
+			}
 			rec.mu.Lock()
-			rec.steps = append(rec.steps, fn+":"+p.Step)
+			rec.steps = append(rec.steps, p.Kind+":"+p.Step)
 			rec.mu.Unlock()
 			return h(ctx, in)
 		}
@@ -110,7 +113,7 @@ func TestChecksRunsEndToEnd(t *testing.T) {
 		if steps[s]["ok"] != true {
 			t.Errorf("step %s: %v", s, steps[s])
 		}
-		before(t, order, "ai3-check-"+strings.ReplaceAll(s, "_", "-")+":"+s, "ai3-checks-summary:summary")
+		before(t, order, "pr.checks:"+s, "go:summary")
 	}
 	// The summary saw all four results, merged from the Parallel's branches.
 	summary, _ := steps["summary"]["summary"].(string)
@@ -124,10 +127,10 @@ func TestFailedStepEndsTheExecutionNamingTheStep(t *testing.T) {
 		workflow, input, step string
 		notRun                []string
 	}{
-		{"checks", goodPR + `,"simulate":{"fail":["labels"]}}`, "labels", []string{"ai3-checks-summary:summary"}},
-		{"ci", `{"simulate":{"fail":["unit"]}}`, "unit", []string{"ai3-gha-job:integration"}},
-		{"deploy", `{"approval":"reject"}`, "approval", []string{"ai3-deploy:deploy_staging"}},
-		{"deploy", `{"approval":"auto","simulate":{"fail":["smoke_test"]}}`, "smoke_test", []string{"ai3-deploy:deploy_production"}},
+		{"checks", goodPR + `,"simulate":{"fail":["labels"]}}`, "labels", []string{"go:summary"}},
+		{"ci", `{"simulate":{"fail":["unit"]}}`, "unit", []string{"github.actions:integration"}},
+		{"deploy", `{"approval":"reject"}`, "approval", []string{"github.actions:deploy_staging"}},
+		{"deploy", `{"approval":"auto","simulate":{"fail":["smoke_test"]}}`, "smoke_test", []string{"github.actions:deploy_production"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.workflow+"/"+tt.step, func(t *testing.T) {
@@ -138,7 +141,7 @@ func TestFailedStepEndsTheExecutionNamingTheStep(t *testing.T) {
 			if want := fmt.Sprintf("step %s of workflow %s failed", tt.step, tt.workflow); d.Cause != want {
 				t.Errorf("cause %q, want %q", d.Cause, want)
 			}
-			if !slices.Contains(order, "ai3-report:"+tt.step) {
+			if !slices.Contains(order, "report:"+tt.step) {
 				t.Errorf("failure of %s not reported; calls %v", tt.step, order)
 			}
 			for _, s := range tt.notRun {
@@ -155,35 +158,37 @@ func TestCIRunsJobsInDependencyOrder(t *testing.T) {
 	if d.Status != "SUCCEEDED" {
 		t.Fatalf("status %s: %s %s", d.Status, d.Error, d.Cause)
 	}
-	before(t, order, "ai3-gha-job:unit", "ai3-gha-job:integration")
+	before(t, order, "github.actions:unit", "github.actions:integration")
 	steps := stepsOf(t, d)
 	for _, job := range []string{"lint", "unit", "integration"} {
-		if steps[job]["conclusion"] != "success" || steps[job]["job"] != job {
+		inputs, _ := steps[job]["inputs"].(map[string]any)
+		if steps[job]["conclusion"] != "success" || inputs["job"] != job {
 			t.Errorf("job %s result %v", job, steps[job])
 		}
 	}
 }
 
 func TestDeployRetriesTransientErrors(t *testing.T) {
-	d, order := runWorkflow(t, "deploy", `{"approval":"auto","simulate":{"transient":{"deploy_staging":2}}}`)
+	d, order := runWorkflow(t, "deploy", `{"approval":"auto","simulate":{"transient":{"smoke_test":2}}}`)
 	if d.Status != "SUCCEEDED" {
 		t.Fatalf("status %s: %s %s", d.Status, d.Error, d.Cause)
 	}
 	n := 0
 	for _, c := range order {
-		if c == "ai3-deploy:deploy_staging" {
+		if c == "http.check:smoke_test" {
 			n++
 		}
 	}
 	if n != 3 {
-		t.Errorf("deploy_staging called %d times, want 3 (two transient failures, then success)", n)
+		t.Errorf("smoke_test called %d times, want 3 (two transient failures, then success)", n)
 	}
-	want := []string{"ai3-build:build", "ai3-approval:approval", "ai3-deploy:deploy_staging", "ai3-smoke-test:smoke_test", "ai3-deploy:deploy_production"}
+	want := []string{"github.actions:build", "approval:approval", "github.actions:deploy_staging", "http.check:smoke_test", "github.actions:deploy_production"}
 	for i := 1; i < len(want); i++ {
 		before(t, order, want[i-1], want[i])
 	}
 	steps := stepsOf(t, d)
-	if steps["deploy_production"]["environment"] != "production" || steps["deploy_production"]["artifact"] != steps["build"]["artifact"] {
-		t.Errorf("production deploy %v, build %v", steps["deploy_production"], steps["build"])
+	prod, _ := steps["deploy_production"]["inputs"].(map[string]any)
+	if prod["environment"] != "production" || steps["deploy_production"]["workflow_file"] != "deploy.yml" {
+		t.Errorf("production deploy %v", steps["deploy_production"])
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/sbalswa/ai3-mvp/internal/steps"
 )
 
 // Handler runs one logical task in-process, as its Lambda would: it gets the
@@ -43,11 +45,6 @@ type DeployFailedError struct{ Msg string }
 // Error returns the message.
 func (e *DeployFailedError) Error() string { return e.Msg }
 
-// Error names sent with SendTaskFailure by the callback tasks.
-const (
-	JobFailedError        = "ai3.JobFailed"
-	ApprovalRejectedError = "ai3.ApprovalRejected"
-)
 
 // payload is what every compiled step receives (see asl's compiler), plus the
 // step's fixed fields.
@@ -58,8 +55,13 @@ type payload struct {
 	Input       json.RawMessage            `json:"input"`
 	Steps       map[string]json.RawMessage `json:"steps"`
 	TaskToken   string                     `json:"TaskToken"`
-	Job         string                     `json:"job"`
-	Environment string                     `json:"environment"`
+	Kind        string                     `json:"kind"`
+	Check       string                     `json:"check"`
+	Func        string                     `json:"func"`
+	File        string                     `json:"workflow_file"`
+	Inputs      map[string]string          `json:"inputs"`
+	URL         string                     `json:"url"`
+	Status      string                     `json:"status"`
 }
 
 // input is the part of the execution input the local handlers read. The
@@ -98,31 +100,47 @@ type local struct {
 	attempts map[string]int
 }
 
-// LocalHandlers returns an in-process implementation of every logical task,
-// keyed by Lambda function name ("ai3-<task>"). Callback tasks return at once
-// and complete their token through cb from another goroutine: gha-job when
-// the simulated job finishes, approval when the input says "approval":"auto"
-// (or "reject"); otherwise the approval waits for a person.
+// LocalHandlers returns a simulation of the step kinds, keyed by Lambda
+// function name (ai3-step), for `ai3 workflows run`: no GitHub, no job
+// record, nothing written anywhere. The real handler is internal/steps'
+// Service (ai3 dev, the ai3-step Lambda). In the simulation pr.checks reads
+// the execution input's pull_request object (the shape of GitHub's webhook
+// payload); github.actions returns at once and completes its token through
+// cb from another goroutine ("success", or "failure" for steps listed in
+// simulate.fail); approval approves itself with "approval":"auto", rejects
+// with "reject", and otherwise waits for a person; http.check passes unless
+// listed in simulate.fail; reports are acknowledged.
 func LocalHandlers(cb Callbacks) map[string]Handler {
 	l := &local{cb: cb, attempts: map[string]int{}}
-	hs := map[string]func(context.Context, *payload, *input) (any, error){
-		"check-title":     checkTitle,
-		"check-diff-size": checkDiffSize,
-		"check-labels":    checkLabels,
-		"check-mergeable": checkMergeable,
-		"checks-summary":  checksSummary,
-		"gha-job":         l.ghaJob,
-		"approval":        l.approval,
-		"build":           build,
-		"deploy":          deploy,
-		"smoke-test":      smokeTest,
-		"report":          report,
+	return map[string]Handler{FunctionName(steps.Task): l.wrap(l.step)}
+}
+
+// step runs the simulation of the payload's kind.
+func (l *local) step(ctx context.Context, p *payload, in *input) (any, error) {
+	if p.Kind == "" && p.Status == "failed" {
+		return report(ctx, p, in)
 	}
-	out := make(map[string]Handler, len(hs))
-	for task, h := range hs {
-		out[FunctionName(task)] = l.wrap(h)
+	switch p.Kind {
+	case steps.KindChecks:
+		checks := map[string]func(context.Context, *payload, *input) (any, error){
+			"title": checkTitle, "diff_size": checkDiffSize, "labels": checkLabels, "mergeable": checkMergeable}
+		if f := checks[p.Check]; f != nil {
+			return f(ctx, p, in)
+		}
+		return nil, &InputError{Msg: fmt.Sprintf("step %s: unknown check %q", p.Step, p.Check)}
+	case steps.KindGo:
+		if p.Func == "checks.summary" {
+			return checksSummary(ctx, p, in)
+		}
+		return nil, &InputError{Msg: fmt.Sprintf("step %s: no simulated Go function %q", p.Step, p.Func)}
+	case steps.KindActions:
+		return l.actions(ctx, p, in)
+	case steps.KindApproval:
+		return l.approval(ctx, p, in)
+	case steps.KindHTTP:
+		return map[string]any{"url": p.URL, "status": 200, "simulated": true}, nil
 	}
-	return out
+	return nil, &InputError{Msg: fmt.Sprintf("step %s: unknown kind %q", p.Step, p.Kind)}
 }
 
 func (l *local) wrap(h func(context.Context, *payload, *input) (any, error)) Handler {
@@ -267,21 +285,21 @@ func checksSummary(_ context.Context, p *payload, _ *input) (any, error) {
 	return map[string]any{"conclusion": conclusion, "failed": failed, "summary": strings.Join(lines, "\n")}, nil
 }
 
-// ghaJob simulates dispatching a GitHub Actions job: it returns at once and
-// reports the job's end through the task token.
-func (l *local) ghaJob(ctx context.Context, p *payload, in *input) (any, error) {
-	if p.TaskToken == "" || p.Job == "" {
-		return nil, &InputError{Msg: "gha-job needs a TaskToken and a job"}
+// actions simulates a GitHub Actions run: it returns at once and reports
+// the run's end through the task token.
+func (l *local) actions(ctx context.Context, p *payload, in *input) (any, error) {
+	if p.TaskToken == "" || p.File == "" {
+		return nil, &InputError{Msg: "github.actions needs a TaskToken and a workflow_file"}
 	}
 	fails := contains(in.Simulate.Fail, p.Step)
 	l.complete(ctx, func(ctx context.Context) error {
 		if fails {
-			return l.cb.SendTaskFailure(ctx, p.TaskToken, JobFailedError, fmt.Sprintf("job %s concluded failure", p.Job))
+			return l.cb.SendTaskFailure(ctx, p.TaskToken, steps.ErrActionsFailed, fmt.Sprintf("GitHub Actions run of %s concluded failure (simulated)", p.File))
 		}
-		out, _ := json.Marshal(map[string]string{"job": p.Job, "conclusion": "success"})
+		out, _ := json.Marshal(map[string]any{"workflow_file": p.File, "inputs": p.Inputs, "conclusion": "success"})
 		return l.cb.SendTaskSuccess(ctx, p.TaskToken, out)
 	})
-	return map[string]string{"dispatched": p.Job}, nil
+	return map[string]string{"dispatched": p.File}, nil
 }
 
 // approval asks for a release approval; with "approval":"auto" it approves
@@ -293,11 +311,11 @@ func (l *local) approval(ctx context.Context, p *payload, in *input) (any, error
 	switch in.Approval {
 	case "auto":
 		l.complete(ctx, func(ctx context.Context) error {
-			return l.cb.SendTaskSuccess(ctx, p.TaskToken, json.RawMessage(`{"approved":true,"by":"auto-approval"}`))
+			return l.cb.SendTaskSuccess(ctx, p.TaskToken, json.RawMessage(`{"approved":true,"decision":"approved","approved_by":"auto-approval"}`))
 		})
 	case "reject":
 		l.complete(ctx, func(ctx context.Context) error {
-			return l.cb.SendTaskFailure(ctx, p.TaskToken, ApprovalRejectedError, "the release was rejected")
+			return l.cb.SendTaskFailure(ctx, p.TaskToken, steps.ErrApprovalRejected, "the release was rejected")
 		})
 	}
 	return map[string]string{"requested": "approval"}, nil
@@ -310,33 +328,6 @@ func (l *local) complete(ctx context.Context, send func(context.Context) error) 
 	go func() { _ = send(ctx) }()
 }
 
-func build(_ context.Context, p *payload, _ *input) (any, error) {
-	return map[string]string{"artifact": "build-" + lastSegment(p.Execution)}, nil
-}
-
-func deploy(_ context.Context, p *payload, _ *input) (any, error) {
-	if p.Environment == "" {
-		return nil, &InputError{Msg: "deploy needs an environment"}
-	}
-	var b struct{ Output struct{ Artifact string } }
-	if raw, ok := p.Steps["build"]; ok {
-		_ = json.Unmarshal(raw, &b)
-	}
-	return map[string]string{"environment": p.Environment, "artifact": b.Output.Artifact,
-		"url": "https://" + p.Environment + ".example.invalid"}, nil
-}
-
-func smokeTest(_ context.Context, p *payload, _ *input) (any, error) {
-	return map[string]any{"environment": p.Environment, "ok": true}, nil
-}
-
 func report(context.Context, *payload, *input) (any, error) {
 	return map[string]bool{"reported": true}, nil
-}
-
-func lastSegment(s string) string {
-	if i := strings.LastIndexAny(s, ":/"); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }

@@ -71,26 +71,26 @@ func call(t *testing.T, hs map[string]Handler, fn string, payload string) (map[s
 
 func TestChecks(t *testing.T) {
 	hs := LocalHandlers(newCallbacks())
-	pr := func(fields string) string {
-		return `{"step":"x","execution":"e1","input":{"pull_request":{` + fields + `}},"steps":{}}`
+	pr := func(check, fields string) string {
+		return `{"step":"x","kind":"pr.checks","check":"` + check + `","execution":"e1","input":{"pull_request":{` + fields + `}},"steps":{}}`
 	}
 	tests := []struct {
-		fn, payload string
-		ok          bool
-		msg         string
+		check, payload string
+		ok             bool
+		msg            string
 	}{
-		{"ai3-check-title", pr(`"title":"feat(cli): add graph"`), true, "Conventional"},
-		{"ai3-check-title", pr(`"title":"Add graph"`), false, "does not follow"},
-		{"ai3-check-diff-size", pr(`"additions":600,"deletions":300`), true, "900 changed lines"},
-		{"ai3-check-diff-size", pr(`"additions":600,"deletions":500`), false, "over the limit of 1000"},
-		{"ai3-check-labels", pr(`"labels":[{"name":"bug"}]`), true, "no blocking"},
-		{"ai3-check-labels", pr(`"labels":[{"name":"WIP"}]`), false, "blocking label"},
-		{"ai3-check-mergeable", pr(`"mergeable":true,"mergeable_state":"clean"`), true, "mergeable"},
-		{"ai3-check-mergeable", pr(`"mergeable":false`), false, "conflicts"},
+		{"title", pr("title", `"title":"feat(cli): add graph"`), true, "Conventional"},
+		{"title", pr("title", `"title":"Add graph"`), false, "does not follow"},
+		{"diff_size", pr("diff_size", `"additions":600,"deletions":300`), true, "900 changed lines"},
+		{"diff_size", pr("diff_size", `"additions":600,"deletions":500`), false, "over the limit of 1000"},
+		{"labels", pr("labels", `"labels":[{"name":"bug"}]`), true, "no blocking"},
+		{"labels", pr("labels", `"labels":[{"name":"WIP"}]`), false, "blocking label"},
+		{"mergeable", pr("mergeable", `"mergeable":true,"mergeable_state":"clean"`), true, "mergeable"},
+		{"mergeable", pr("mergeable", `"mergeable":false`), false, "conflicts"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.fn+"/"+tt.msg, func(t *testing.T) {
-			got, err := call(t, hs, tt.fn, tt.payload)
+		t.Run(tt.check+"/"+tt.msg, func(t *testing.T) {
+			got, err := call(t, hs, "ai3-step", tt.payload)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,13 +100,13 @@ func TestChecks(t *testing.T) {
 		})
 	}
 	// Mergeability not computed yet is a transient error, which checks retries.
-	_, err := call(t, hs, "ai3-check-mergeable", pr(`"mergeable":null`))
+	_, err := call(t, hs, "ai3-step", pr("mergeable", `"mergeable":null`))
 	var te *TransientError
 	if !errors.As(err, &te) {
 		t.Errorf("mergeable null: got %v, want a TransientError", err)
 	}
 	// No pull request: a clear input error.
-	_, err = call(t, hs, "ai3-check-title", `{"input":{}}`)
+	_, err = call(t, hs, "ai3-step", `{"kind":"pr.checks","check":"title","input":{}}`)
 	var ie *InputError
 	if !errors.As(err, &ie) {
 		t.Errorf("no pull_request: got %v, want an InputError", err)
@@ -115,7 +115,7 @@ func TestChecks(t *testing.T) {
 
 func TestChecksSummary(t *testing.T) {
 	hs := LocalHandlers(newCallbacks())
-	got, err := call(t, hs, "ai3-checks-summary", `{"steps":{
+	got, err := call(t, hs, "ai3-step", `{"kind":"go","func":"checks.summary","steps":{
 		"title":{"output":{"ok":true,"message":"fine"}},
 		"labels":{"output":{"ok":false,"message":"blocking label \"wip\""}}}}`)
 	if err != nil {
@@ -126,44 +126,44 @@ func TestChecksSummary(t *testing.T) {
 	}
 }
 
-func TestGHAJobCompletesItsTokenAsynchronously(t *testing.T) {
+func TestActionsCompleteTheirTokenAsynchronously(t *testing.T) {
 	cb := newCallbacks()
 	hs := LocalHandlers(cb)
-	out, err := call(t, hs, "ai3-gha-job", `{"step":"unit","job":"unit","TaskToken":"tok-1","input":{}}`)
-	if err != nil || out["dispatched"] != "unit" {
+	out, err := call(t, hs, "ai3-step", `{"step":"unit","kind":"github.actions","workflow_file":"ci.yml","inputs":{"job":"unit"},"TaskToken":"tok-1","input":{}}`)
+	if err != nil || out["dispatched"] != "ci.yml" {
 		t.Fatalf("dispatch: %v %v", out, err)
 	}
-	if got := cb.wait(t, "tok-1"); got != `success:{"conclusion":"success","job":"unit"}` {
+	if got := cb.wait(t, "tok-1"); got != `success:{"conclusion":"success","inputs":{"job":"unit"},"workflow_file":"ci.yml"}` {
 		t.Errorf("callback %s", got)
 	}
-	if _, err := call(t, hs, "ai3-gha-job", `{"step":"lint","job":"lint","TaskToken":"tok-2","input":{"simulate":{"fail":["lint"]}}}`); err != nil {
+	if _, err := call(t, hs, "ai3-step", `{"step":"lint","kind":"github.actions","workflow_file":"ci.yml","TaskToken":"tok-2","input":{"simulate":{"fail":["lint"]}}}`); err != nil {
 		t.Fatal(err)
 	}
-	if got := cb.wait(t, "tok-2"); got != "failure:ai3.JobFailed:job lint concluded failure" {
+	if got := cb.wait(t, "tok-2"); !strings.HasPrefix(got, "failure:ai3.ActionsFailed:") {
 		t.Errorf("callback %s", got)
 	}
-	if _, err := call(t, hs, "ai3-gha-job", `{"job":"lint","input":{}}`); err == nil {
-		t.Error("gha-job without a token succeeded")
+	if _, err := call(t, hs, "ai3-step", `{"kind":"github.actions","workflow_file":"ci.yml","input":{}}`); err == nil {
+		t.Error("github.actions without a token succeeded")
 	}
 }
 
 func TestApproval(t *testing.T) {
 	cb := newCallbacks()
 	hs := LocalHandlers(cb)
-	if _, err := call(t, hs, "ai3-approval", `{"TaskToken":"a1","input":{"approval":"auto"}}`); err != nil {
+	if _, err := call(t, hs, "ai3-step", `{"kind":"approval","TaskToken":"a1","input":{"approval":"auto"}}`); err != nil {
 		t.Fatal(err)
 	}
 	if got := cb.wait(t, "a1"); !strings.HasPrefix(got, `success:{"approved":true`) {
 		t.Errorf("auto approval: %s", got)
 	}
-	if _, err := call(t, hs, "ai3-approval", `{"TaskToken":"a2","input":{"approval":"reject"}}`); err != nil {
+	if _, err := call(t, hs, "ai3-step", `{"kind":"approval","TaskToken":"a2","input":{"approval":"reject"}}`); err != nil {
 		t.Fatal(err)
 	}
 	if got := cb.wait(t, "a2"); got != "failure:ai3.ApprovalRejected:the release was rejected" {
 		t.Errorf("rejection: %s", got)
 	}
 	// Without instructions the approval waits for a person: nothing completes.
-	if _, err := call(t, hs, "ai3-approval", `{"TaskToken":"a3","input":{}}`); err != nil {
+	if _, err := call(t, hs, "ai3-step", `{"kind":"approval","TaskToken":"a3","input":{}}`); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -175,23 +175,22 @@ func TestApproval(t *testing.T) {
 
 func TestSimulatedTransientFailuresThenSuccess(t *testing.T) {
 	hs := LocalHandlers(newCallbacks())
-	p := `{"step":"deploy_staging","execution":"e9","environment":"staging","input":{"simulate":{"transient":{"deploy_staging":2}}},
-		"steps":{"build":{"output":{"artifact":"build-e9"}}}}`
+	p := `{"step":"smoke_test","kind":"http.check","url":"https://staging.example","execution":"e9","input":{"simulate":{"transient":{"smoke_test":2}}}}`
 	for i := range 2 {
-		_, err := call(t, hs, "ai3-deploy", p)
+		_, err := call(t, hs, "ai3-step", p)
 		var te *TransientError
 		if !errors.As(err, &te) {
 			t.Fatalf("attempt %d: got %v, want a TransientError", i+1, err)
 		}
 	}
-	got, err := call(t, hs, "ai3-deploy", p)
+	got, err := call(t, hs, "ai3-step", p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got["artifact"] != "build-e9" || got["environment"] != "staging" {
-		t.Errorf("deploy %v", got)
+	if got["url"] != "https://staging.example" || got["simulated"] != true {
+		t.Errorf("smoke test %v", got)
 	}
-	if _, err := call(t, hs, "ai3-smoke-test", `{"step":"smoke_test","input":{"simulate":{"fail":["smoke_test"]}}}`); err == nil {
+	if _, err := call(t, hs, "ai3-step", `{"step":"smoke_test","kind":"http.check","input":{"simulate":{"fail":["smoke_test"]}}}`); err == nil {
 		t.Error("simulated smoke test failure succeeded")
 	}
 }

@@ -1,8 +1,8 @@
 // Package workflows defines ai3's CI/CD workflows with the typed builder of
 // internal/asl: checks (EXPRESS), ci and deploy (STANDARD). Each workflow is
-// a DAG of steps whose tasks are logical names ("check-title", "gha-job"),
-// resolved at compile time to Lambda ARNs (Pulumi, CloudFormation export) or,
-// in the embedded shape, to the in-process handlers of LocalHandlers.
+// a DAG of steps; every step invokes the one logical task "step" (the Lambda
+// ai3-step, or internal/steps' handler embedded) and says what it does with
+// its kind and arguments (see internal/steps and docs/steps.md).
 package workflows
 
 import (
@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/sbalswa/ai3-mvp/internal/asl"
+	"github.com/sbalswa/ai3-mvp/internal/steps"
 )
 
 // ErrUnknown is returned for a workflow name that is not defined.
@@ -68,47 +69,59 @@ func Definition(name string, arn func(task string) string) (definition []byte, m
 	return def, string(w.Type()), nil
 }
 
-// transient retries what a step's own code reports as a passing problem
-// (TransientError) on top of the Lambda service's transient errors.
-func transient() []asl.Retrier {
+// transient retries what a step reports as a passing problem
+// (steps.TransientError: GitHub 5xx, a run not listed yet) on top of the
+// Lambda service's transient errors.
+func transient(intervalSeconds int) []asl.Retrier {
 	three := 3
 	return []asl.Retrier{
 		asl.TransientLambdaErrors(),
-		{ErrorEquals: []string{"TransientError"}, IntervalSeconds: 5, MaxAttempts: &three, BackoffRate: 2, JitterStrategy: "FULL"},
+		{ErrorEquals: []string{"TransientError"}, IntervalSeconds: intervalSeconds, MaxAttempts: &three, BackoffRate: 2, JitterStrategy: "FULL"},
 	}
 }
 
+// actions is a step that runs a GitHub Actions workflow of the repository
+// (workflow_dispatch with the user's token) and waits for its run.
+func actions(file string, inputs map[string]string, minutes int) *asl.StepTask {
+	t := asl.InvokeAndWait(steps.Task).With("kind", steps.KindActions).With("workflow_file", file)
+	if len(inputs) > 0 {
+		t.With("inputs", inputs)
+	}
+	return t.Retry(transient(5)...).Timeout(minutes * 60)
+}
+
 // Checks is the EXPRESS workflow of fast pull-request checks: title
-// convention, diff size, labels and mergeability run at the same time inside
-// their Lambdas; summary combines them into one conclusion.
+// convention, diff size, labels and mergeability, read from GitHub with the
+// user's token at the same time; summary concludes.
 func Checks() *asl.Workflow {
 	w := asl.NewWorkflow("checks", asl.Express).
 		Comment("Fast pull-request checks: title, diff size, labels, mergeability, then a summary.").
 		Timeout(120).
-		ReportFailuresWith("report")
-	check := func(task string) *asl.StepTask {
-		return asl.Invoke(task).Retry(asl.TransientLambdaErrors()).Timeout(30)
+		ReportFailuresWith(steps.Task)
+	check := func(name string) *asl.StepTask {
+		return asl.Invoke(steps.Task).With("kind", steps.KindChecks).With("check", name).Retry(transient(1)...).Timeout(30)
 	}
-	w.Step("title", check("check-title").Comment("Title follows Conventional Commits."))
-	w.Step("diff_size", check("check-diff-size").Comment("Added plus deleted lines stay under the limit."))
-	w.Step("labels", check("check-labels").Comment("No blocking label (do-not-merge, wip)."))
-	w.Step("mergeable", check("check-mergeable").Comment("GitHub can merge the branch cleanly."))
-	w.Step("summary", check("checks-summary").Comment("One conclusion from the four checks.")).
+	w.Step("title", check("title").Comment("Title follows Conventional Commits."))
+	w.Step("diff_size", check("diff_size").Comment("Added plus deleted lines stay under max_diff_lines."))
+	w.Step("labels", check("labels").Comment("No blocking label (do-not-merge, wip, blocked)."))
+	w.Step("mergeable", check("mergeable").Comment("GitHub can merge the branch cleanly."))
+	w.Step("summary", asl.Invoke(steps.Task).With("kind", steps.KindGo).With("func", "checks.summary").Timeout(30).
+		Comment("One conclusion from the four checks.")).
 		Needs("title", "diff_size", "labels", "mergeable")
 	return w
 }
 
-// CI is the STANDARD workflow that dispatches the repository's GitHub
-// Actions jobs and waits for each to finish (callback with a task token):
-// lint and unit start at once, integration needs unit.
+// CI is the STANDARD workflow that runs the repository's GitHub Actions
+// workflow ci.yml once per job (input "job") and waits for each run: lint
+// and unit start at once, integration needs unit.
 func CI() *asl.Workflow {
 	w := asl.NewWorkflow("ci", asl.Standard).
 		Comment("Runs the repository's GitHub Actions jobs: lint and unit at once, integration after unit.").
 		Timeout(4 * 3600).
-		ReportFailuresWith("report")
+		ReportFailuresWith(steps.Task)
 	job := func(name string, minutes int) *asl.StepTask {
-		return asl.InvokeAndWait("gha-job").With("job", name).Retry(asl.TransientLambdaErrors()).
-			Timeout(minutes * 60).Comment("GitHub Actions job " + name + "; the job's completion sends the token back.")
+		return actions("ci.yml", map[string]string{"job": name}, minutes).
+			Comment("ci.yml with job=" + name + "; its workflow_run completion resumes the step.")
 	}
 	w.Step("lint", job("lint", 30))
 	w.Step("unit", job("unit", 60))
@@ -116,24 +129,24 @@ func CI() *asl.Workflow {
 	return w
 }
 
-// Deploy is the STANDARD release workflow: build, a human approval gate
-// (task token), staging, a smoke test, production; steps retry on transient
-// errors.
+// Deploy is the STANDARD release workflow: build via Actions, a human
+// approval, staging via Actions, a smoke test of smoke_url, production via
+// Actions. The Actions workflows' environments (staging, production) make
+// GitHub record the deployments and their statuses.
 func Deploy() *asl.Workflow {
 	w := asl.NewWorkflow("deploy", asl.Standard).
 		Comment("Build, approval gate, deploy to staging, smoke test, deploy to production.").
 		Timeout(7 * 24 * 3600).
-		ReportFailuresWith("report")
-	w.Step("build", asl.Invoke("build").Retry(transient()...).Timeout(900).
-		Comment("Builds and stores the release artifact."))
-	w.Step("approval", asl.InvokeAndWait("approval").Retry(asl.TransientLambdaErrors()).Timeout(3*24*3600).
-		Comment("Waits for a maintainer to approve the release (or auto-approval).")).
+		ReportFailuresWith(steps.Task)
+	w.Step("build", actions("build.yml", nil, 60).Comment("Builds and stores the release artifact."))
+	w.Step("approval", asl.InvokeAndWait(steps.Task).With("kind", steps.KindApproval).
+		With("prompt", "Deploy to staging, then production?").Retry(transient(5)...).Timeout(3*24*3600).
+		Comment("Waits for a maintainer's approve or reject.")).
 		Needs("build")
-	w.Step("deploy_staging", asl.Invoke("deploy").With("environment", "staging").Retry(transient()...).
-		Timeout(900)).Needs("approval")
-	w.Step("smoke_test", asl.Invoke("smoke-test").With("environment", "staging").Retry(transient()...).
-		Timeout(300)).Needs("deploy_staging")
-	w.Step("deploy_production", asl.Invoke("deploy").With("environment", "production").Retry(transient()...).
-		Timeout(900)).Needs("smoke_test")
+	w.Step("deploy_staging", actions("deploy.yml", map[string]string{"environment": "staging"}, 60)).Needs("approval")
+	w.Step("smoke_test", asl.Invoke(steps.Task).With("kind", steps.KindHTTP).With("url", "{args.smoke_url}").
+		With("expect_status", 200).With("retries", 5).With("interval_seconds", 10).Retry(transient(5)...).
+		Timeout(300).Comment("GET smoke_url answers 200.")).Needs("deploy_staging")
+	w.Step("deploy_production", actions("deploy.yml", map[string]string{"environment": "production"}, 60)).Needs("smoke_test")
 	return w
 }

@@ -202,7 +202,7 @@ func (e *env) waitStep(jobID, step string, s jobs.Status) *jobs.Job {
 // row returns the comment's table row of step.
 func row(comment, step string) string {
 	for _, l := range strings.Split(comment, "\n") {
-		if strings.HasPrefix(l, "| "+step+" |") {
+		if strings.HasPrefix(l, "| `"+step+"` |") {
 			return l
 		}
 	}

@@ -200,6 +200,9 @@ func runPRCheck(ctx context.Context, c *Call) (Result, error) {
 	if err := c.Args(&a); err != nil {
 		return Result{}, err
 	}
+	if n, err := strconv.Atoi(c.Input.Args["max_diff_lines"]); err == nil && n > 0 {
+		a.MaxLines = n // the run's argument
+	}
 	if c.Job.Thread.Number == 0 {
 		return Result{}, &InputError{Msg: fmt.Sprintf("step %s: pr.checks needs a pull request, the job was asked for on a commit", c.Step)}
 	}

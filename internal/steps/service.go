@@ -14,6 +14,7 @@ import (
 
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/jobs/render"
 )
 
 // Callbacks completes task tokens (jobs.Executor has these methods).
@@ -44,9 +45,15 @@ type Deps struct {
 	Kinds *Registry
 	// Pacer defaults to none (no pacing).
 	Pacer Pacer
-	// Render renders a job's status comment; default Basic. The wiring
-	// passes internal/jobs/render's renderer here.
+	// Render renders a job's status comment; default render.Status over
+	// Nodes, with ExecutionURL's link.
 	Render func(j *jobs.Job) string
+	// Nodes returns a workflow's DAG for the comment's flowchart (e.g.
+	// render.NodesOf of workflows.Get); default: the job's steps, unlinked.
+	Nodes func(workflow string) []render.Node
+	// ExecutionURL links a job's execution (render.ConsoleURL in AWS,
+	// render.DashboardURL embedded); default none.
+	ExecutionURL func(j *jobs.Job) string
 	// BotHandle is the mention handle, for the approval prompt (default ai3-mvp).
 	BotHandle string
 	// HTTPClient is used by http.check (default: 10-second timeout).
@@ -70,9 +77,6 @@ func New(d Deps) *Service {
 	if d.Kinds == nil {
 		d.Kinds = NewRegistry()
 	}
-	if d.Render == nil {
-		d.Render = Basic
-	}
 	if d.BotHandle == "" {
 		d.BotHandle = "ai3-mvp"
 	}
@@ -91,9 +95,27 @@ func New(d Deps) *Service {
 	if d.WriteAttempts <= 0 {
 		d.WriteAttempts = 6
 	}
+	if d.Render == nil {
+		d.Render = statusRenderer(d)
+	}
 	s := &Service{d: d}
 	s.rep = &Reporter{d: &s.d}
 	return s
+}
+
+// statusRenderer renders with internal/jobs/render.
+func statusRenderer(d Deps) func(j *jobs.Job) string {
+	return func(j *jobs.Job) string {
+		var nodes []render.Node
+		if d.Nodes != nil {
+			nodes = d.Nodes(j.Workflow)
+		}
+		opts := render.Options{Now: d.Now(), Bot: d.BotHandle}
+		if d.ExecutionURL != nil {
+			opts.ExecutionURL = d.ExecutionURL(j)
+		}
+		return render.Status(j, nodes, opts)
+	}
 }
 
 // Reporter returns the service's status-comment reporter.
@@ -116,6 +138,10 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 	var p Payload
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, &InputError{Msg: fmt.Sprintf("decode step payload: %v", err)}
+	}
+	if p.Kind == "" && isReport(raw) {
+		// The workflows report failures to this same task.
+		return s.Report(ctx, raw)
 	}
 	if p.Input.Job.ID == "" || p.Step == "" {
 		return nil, &InputError{Msg: "the step payload has no job (input.job.id) or no step name"}
@@ -232,6 +258,14 @@ func (s *Service) revoked(ctx context.Context, step, jobID string, cause error) 
 		s.d.Log.ErrorContext(ctx, "status comment not updated with the installation token", "job_id", jobID, "err", err)
 	}
 	return &UserAuthorizationRevoked{Msg: msg}
+}
+
+func isReport(raw json.RawMessage) bool {
+	var r struct {
+		Status string          `json:"status"`
+		Error  json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(raw, &r) == nil && r.Status == "failed" && len(r.Error) > 0
 }
 
 // Report is the handler of the workflows' failure task "report": the step
