@@ -45,23 +45,22 @@ type DeployFailedError struct{ Msg string }
 // Error returns the message.
 func (e *DeployFailedError) Error() string { return e.Msg }
 
-
 // payload is what every compiled step receives (see asl's compiler), plus the
 // step's fixed fields.
 type payload struct {
-	Workflow    string                     `json:"workflow"`
-	Step        string                     `json:"step"`
-	Execution   string                     `json:"execution"`
-	Input       json.RawMessage            `json:"input"`
-	Steps       map[string]json.RawMessage `json:"steps"`
-	TaskToken   string                     `json:"TaskToken"`
-	Kind        string                     `json:"kind"`
-	Check       string                     `json:"check"`
-	Func        string                     `json:"func"`
-	File        string                     `json:"workflow_file"`
-	Inputs      map[string]string          `json:"inputs"`
-	URL         string                     `json:"url"`
-	Status      string                     `json:"status"`
+	Workflow  string                     `json:"workflow"`
+	Step      string                     `json:"step"`
+	Execution string                     `json:"execution"`
+	Input     json.RawMessage            `json:"input"`
+	Steps     map[string]json.RawMessage `json:"steps"`
+	TaskToken string                     `json:"TaskToken"`
+	Kind      string                     `json:"kind"`
+	Check     string                     `json:"check"`
+	Func      string                     `json:"func"`
+	File      string                     `json:"workflow_file"`
+	Inputs    map[string]string          `json:"inputs"`
+	URL       string                     `json:"url"`
+	Status    string                     `json:"status"`
 }
 
 // input is the part of the execution input the local handlers read. The
