@@ -1,7 +1,9 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,15 @@ func TestWritesRecordWhoWrote(t *testing.T) {
 	}
 	if w := got[1]; w.Token != "installation" || w.Login != "" || w.InstallationID != 77 || !strings.Contains(w.Body, "by the App") {
 		t.Errorf("installation write: %+v", w)
+	}
+	resp, err := http.Get(r.base + "/_sandbox/writes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var served struct{ Writes []sandbox.Write }
+	if err := json.NewDecoder(resp.Body).Decode(&served); err != nil || len(served.Writes) != 2 || served.Writes[1].Token != "installation" {
+		t.Errorf("GET /_sandbox/writes: %v %+v", err, served)
 	}
 }
 

@@ -26,6 +26,8 @@ type rig struct {
 	srv   *httptest.Server
 	base  string // the stand-in's root URL
 	timer *manualTimer
+	// minted is the answer of the last installation token request.
+	minted result
 
 	mu    sync.Mutex
 	hooks []hook
@@ -92,6 +94,7 @@ func (r *rig) installationToken() string {
 	if res.status != 201 {
 		r.t.Fatalf("installation token: %d %s", res.status, res.raw)
 	}
+	r.minted = res
 	return "token " + res.obj()["token"].(string)
 }
 

@@ -97,6 +97,7 @@ func TestShapesMatchGitHubSchemas(t *testing.T) {
 		results = append(results, res)
 		return res
 	}
+	results = append(results, r.minted) // POST /app/installations/{id}/access_tokens
 	call("GET", "user", alice, nil, 200)
 	call("GET", "orgs/ai3-sandbox/memberships/alice", inst, nil, 200)
 	call("GET", "orgs/ai3-sandbox/memberships/nobody", inst, nil, 404)
