@@ -20,7 +20,7 @@ import (
 //
 //	POST /sandbox/control/pulls     {"repo","title","user","head","additions","deletions","labels","conflicting"} → {"number"}
 //	POST /sandbox/control/comments  {"repo","issue","user","body"}                       → {"id"} (delivers issue_comment)
-//	POST /sandbox/control/users     {"login","member","permission","repo","logged_in"}  → 204
+//	POST /sandbox/control/users     {"login","member","permission","repo","logged_in"}  → {"id","login"}
 //	POST /sandbox/control/actions   {"repo","workflow_file","conclusion"}                → 204
 //	GET  /sandbox/control/writes                                                         → [{method,path,token,login,...}]
 func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
@@ -80,7 +80,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 				return
 			}
 		}
-		w.WriteHeader(http.StatusNoContent)
+		answer(w, map[string]any{"id": u.ID, "login": u.Login}, nil)
 	})
 	env.Mux.HandleFunc("POST /sandbox/control/actions", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
