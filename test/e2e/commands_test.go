@@ -229,7 +229,7 @@ func TestBotsAndDuplicates(t *testing.T) {
 			"comment":    map[string]any{"id": cid, "body": "@ai3-mvp ping", "user": map[string]any{"login": login, "id": id, "type": typ}},
 			"issue":      map[string]any{"number": pr, "pull_request": map[string]any{"url": "x"}},
 			"repository": map[string]any{"full_name": repo}, "installation": map[string]any{"id": 1},
-			"sender":     map[string]any{"login": login, "id": id, "type": typ}})
+			"sender": map[string]any{"login": login, "id": id, "type": typ}})
 		return b
 	}
 	post := func(delivery, hook string, body []byte) int {
