@@ -29,12 +29,21 @@ type Config struct {
 	// BodyTimeout bounds how long the net/http transport waits for a body
 	// (GitHub itself gives up after 10 s); default 30 s.
 	BodyTimeout time.Duration
+
+	// MaxUnverified bounds the body bytes all requests together hold before
+	// their signatures are checked; default DefaultMaxUnverified (two
+	// bodies of MaxBody), never less than one. A request that would go over
+	// waits up to BusyWait (default 10 s) for bytes to be released, then is
+	// answered 503 server_busy.
+	MaxUnverified int64
+	BusyWait      time.Duration
 }
 
 // Receiver is the transport-neutral webhook core. It is safe for concurrent use.
 type Receiver struct {
-	cfg Config
-	log *slog.Logger
+	cfg        Config
+	log        *slog.Logger
+	unverified *budget
 }
 
 // New checks cfg and returns a Receiver. It reads the secret once, so a
@@ -69,6 +78,13 @@ func New(ctx context.Context, cfg Config) (*Receiver, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxUnverified <= 0 {
+		cfg.MaxUnverified = max(DefaultMaxUnverified, 2*cfg.MaxBody+2)
+	}
+	cfg.MaxUnverified = max(cfg.MaxUnverified, cfg.MaxBody+1)
+	if cfg.BusyWait <= 0 {
+		cfg.BusyWait = 10 * time.Second
+	}
 	secrets, err := cfg.Secrets.Secrets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("webhook receiver: %w", err)
@@ -76,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Receiver, error) {
 	if !anyNonEmpty(secrets) {
 		return nil, fmt.Errorf("webhook receiver: %w", ErrNoSecret)
 	}
-	return &Receiver{cfg: cfg, log: cfg.Log}, nil
+	return &Receiver{cfg: cfg, log: cfg.Log, unverified: newBudget(cfg.MaxUnverified)}, nil
 }
 
 func anyNonEmpty(secrets [][]byte) bool {
@@ -139,20 +155,34 @@ func (r *Receiver) accept(ctx context.Context, req Request) (a accepted, refused
 	if req.Body == nil {
 		length = 0
 	}
-	body, err := readBody(req.Body, length, r.cfg.MaxBody)
-	if errors.Is(err, errTooLarge) {
+	waitCtx, cancel := context.WithTimeout(ctx, r.cfg.BusyWait)
+	body, held, err := readBody(waitCtx, req.Body, length, r.cfg.MaxBody, r.unverified)
+	cancel()
+	switch {
+	case errors.Is(err, errTooLarge):
 		return refuse(failure(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("payload is over %d bytes", r.cfg.MaxBody)))
+	case errors.Is(err, errBusy):
+		resp := r.fail(ctx, http.StatusServiceUnavailable, "server_busy", "the server is receiving too many deliveries; redeliver later",
+			"unverified bodies over budget", err, "delivery_id", d.ID, "max_unverified", r.cfg.MaxUnverified)
+		resp.Header = http.Header{"Retry-After": {"10"}}
+		return refuse(resp)
+	case err != nil:
+		// The transport's error names sockets: it goes to the log only.
+		return refuse(r.fail(ctx, http.StatusBadRequest, "bad_body", "the body could not be read whole (cut short or too slow)",
+			"unreadable body", err, "delivery_id", d.ID))
 	}
-	if err != nil {
-		return refuse(failure(http.StatusBadRequest, "bad_body", err.Error()))
-	}
+	// The body is held unverified until its signature is checked.
+	verified := func() { r.unverified.release(held); held = 0 }
+	defer verified()
 
 	secrets, err := r.cfg.Secrets.Secrets(ctx)
 	if err != nil {
-		r.log.ErrorContext(ctx, "webhook secret unavailable", "delivery_id", d.ID, "err", err)
-		return refuse(failure(http.StatusServiceUnavailable, "secret_unavailable", "the webhook secret could not be read; redeliver later"))
+		return refuse(r.fail(ctx, http.StatusServiceUnavailable, "secret_unavailable", "the webhook secret could not be read; redeliver later",
+			"webhook secret unavailable", err, "delivery_id", d.ID))
 	}
-	if err := VerifySignature(secrets, body, h.Get(SignatureHeader)); err != nil {
+	err = VerifySignature(secrets, body, h.Get(SignatureHeader))
+	verified()
+	if err != nil {
 		r.log.WarnContext(ctx, "rejected delivery", "delivery_id", d.ID, "event", d.Event, "reason", err)
 		return refuse(failure(http.StatusUnauthorized, "bad_signature", err.Error()))
 	}
@@ -229,8 +259,7 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 	outcome, err := r.cfg.Claims.Claim(ctx, claim)
 	if err != nil {
 		staged.discard()
-		log.ErrorContext(ctx, "claim failed", "err", err)
-		return failure(http.StatusServiceUnavailable, "claim_unavailable", "could not record the delivery; redeliver later")
+		return r.failLog(ctx, log, http.StatusServiceUnavailable, "claim_unavailable", "could not record the delivery; redeliver later", "claim failed", err)
 	}
 	switch outcome {
 	case Duplicate:
@@ -257,8 +286,7 @@ func (r *Receiver) process(ctx context.Context, a accepted) Response {
 	}
 	if err != nil {
 		r.release(ctx, log, claim)
-		log.ErrorContext(ctx, "archive failed", "err", err)
-		return failure(http.StatusServiceUnavailable, "archive_unavailable", "could not archive the payload; redeliver later")
+		return r.failLog(ctx, log, http.StatusServiceUnavailable, "archive_unavailable", "could not archive the payload; redeliver later", "archive failed", err)
 	}
 	env.S3Reference = &ref
 	if fp, ok := r.cfg.Publisher.(FinishingPublisher); ok {
@@ -288,8 +316,7 @@ func (r *Receiver) settle(ctx context.Context, log *slog.Logger, a accepted, cla
 		log.WarnContext(ctx, "published but the claim was no longer held", "err", err)
 	case err != nil:
 		r.release(ctx, log, claim)
-		log.ErrorContext(ctx, what+" failed", "err", err)
-		return failure(http.StatusServiceUnavailable, code, message)
+		return r.failLog(ctx, log, http.StatusServiceUnavailable, code, message, what+" failed", err)
 	}
 	return r.answerAccepted(ctx, log, a)
 }
@@ -311,8 +338,7 @@ type stageResult struct {
 func (r *Receiver) publishThenFinish(ctx context.Context, log *slog.Logger, env *events.Envelope, claim Claim) (Response, bool) {
 	if err := r.cfg.Publisher.Publish(ctx, env); err != nil {
 		r.release(ctx, log, claim)
-		log.ErrorContext(ctx, "publish failed", "err", err)
-		return failure(http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later"), false
+		return r.failLog(ctx, log, http.StatusServiceUnavailable, "bus_unavailable", "could not publish the delivery; redeliver later", "publish failed", err), false
 	}
 	// The event is on the bus: finish even if the client has hung up, and
 	// never answer 5xx from here on, which would invite a second publish. A
@@ -333,4 +359,20 @@ func (r *Receiver) release(ctx context.Context, log *slog.Logger, c Claim) {
 	if err := r.cfg.Claims.Release(ctx, c); err != nil {
 		log.ErrorContext(ctx, "could not release claim; it frees itself when the lease ends", "err", err, "lease_until", c.LeaseUntil)
 	}
+}
+
+// fail logs err with a new request id and answers a failure that carries
+// the id but none of err's details (paths, addresses, driver messages).
+func (r *Receiver) fail(ctx context.Context, status int, code, message, logMsg string, err error, attrs ...any) Response {
+	return r.failLog(ctx, r.log.With(attrs...), status, code, message, logMsg, err)
+}
+
+func (r *Receiver) failLog(ctx context.Context, log *slog.Logger, status int, code, message, logMsg string, err error) Response {
+	id := rand.Text()[:16]
+	level := slog.LevelWarn // the client's doing
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.Log(ctx, level, logMsg, "request_id", id, "code", code, "err", err)
+	return failureID(status, code, message, id)
 }

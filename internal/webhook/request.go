@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 )
 
 // Request is one webhook delivery as any transport sees it. Header lookups go
@@ -36,6 +36,9 @@ type Answer struct {
 	Duplicate bool   `json:"duplicate"`
 	Error     string `json:"error,omitempty"`
 	Message   string `json:"message,omitempty"`
+	// RequestID names a failure in the receiver's log, which holds the
+	// details the answer leaves out.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // Header names GitHub sends with every delivery.
@@ -52,53 +55,74 @@ const DefaultMaxBody = 25 << 20
 // errTooLarge is returned by readBody when the body exceeds its limit.
 var errTooLarge = errors.New("body too large")
 
-// preallocLimit caps how much memory an announced Content-Length reserves
-// before the bytes arrive, so clients that announce 25 MB and then stall
-// cannot pin gigabytes between them. Once a client has sent that much, the
-// buffer grows straight to the announced size.
-const preallocLimit = 1 << 20
+// firstChunk is the buffer a body starts with. The buffer then doubles as
+// bytes arrive, never to more than the announced length: an announced
+// Content-Length reserves nothing, so clients that announce 25 MB and stall
+// hold only about what they sent.
+const firstChunk = 16 << 10
 
 // readBody reads at most limit bytes of r, failing with errTooLarge beyond
-// that. A known length (>= 0) must match the body exactly.
-func readBody(r io.Reader, length, limit int64) ([]byte, error) {
+// that. A known length (>= 0) must match the body exactly. Every byte of
+// buffer is first taken from b (nil: unaccounted), waiting while ctx lasts
+// (else errBusy); held is what the caller must give back to b once the
+// signature is checked. On error readBody gives it back itself.
+func readBody(ctx context.Context, r io.Reader, length, limit int64, b *budget) (body []byte, held int64, err error) {
 	if r == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	if length > limit {
-		return nil, errTooLarge
+		return nil, 0, errTooLarge
 	}
 	want := limit // read one byte past this to detect a longer body
 	if length >= 0 {
 		want = length
 	}
-	buf := make([]byte, 0, min(want+1, preallocLimit))
+	grow := func(buf []byte, to int64) ([]byte, error) {
+		if b != nil {
+			if err := b.acquire(ctx, to-int64(cap(buf))); err != nil {
+				return buf, err
+			}
+		}
+		held += to - int64(cap(buf))
+		next := make([]byte, len(buf), to)
+		copy(next, buf)
+		return next, nil
+	}
+	defer func() {
+		if err != nil && b != nil {
+			b.release(held)
+			held = 0
+		}
+	}()
+	buf, err := grow(nil, min(want+1, firstChunk))
+	if err != nil {
+		return nil, 0, err
+	}
 	for int64(len(buf)) <= want {
 		if len(buf) == cap(buf) {
-			next := want + 1 // announced: the client has proven it is sending
-			if length < 0 {
-				next = min(2*int64(cap(buf)), want+1)
+			if buf, err = grow(buf, min(2*int64(cap(buf)), want+1)); err != nil {
+				return nil, held, err
 			}
-			buf = slices.Grow(buf, int(next)-len(buf))
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, rerr := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		if err == io.EOF {
+		if rerr == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read body: %w", err)
+		if rerr != nil {
+			return nil, held, fmt.Errorf("read body: %w", rerr)
 		}
 	}
 	n := int64(len(buf))
 	switch {
 	case length < 0 && n > limit:
-		return nil, errTooLarge
+		return nil, held, errTooLarge
 	case length >= 0 && n > length:
-		return nil, errors.New("read body: longer than Content-Length")
+		return nil, held, errors.New("read body: longer than Content-Length")
 	case length >= 0 && n < length:
-		return nil, fmt.Errorf("read body: %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
+		return nil, held, fmt.Errorf("read body: %d of %d bytes: %w", n, length, io.ErrUnexpectedEOF)
 	}
-	return buf, nil
+	return buf, held, nil
 }
 
 // mediaType returns the request's media type, or "" when absent or malformed.
@@ -171,10 +195,17 @@ func answer(status int, a Answer) Response {
 
 // failure answers {"ok":false,"error":code,"message":message}.
 func failure(status int, code, message string) Response {
+	return failureID(status, code, message, "")
+}
+
+// failureID is failure with the request id under which the details were
+// logged.
+func failureID(status int, code, message, requestID string) Response {
 	body, _ := json.Marshal(struct {
-		OK      bool   `json:"ok"`
-		Error   string `json:"error"`
-		Message string `json:"message"`
-	}{false, code, message})
+		OK        bool   `json:"ok"`
+		Error     string `json:"error"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id,omitempty"`
+	}{false, code, message, requestID})
 	return Response{Status: status, Body: append(body, '\n')}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,12 +117,14 @@ func TestAPIGatewayTransport(t *testing.T) {
 }
 
 // A client that stops sending mid-body is cut off after BodyTimeout with 400,
-// and nothing is recorded.
+// and nothing is recorded. The answer names no socket address: it gives a
+// request id, under which the log has the details.
 func TestHTTPTransportSlowBody(t *testing.T) {
 	bus := &memBus{}
+	var logs syncBuffer
 	r, err := webhook.New(context.Background(), webhook.Config{
 		Secrets: staticSecrets{secrets: [][]byte{secret}}, Claims: &memClaims{}, Archive: &memArchive{}, Publisher: bus,
-		BodyTimeout: 200 * time.Millisecond,
+		BodyTimeout: 200 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -141,10 +144,20 @@ func TestHTTPTransportSlowBody(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no answer to a stalled body: %v", err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 400 {
 		t.Fatalf("stalled body = %d, want 400", resp.StatusCode)
 	}
 	if len(bus.envelopes()) != 0 {
 		t.Fatal("a stalled delivery was published")
+	}
+	var a map[string]any
+	_ = json.Unmarshal(body, &a)
+	id, _ := a["request_id"].(string)
+	if strings.Contains(string(body), "127.0.0.1") || strings.Contains(string(body), "tcp") || id == "" {
+		t.Fatalf("answer %s: want no socket address, and a request id", body)
+	}
+	if !strings.Contains(logs.String(), id) || !strings.Contains(logs.String(), "timeout") {
+		t.Fatalf("the log lacks the details under %s:\n%s", id, logs.String())
 	}
 }
