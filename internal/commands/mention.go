@@ -92,8 +92,8 @@ var markdown = sync.OnceValue(func() parser.Parser {
 // A body may hold several command lines; all are returned, and the router
 // runs at most MaxCommandsPerComment of them.
 //
-// Cost: a body that does not contain "@handle" is not parsed (about 1 µs per
-// 10 KB); a 10 KB review comment takes about 1.5 ms. goldmark is
+// Cost (2-core VM): a body without "@handle" is not parsed (1-2 µs per
+// 10 KB); a 10 KB review comment takes 1.5-2.5 ms. goldmark is
 // super-linear on some crafted inputs (thousands of mixed '*' and '_'
 // delimiters or unclosed "[a](" in one paragraph, thousands of nested '>';
 // yuin/goldmark#555): a 64 KB body of them takes seconds, so call Mentions
