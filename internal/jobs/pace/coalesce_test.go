@@ -38,7 +38,7 @@ func setStep(t testing.TB, s jobs.Store, id, step string, st jobs.Status) {
 
 func newJob(t testing.TB, s jobs.Store, id string, user int64) {
 	t.Helper()
-	if err := s.Create(context.Background(), &jobs.Job{ID: id, Workflow: "w", Status: jobs.Running, User: jobs.User{ID: user, Login: "u" + strconv.FormatInt(user, 10)}}); err != nil {
+	if err := s.Create(context.Background(), &jobs.Job{ID: id, Workflow: "w", Status: jobs.Running, Thread: jobs.Thread{Repo: "octo/app", Kind: jobs.IssueThread, Number: 1}, User: jobs.User{ID: user, Login: "u" + strconv.FormatInt(user, 10)}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -198,7 +198,10 @@ func TestCoalescerLease(t *testing.T) {
 // for an update; the comment's writes only ever move forward and end on the
 // final state.
 func TestCoalescerNeverGoesBack(t *testing.T) {
-	store := newMemStore()
+	neverGoesBack(t, newMemStore())
+}
+
+func neverGoesBack(t *testing.T, store jobs.Store) {
 	newJob(t, store, "j1", 1)
 	rec := &recorder{}
 	c := &pace.Coalescer{Store: store, Write: rec.write}

@@ -127,8 +127,12 @@ func TestBudgetIsPerUserAndShared(t *testing.T) {
 // TestConcurrentReserve: many writers at once never get more slots than
 // the limits allow, and every reservation lands.
 func TestConcurrentReserve(t *testing.T) {
+	concurrentReserve(t, newMemStore())
+}
+
+func concurrentReserve(t *testing.T, store jobs.Store) {
 	clock := testenv.NewClock(t0)
-	p := &pace.Pacer{Store: newMemStore(), PerMinute: 10, PerHour: 30, Now: clock.Now}
+	p := &pace.Pacer{Store: store, PerMinute: 10, PerHour: 30, Now: clock.Now}
 	var (
 		mu    sync.Mutex
 		slots []time.Time

@@ -143,13 +143,13 @@ type fiftyResult struct {
 	lastRunEnd, lastPut time.Duration
 }
 
-// simulateFifty runs 50 runs of a 10-step workflow (one step, eight in
+// simulateFifty runs, in s's virtual time, 50 runs of a 10-step workflow (one step, eight in
 // parallel, one) for one user at once, each step taking stepBase plus up to
 // stepSpread; every step's start and finish, and
 // each run's end, asks for a status comment update. It checks GitHub's
 // limits hold, the retry-after pause is kept, and each comment's last write
 // shows its run's final state.
-func simulateFifty(tb testing.TB, stepBase, stepSpread time.Duration) fiftyResult {
+func simulateFifty(tb testing.TB, store jobs.Store, s *sim, stepBase, stepSpread time.Duration) fiftyResult {
 	const runs = 50
 	dag := []render.Node{{Name: "checkout"}}
 	for i := 1; i <= 8; i++ {
@@ -157,8 +157,6 @@ func simulateFifty(tb testing.TB, stepBase, stepSpread time.Duration) fiftyResul
 	}
 	dag = append(dag, render.Node{Name: "report", Needs: []string{"test_1", "test_2", "test_3", "test_4", "test_5", "test_6", "test_7", "test_8"}})
 
-	s := &sim{now: t0}
-	store := newMemStore()
 	gh := &fakeGitHub{clock: s, dag: dag, refuseAt: 120, retryAfter: 45 * time.Second}
 	pacer := &pace.Pacer{Store: store, Now: s.Now, Sleep: s.Sleep}
 	ctx := context.Background()
@@ -167,7 +165,7 @@ func simulateFifty(tb testing.TB, stepBase, stepSpread time.Duration) fiftyResul
 
 	for r := range runs {
 		id := fmt.Sprintf("run-%02d", r)
-		if err := store.Create(ctx, &jobs.Job{ID: id, Workflow: "ci", Status: jobs.Running, User: jobs.User{ID: 1001, Login: "alice"}, CreatedAt: t0}); err != nil {
+		if err := store.Create(ctx, &jobs.Job{ID: id, Workflow: "ci", Status: jobs.Running, Thread: jobs.Thread{Repo: "octo/app", Kind: jobs.PullThread, Number: r + 1}, User: jobs.User{ID: 1001, Login: "alice"}, CreatedAt: t0}); err != nil {
 			tb.Fatal(err)
 		}
 		co := &pace.Coalescer{Store: store, Write: gh.write, Pacer: pacer, Now: s.Now, Sleep: s.Sleep, Owner: "lambda-" + id}
@@ -297,7 +295,7 @@ var scenarios = []struct {
 func TestFiftyRunsOneUser(t *testing.T) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			r := simulateFifty(t, sc.base, sc.spread)
+			r := simulateFifty(t, newMemStore(), &sim{now: t0}, sc.base, sc.spread)
 			t.Logf("%d writes for %d runs (%.1f per run, 21 updates asked per run); at most %d in a minute, %d in an hour; runs ended at %s, last comment written at %s (virtual time)",
 				r.writes, r.runs, float64(r.writes)/float64(r.runs), r.maxMinute, r.maxHour, r.lastRunEnd, r.lastPut)
 		})
@@ -309,7 +307,7 @@ func BenchmarkFiftyRunsOneUser(b *testing.B) {
 		b.Run(sc.name, func(b *testing.B) {
 			var r fiftyResult
 			for b.Loop() {
-				r = simulateFifty(b, sc.base, sc.spread)
+				r = simulateFifty(b, newMemStore(), &sim{now: t0}, sc.base, sc.spread)
 			}
 			b.ReportMetric(float64(r.writes)/float64(r.runs), "writes/run")
 			b.ReportMetric(float64(r.maxMinute), "max-writes/min")
