@@ -76,7 +76,8 @@ func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env.Cleanup(sink.Close)
+	sink.AppID = sb.AppID()
+	env.Cleanup(sink.Close) // cleanups run last-first: the stand-in stops, then its sink drains
 	env.Cleanup(sb.Close)
 	env.Mux.Handle("/sandbox/github/", http.StripPrefix("/sandbox/github", sb))
 	mountSandboxControl(env, sb)

@@ -258,15 +258,17 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, r *Request) error {
 	}
 	log = log.With("command", cmd.Name)
 	if cmd.Auth {
-		if r.GitHub == nil {
-			return h.refuse(ctx, log, r, &githubapp.Denied{Reason: githubapp.NoToken, Login: r.User.Login, Repo: r.Thread.Repo})
-		}
-		if err := h.Authorizer.CheckInstallation(ctx, r.InstallationID, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login}); err != nil {
-			var denied *githubapp.Denied
-			if errors.As(err, &denied) {
-				return h.refuse(ctx, log, r, denied)
-			}
+		// The authorizer also asks the vault, so a missing or expired login
+		// is refused with its own reason.
+		err := h.Authorizer.CheckInstallation(ctx, r.InstallationID, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login})
+		var denied *githubapp.Denied
+		switch {
+		case errors.As(err, &denied):
+			return h.refuse(ctx, log, r, denied)
+		case err != nil:
 			return err
+		case r.GitHub == nil: // the login ended between the two reads
+			return h.refuse(ctx, log, r, &githubapp.Denied{Reason: githubapp.ReauthRequired, Login: r.User.Login, Repo: r.Thread.Repo})
 		}
 	}
 	out, err := cmd.Run(ctx, r)
