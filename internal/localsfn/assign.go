@@ -64,6 +64,7 @@ func (e *env) applyAssign(a assigner, data any) error {
 		return &ioError{name: ErrDataLimitExceeded, msg: fmt.Sprintf(
 			"The variables assigned by one Assign field total %d bytes, larger than the limit of %d bytes (256 KiB).", total, VariableLimit)}
 	}
+	e.assigned = values // the state's exit event lists them
 	if e.x == nil {
 		e.vars.assign(values, sizes)
 		return nil

@@ -23,7 +23,9 @@ type conformanceCase struct {
 	Source   struct {
 		Type string `json:"state_machine_type"`
 	} `json:"source"`
-	Expect struct {
+	// History is AWS's GetExecutionHistory events, where recorded.
+	History []map[string]any `json:"history"`
+	Expect  struct {
 		Status     string          `json:"status"`
 		Output     json.RawMessage `json:"output"`
 		Error      *string         `json:"error"`

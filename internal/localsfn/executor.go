@@ -293,7 +293,8 @@ func (e *Executor) StartExecution(ctx context.Context, in StartExecutionInput) (
 	x.hist.add(x.main, x.start, "ExecutionStarted", "executionStartedEventDetails", func() map[string]any {
 		return map[string]any{"input": in.Input, "inputDetails": map[string]any{"truncated": false}, "roleArn": x.roleArn()}
 	})
-	if x.stored { // a durable execution's ExecutionStarted is written with it
+	x.main.last = 0 // AWS links the first state's entry to no event (previousEventId 0)
+	if x.stored {   // a durable execution's ExecutionStarted is written with it
 		if err := insertExecution(ctx, e.db, x); err != nil {
 			e.mu.Lock()
 			delete(e.executions, arn)

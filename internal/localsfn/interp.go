@@ -28,6 +28,9 @@ type env struct {
 	statesResult, statesError any
 	hasResult, hasError       bool
 	statesInput               any
+	// assigned are the variables the state's Assign set (its exit event
+	// reports them).
+	assigned map[string]any
 	// resumed is set while a restarted execution re-enters the state it
 	// stopped in, so Map and Parallel keep the iterations already done.
 	resumed bool
@@ -119,10 +122,32 @@ func (x *execution) stateEvent(th *thread, st *State, suffix, key string, v any)
 		d := map[string]any{"name": st.Name}
 		if suffix == "StateEntered" {
 			d["input"] = string(encodeJSON(v))
+			d["inputDetails"] = map[string]any{"truncated": false}
 		} else {
 			d["output"] = string(encodeJSON(v))
+			d["outputDetails"] = map[string]any{"truncated": false}
 		}
 		return d
+	})
+}
+
+// exitEvent records a state's exit with its output and, when its Assign
+// ran, the variables it set (as JSON text, as AWS reports them).
+func (x *execution) exitEvent(e *env, out any) {
+	st := e.state
+	if !x.hist.record || len(e.assigned) == 0 {
+		x.stateEvent(e.th, st, "StateExited", "stateExitedEventDetails", out)
+		return
+	}
+	x.hist.add(e.th, x.ex.clock.Now(), st.Type+"StateExited", "stateExitedEventDetails", func() map[string]any {
+		vars := make(map[string]any, len(e.assigned))
+		for k, v := range e.assigned {
+			vars[k] = string(encodeJSON(v))
+		}
+		return map[string]any{
+			"name": st.Name, "output": string(encodeJSON(out)), "outputDetails": map[string]any{"truncated": false},
+			"assignedVariables": vars, "assignedVariablesDetails": map[string]any{"truncated": false},
+		}
 	})
 }
 
@@ -158,7 +183,7 @@ func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread
 	if jsonSize(out) > PayloadLimit {
 		return nil, "", fail(ErrDataLimitExceeded, fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name))
 	}
-	x.stateEvent(th, st, "StateExited", "stateExitedEventDetails", out)
+	x.exitEvent(e, out)
 	return out, next, nil
 }
 
