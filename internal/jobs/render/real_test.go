@@ -83,6 +83,11 @@ func TestRealParsers(t *testing.T) {
 		}
 		cases = append(cases, c)
 	}
+	// The largest, most hostile render: every text long and full of syntax.
+	wj, wdag := worstJob(1000)
+	worst := render.Status(wj, wdag, render.Options{Now: at(time.Hour), ExecutionURL: "https://example.com/x"})
+	cases = append(cases, realCase{Name: "worst_1000", Body: worst, Expect: realExpect{
+		Rows: strings.Count(worst, "\n| ") - 2, Nodes: len(chartNode.FindAllString(worst, -1))}})
 	running := cases[0]
 	broken := realCase{Name: "broken_mermaid", Expect: running.Expect,
 		Body: strings.Replace(running.Body, "flowchart LR\n", "flowchart LR\n  n0[\"unclosed label\n  n0 --> --> n1\n", 1)}
