@@ -33,13 +33,18 @@
 // HeartbeatSeconds). A handler's error becomes the ASL error named after its
 // Go type, as the Lambda Go runtime fills errorType; TaskError chooses the
 // name and cause. A function with no handler fails the task with
-// Lambda.ResourceNotFoundException.
+// Lambda.ResourceNotFoundException, unless Options.LambdaEndpoint names a
+// Lambda API endpoint that runs it over HTTP (HTTPFunction: a real function
+// under aws-lambda-rie, LocalStack or sam local).
 //
 // # Executions
 //
-// Executor offers StartExecution (idempotent by name for STANDARD),
-// DescribeExecution, StopExecution, GetExecutionHistory with AWS's event
-// types, and a status-change callback shaped like EventBridge's "Step
+// Executor offers the Step Functions operations — CreateStateMachine(Once),
+// Update/Delete/Describe/ListStateMachines, DescribeStateMachineForExecution,
+// StartExecution (idempotent by name for STANDARD), DescribeExecution,
+// ListExecutions, StopExecution, GetExecutionHistory and ExecutionHistoryPage
+// with AWS's event types and details, SendTask* — which package sfnapi serves
+// as the Step Functions JSON API; and and a status-change callback shaped like EventBridge's "Step
 // Functions Execution Status Change". With a database (OpenDB), a STANDARD
 // execution writes a checkpoint and its history at every top-level
 // transition, records issued task tokens and the finished iterations and
