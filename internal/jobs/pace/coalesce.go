@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
@@ -59,6 +60,8 @@ type Coalescer struct {
 	Now    func() time.Time
 	Sleep  func(ctx context.Context, d time.Duration) error
 	Logger *slog.Logger
+
+	owner sync.Once // fills Owner once, however many Updates run at once
 }
 
 // maxRounds bounds one Update's writes: a job that changes faster than its
@@ -102,11 +105,13 @@ func LeaseKey(jobID string) string { return "comment#" + jobID }
 // means the comment may be stale until the next Update; it never needs to
 // fail the step that called.
 func (c *Coalescer) Update(ctx context.Context, jobID string) error {
-	if c.Owner == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		c.Owner = hex.EncodeToString(b[:])
-	}
+	c.owner.Do(func() {
+		if c.Owner == "" {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			c.Owner = hex.EncodeToString(b[:])
+		}
+	})
 	for round := 0; round < maxRounds; {
 		held, err := c.acquire(ctx, jobID, c.now().Add(c.lease()))
 		if err != nil || held == "" {
