@@ -24,12 +24,17 @@ go-tools:
 	@test -x $(GOBIN_DIR)/aws-lambda-rie || GOBIN=$(GOBIN_DIR) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 # Debian packages the tests use: chromium (headless, renders the status
-# comment's Mermaid). Installed only when missing and when we may (root).
+# comment's Mermaid), fonts-noto-color-emoji (its emoji in screenshots) and
+# awscli (the docs' Step Functions round trip). Installed when missing and
+# when we may (root); otherwise the tests that need them say what to install.
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji awscli
 system-tools:
-	@command -v chromium >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then \
-		(apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }) \
-		|| echo "warning: could not install chromium"; \
-	else echo "note: chromium missing; install it (apt-get install chromium) for the render tests"; fi; }
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -q $$missing >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; } \
+	    || echo "warning: could not install $$missing"; \
+	else echo "note: install the Debian packages $$missing for the tests that use them"; fi
 
 tools: npm-tools go-tools system-tools
 

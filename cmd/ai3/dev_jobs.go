@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/local/marks"
 	"github.com/sbalswa/ai3-mvp/internal/local/sfnexec"
 	"github.com/sbalswa/ai3-mvp/internal/localsfn"
+	"github.com/sbalswa/ai3-mvp/internal/localsfn/sfnapi"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
 	"github.com/sbalswa/ai3-mvp/workflows"
 )
@@ -97,6 +99,11 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 		}
 	}
 	env.Executor = x
+	// The Step Functions API over the same executor, for the SDKs and the
+	// aws CLI (`aws stepfunctions --endpoint-url BASE/sfn …`).
+	api := http.StripPrefix("/sfn", sfnapi.New(x, sfnapi.Options{Logger: env.Log}))
+	env.Mux.Handle("/sfn", api) // the SDKs post to the endpoint URL itself
+	env.Mux.Handle("/sfn/", api)
 
 	deps := &commands.Deps{Bot: gh.Bot, Jobs: store, Executor: exec, Authorizer: gh.Authorizer, Tokens: env.Vault,
 		LoginURL: strings.TrimSuffix(env.BaseURL, "/") + "/oauth/login", Render: renderJob, Log: env.Log,
@@ -123,6 +130,8 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	}
 	env.Go(func(ctx context.Context) error { return finalize(ctx, env, store, exec, final, changes) })
 	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
+	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs\n",
+		env.BaseURL, env.BaseURL, env.BaseURL)
 	return nil
 }
 

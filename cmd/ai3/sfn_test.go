@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"io"
 	"os"
 	"os/exec"
@@ -124,7 +125,7 @@ func TestSfnServeKeepsExecutionsAcrossRestarts(t *testing.T) {
 func TestSfnServeWithAWSCLI(t *testing.T) {
 	awsCLI, err := exec.LookPath("aws")
 	if err != nil {
-		t.Skip("the aws CLI is not installed (pip install awscli); the SDK tests cover the API")
+		testenv.Missing(t, "the aws CLI", "install it (apt-get install awscli, or `make system-tools`)")
 	}
 	url, _ := startSfnServe(t)
 	run := func(args ...string) map[string]any {

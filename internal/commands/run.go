@@ -200,6 +200,9 @@ func (d *Deps) start(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
+	if d.Log != nil {
+		d.Log.Info("execution started", "job_id", j.ID, "workflow", j.Workflow, "delivery_id", j.DeliveryID)
+	}
 	return d.update(ctx, j, func(j *jobs.Job) {
 		j.ExecutionARN = arn
 		if j.Status == jobs.Queued {

@@ -25,14 +25,15 @@ const (
 // write is one GitHub write the stand-in recorded.
 type write struct {
 	Method, Path, Token, Login, Body string
+	At                               time.Time
 }
 
 type sandboxDev struct {
 	*testenv.Dev
-	t *testing.T
+	t testing.TB
 }
 
-func startSandbox(t *testing.T) *sandboxDev {
+func startSandbox(t testing.TB) *sandboxDev {
 	t.Helper()
 	d := testenv.StartDev(t, testenv.BuildAI3(t), t.TempDir(), "WEBHOOK_SECRET="+secret)
 	if !strings.Contains(d.Stdout.String(), "SANDBOX MODE") {
@@ -224,32 +225,13 @@ func TestBotsAndDuplicates(t *testing.T) {
 	cid := s.comment("alice", pr, "@ai3-mvp ping")
 	s.waitWrite("pong", replyWith(pr, "pong"))
 
-	payload := func(login, typ string, id int64) []byte {
-		b, _ := json.Marshal(map[string]any{"action": "created",
-			"comment":    map[string]any{"id": cid, "body": "@ai3-mvp ping", "user": map[string]any{"login": login, "id": id, "type": typ}},
-			"issue":      map[string]any{"number": pr, "pull_request": map[string]any{"url": "x"}},
-			"repository": map[string]any{"full_name": repo}, "installation": map[string]any{"id": 1},
-			"sender": map[string]any{"login": login, "id": id, "type": typ}})
-		return b
-	}
 	post := func(delivery, hook string, body []byte) int {
-		req, _ := http.NewRequest("POST", s.URL+"/webhook", strings.NewReader(string(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "issue_comment")
-		req.Header.Set("X-GitHub-Delivery", delivery)
-		req.Header.Set("X-GitHub-Hook-ID", hook)
-		req.Header.Set("X-Hub-Signature-256", webhook.Sign([]byte(secret), body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return s.postWebhook(t, "issue_comment", delivery, hook, body)
 	}
-	if code := post("bot-delivery", "1", payload("renovate[bot]", "Bot", 777)); code != 200 {
+	if code := post("bot-delivery", "1", commentPayloadAs(cid, pr, "renovate[bot]", "Bot", 777, "@ai3-mvp ping")); code != 200 {
 		t.Fatalf("bot delivery: %d", code)
 	}
-	human := payload("alice", "User", aliceID)
+	human := commentPayload(cid, pr, "alice", aliceID, "@ai3-mvp ping")
 	for _, hook := range []string{"1", "1", "2"} {
 		if code := post("dup-delivery", hook, human); code != 200 {
 			t.Fatalf("delivery to hook %s: %d", hook, code)
@@ -269,4 +251,36 @@ func TestBotsAndDuplicates(t *testing.T) {
 	if pongs != 1 {
 		t.Fatalf("%d replies to one delivery sent three times, want 1\n%s", pongs, s.dump())
 	}
+}
+
+// commentPayload is an issue_comment "created" webhook for a person's
+// comment on pull request pr, as GitHub sends it (the fields the bot reads).
+func commentPayload(commentID int64, pr int, login string, userID int64, body string) []byte {
+	return commentPayloadAs(commentID, pr, login, "User", userID, body)
+}
+
+func commentPayloadAs(commentID int64, pr int, login, typ string, userID int64, body string) []byte {
+	b, _ := json.Marshal(map[string]any{"action": "created",
+		"comment":    map[string]any{"id": commentID, "body": body, "user": map[string]any{"login": login, "id": userID, "type": typ}},
+		"issue":      map[string]any{"number": pr, "pull_request": map[string]any{"url": "x"}},
+		"repository": map[string]any{"full_name": repo}, "installation": map[string]any{"id": 1},
+		"sender": map[string]any{"login": login, "id": userID, "type": typ}})
+	return b
+}
+
+// postWebhook signs body with the server's secret and posts it as GitHub would.
+func (s *sandboxDev) postWebhook(t testing.TB, event, delivery, hook string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.URL+"/webhook", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-GitHub-Hook-ID", hook)
+	req.Header.Set("X-Hub-Signature-256", webhook.Sign([]byte(secret), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
