@@ -25,7 +25,7 @@ func newPayloadsCmd() *cobra.Command {
 	var limit int
 	list := &cobra.Command{
 		Use:   "list [PREFIX]",
-		Short: "List archived payload keys (yyyy/mm/dd/<event>/<delivery>.json), oldest first",
+		Short: "List archived payload keys (yyyy/mm/dd/<event>/<hook id>/<delivery>.json), oldest first",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			prefix := ""

@@ -25,11 +25,16 @@ type Delivery struct {
 var ErrBadDelivery = errors.New("bad delivery")
 
 // ArchiveKey returns where a delivery's raw payload is archived:
-// yyyy/mm/dd/<event>/<delivery>.json, dated in UTC by ReceivedAt. The event
-// name and delivery id must be safe path segments (letters, digits, '.',
-// '_', '-'), so a hostile header can never escape the archive's prefix.
+// yyyy/mm/dd/<event>/<hook id>/<delivery>.json, dated in UTC by ReceivedAt.
+// It holds the hook id as the delivery's claim does, so two hooks' deliveries
+// of one id are two payloads. The event name, hook id and delivery id must be
+// safe path segments (letters, digits, '.', '_', '-'), so a hostile header
+// can never escape the archive's prefix.
 func ArchiveKey(d Delivery) (string, error) {
 	if err := checkSegment("event", d.Event); err != nil {
+		return "", err
+	}
+	if err := checkSegment("hook id", d.HookID); err != nil {
 		return "", err
 	}
 	if err := checkSegment("delivery id", d.ID); err != nil {
@@ -38,7 +43,7 @@ func ArchiveKey(d Delivery) (string, error) {
 	if d.ReceivedAt.IsZero() {
 		return "", fmt.Errorf("%w: delivery %s has no received time", ErrBadDelivery, d.ID)
 	}
-	return d.ReceivedAt.UTC().Format("2006/01/02") + "/" + d.Event + "/" + d.ID + ".json", nil
+	return d.ReceivedAt.UTC().Format("2006/01/02") + "/" + d.Event + "/" + d.HookID + "/" + d.ID + ".json", nil
 }
 
 func checkSegment(what, s string) error {

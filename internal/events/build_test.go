@@ -125,8 +125,11 @@ func TestArchiveKey(t *testing.T) {
 		d    Delivery
 		want string
 	}{
-		{Delivery{ID: "abc-1", Event: "push", ReceivedAt: at}, "2026/12/31/push/abc-1.json"},
-		{Delivery{ID: "abc-2", Event: "issue_comment", ReceivedAt: late}, "2027/01/01/issue_comment/abc-2.json"},
+		{Delivery{ID: "abc-1", Event: "push", HookID: "7", ReceivedAt: at}, "2026/12/31/push/7/abc-1.json"},
+		{Delivery{ID: "abc-2", Event: "issue_comment", HookID: "7", ReceivedAt: late}, "2027/01/01/issue_comment/7/abc-2.json"},
+		// The claim key is hook id + delivery id: so is the archive key, so
+		// one delivery id under two hooks is two payloads, not one overwritten.
+		{Delivery{ID: "abc-1", Event: "push", HookID: "8", ReceivedAt: at}, "2026/12/31/push/8/abc-1.json"},
 	}
 	for _, tt := range tests {
 		got, err := ArchiveKey(tt.d)
@@ -135,10 +138,12 @@ func TestArchiveKey(t *testing.T) {
 		}
 	}
 	for _, bad := range []Delivery{
-		{ID: "..", Event: "push", ReceivedAt: at},
-		{ID: "x", Event: "pu sh", ReceivedAt: at},
-		{ID: "x\x00", Event: "push", ReceivedAt: at},
-		{ID: strings.Repeat("a", 129), Event: "push", ReceivedAt: at},
+		{ID: "..", Event: "push", HookID: "7", ReceivedAt: at},
+		{ID: "x", Event: "pu sh", HookID: "7", ReceivedAt: at},
+		{ID: "x\x00", Event: "push", HookID: "7", ReceivedAt: at},
+		{ID: strings.Repeat("a", 129), Event: "push", HookID: "7", ReceivedAt: at},
+		{ID: "x", Event: "push", ReceivedAt: at},
+		{ID: "x", Event: "push", HookID: "../7", ReceivedAt: at},
 	} {
 		if k, err := ArchiveKey(bad); !errors.Is(err, ErrBadDelivery) {
 			t.Errorf("ArchiveKey(%q, %q) = %q, %v; want ErrBadDelivery", bad.Event, bad.ID, k, err)

@@ -5,7 +5,7 @@
 // The receiver, after verifying and claiming a delivery:
 //
 //	d := events.Delivery{ID: id, Event: event, HookID: hook, ReceivedAt: now, Body: body}
-//	key, err := events.ArchiveKey(d)     // yyyy/mm/dd/<event>/<delivery>.json; ErrBadDelivery → 400
+//	key, err := events.ArchiveKey(d)     // yyyy/mm/dd/<event>/<hook>/<delivery>.json; ErrBadDelivery → 400
 //	ref, err := archive.Put(ctx, key, body)
 //	env, err := events.NewEnvelope(d, ref) // inline payload only under InlineLimit
 //	err = publisher.Publish(ctx, env)
@@ -59,7 +59,9 @@ type Ref struct {
 }
 
 // Archive stores raw delivery payloads. Put must be atomic (a reader never
-// sees a partial object) and idempotent for the same key and body.
+// sees a partial object) and idempotent for the same key and body, and must
+// never replace an archived payload with other bytes: that Put fails with
+// ErrArchived and changes nothing.
 type Archive interface {
 	Put(ctx context.Context, key string, body []byte) (Ref, error)
 	Get(ctx context.Context, ref Ref) ([]byte, error)
@@ -86,6 +88,10 @@ type Staged interface {
 type Publisher interface {
 	Publish(ctx context.Context, env *Envelope) error
 }
+
+// ErrArchived is returned by an Archive's Put when other bytes are
+// archived at the key already; the archived payload is left as it was.
+var ErrArchived = errors.New("another payload is archived at this key")
 
 // ErrNotFound is returned by an Archive when a referenced payload is absent.
 var ErrNotFound = errors.New("archived payload not found")

@@ -92,7 +92,7 @@ func TestAcceptsPublishesAndDeduplicates(t *testing.T) {
 	want := events.Envelope{
 		DeliveryID: "d-1", Event: "issue_comment", Action: "created", HookID: "123", InstallationID: 42,
 		Repository: "acme/widgets", Sender: "octocat", ReceivedAt: g.clock(), PayloadComplete: true,
-		S3Reference: &events.Ref{Bucket: "mem", Key: "2026/11/28/issue_comment/d-1.json"},
+		S3Reference: &events.Ref{Bucket: "mem", Key: "2026/11/28/issue_comment/123/d-1.json"},
 	}
 	got := *env
 	got.Payload = nil
@@ -252,6 +252,31 @@ func TestAnswerShapes(t *testing.T) {
 	} {
 		if string(tc.resp.Body) != tc.want {
 			t.Errorf("answer %s, want %s", tc.resp.Body, tc.want)
+		}
+	}
+}
+
+// TestSameDeliveryIDUnderTwoHooks: the claim key holds the hook id, so one
+// delivery id under two hooks is two deliveries; their payloads are archived
+// apart, neither overwriting the other.
+func TestSameDeliveryIDUnderTwoHooks(t *testing.T) {
+	g := newRig(t)
+	bodies := map[string]string{"123": issuePayload, "456": strings.Replace(issuePayload, "@ai3-mvp", "@ai3-mvp please", 1)}
+	for hook, body := range bodies {
+		req := delivery("same-id", body)
+		req.Header.Set(webhook.HookIDHeader, hook)
+		if resp := g.r.Handle(context.Background(), req); resp.Status != 200 {
+			t.Fatalf("hook %s: %d %s", hook, resp.Status, resp.Body)
+		}
+	}
+	envs := g.bus.envelopes()
+	if len(envs) != 2 || envs[0].S3Reference.Key == envs[1].S3Reference.Key {
+		t.Fatalf("published %d envelopes with keys %v; want two with distinct archive keys", len(envs), envs)
+	}
+	for _, env := range envs {
+		got, err := g.archive.Get(context.Background(), *env.S3Reference)
+		if err != nil || string(got) != bodies[env.HookID] {
+			t.Fatalf("hook %s's archived payload = %q, %v; want its own", env.HookID, got, err)
 		}
 	}
 }

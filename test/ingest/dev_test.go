@@ -190,7 +190,7 @@ func TestDevServer(t *testing.T) {
 	}
 	keys := strings.Fields(string(out))
 	for _, id := range append([]string{"dev-1"}, ids...) {
-		i := slices.IndexFunc(keys, func(k string) bool { return strings.HasSuffix(k, "/issues/"+id+".json") })
+		i := slices.IndexFunc(keys, func(k string) bool { return strings.HasSuffix(k, "/issues/1/"+id+".json") })
 		if i < 0 {
 			t.Fatalf("ai3 payloads list does not show %s:\n%s", id, out)
 		}

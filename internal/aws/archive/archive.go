@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -55,12 +56,45 @@ func New(client S3, bucket string, opts Options) *Archive {
 }
 
 // Put stores body at key, encrypted at rest. S3 makes the object visible
-// whole or not at all, and a repeated Put of the same key and body is
-// harmless.
+// whole or not at all. The write is conditional (If-None-Match: *), so it
+// never replaces an archived payload: when the key holds the same bytes (a
+// redelivery) Put succeeds, when it holds other bytes it fails with
+// events.ErrArchived.
 func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref, error) {
 	if err := events.CheckKey(key); err != nil {
 		return events.Ref{}, fmt.Errorf("s3 archive: put: %w", err)
 	}
+	ref := events.Ref{Bucket: a.bucket, Key: key}
+	for attempt := 0; ; attempt++ {
+		_, err := a.client.PutObject(ctx, a.putInput(key, body))
+		switch {
+		case err == nil:
+			return ref, nil
+		case isStatus(err, http.StatusConflict) && attempt < 3:
+			// A concurrent conditional write of the key is in flight
+			// (ConditionalRequestConflict): once it ends, ours either
+			// lands or meets its object.
+			select {
+			case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+			case <-ctx.Done():
+				return events.Ref{}, fmt.Errorf("s3 archive: put s3://%s/%s: %w", a.bucket, key, ctx.Err())
+			}
+			continue
+		case !isStatus(err, http.StatusPreconditionFailed):
+			return events.Ref{}, fmt.Errorf("s3 archive: put s3://%s/%s: %w", a.bucket, key, err)
+		}
+		have, err := a.Get(ctx, ref)
+		if err != nil {
+			return events.Ref{}, fmt.Errorf("s3 archive: put s3://%s/%s: the key exists: %w", a.bucket, key, err)
+		}
+		if !bytes.Equal(have, body) {
+			return events.Ref{}, fmt.Errorf("s3 archive: put s3://%s/%s: %w", a.bucket, key, events.ErrArchived)
+		}
+		return ref, nil
+	}
+}
+
+func (a *Archive) putInput(key string, body []byte) *s3.PutObjectInput {
 	in := &s3.PutObjectInput{
 		Bucket:               aws.String(a.bucket),
 		Key:                  aws.String(key),
@@ -68,16 +102,14 @@ func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref,
 		ContentLength:        aws.Int64(int64(len(body))),
 		ContentType:          aws.String("application/json"),
 		ServerSideEncryption: types.ServerSideEncryptionAes256,
+		IfNoneMatch:          aws.String("*"), // never replace an archived payload
 	}
 	if a.opts.KMSKeyID != "" {
 		in.ServerSideEncryption = types.ServerSideEncryptionAwsKms
 		in.SSEKMSKeyId = aws.String(a.opts.KMSKeyID)
 		in.BucketKeyEnabled = aws.Bool(true)
 	}
-	if _, err := a.client.PutObject(ctx, in); err != nil {
-		return events.Ref{}, fmt.Errorf("s3 archive: put s3://%s/%s: %w", a.bucket, key, err)
-	}
-	return events.Ref{Bucket: a.bucket, Key: key}, nil
+	return in
 }
 
 // Get reads the object ref points to; events.ErrNotFound when it is absent.
@@ -116,9 +148,11 @@ func (a *Archive) Check(ctx context.Context) error {
 
 func isNotFound(err error) bool {
 	var nsk *types.NoSuchKey
-	if errors.As(err, &nsk) {
-		return true
-	}
+	return errors.As(err, &nsk) || isStatus(err, http.StatusNotFound)
+}
+
+// isStatus reports whether err is an S3 answer with this HTTP status.
+func isStatus(err error, status int) bool {
 	var re *smithyhttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound
+	return errors.As(err, &re) && re.HTTPStatusCode() == status
 }

@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -94,6 +95,9 @@ func TestServerSideEncryptionOnTheWire(t *testing.T) {
 			if got := h.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); got != tt.wantKey {
 				t.Errorf("kms key id = %q, want %q", got, tt.wantKey)
 			}
+			if got := h.Get("If-None-Match"); got != "*" {
+				t.Errorf("If-None-Match = %q, want * (a write must never replace a payload)", got)
+			}
 			if got := h.Get("Content-Type"); got != "application/json" {
 				t.Errorf("content-type = %q", got)
 			}
@@ -139,5 +143,47 @@ func TestCheck(t *testing.T) {
 	}
 	if err := New(client(f.srv.URL), "no-such-bucket", Options{}).Check(context.Background()); err == nil {
 		t.Fatal("Check on a missing bucket succeeded")
+	}
+}
+
+// TestConcurrentConditionalWrite: S3 answers 409 ConditionalRequestConflict
+// while another conditional write of the key is in flight; Put tries again
+// and then meets the object like any repeated Put.
+func TestConcurrentConditionalWrite(t *testing.T) {
+	f := newFakeS3(t)
+	var conflicts int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		first := r.Method == http.MethodPut && conflicts == 0
+		if first {
+			conflicts++
+		}
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`<Error><Code>ConditionalRequestConflict</Code><Message>A conflicting conditional operation is in progress.</Message></Error>`))
+			return
+		}
+		r.URL.Host, r.URL.Scheme = strings.TrimPrefix(f.srv.URL, "http://"), "http"
+		resp, err := http.DefaultTransport.RoundTrip(r.Clone(r.Context()))
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	a := New(client(srv.URL), bucket, Options{})
+	if _, err := a.Put(context.Background(), "2026/11/28/push/1/c.json", []byte(`{"a":1}`)); err != nil {
+		t.Fatalf("Put after a 409: %v", err)
+	}
+	if _, err := a.Put(context.Background(), "2026/11/28/push/1/c.json", []byte(`{"a":2}`)); !errors.Is(err, events.ErrArchived) {
+		t.Fatalf("Put of other bytes = %v, want ErrArchived", err)
 	}
 }

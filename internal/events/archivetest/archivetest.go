@@ -59,6 +59,30 @@ func Run(t *testing.T, open func(t *testing.T) events.Archive) {
 		}
 	})
 
+	t.Run("a put never replaces another payload", func(t *testing.T) {
+		for _, size := range []int{len(body), 2 << 20} { // both tiers of a tiered archive
+			a := open(t)
+			key := fmt.Sprintf("2026/11/28/push/1/first-%d.json", size)
+			first := bytes.Repeat([]byte("a"), size)
+			ref, err := a.Put(ctx, key, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, other := range [][]byte{body, bytes.Repeat([]byte("b"), size), bytes.Repeat([]byte("b"), 2<<20)} {
+				if _, err := a.Put(ctx, key, other); !errors.Is(err, events.ErrArchived) {
+					t.Fatalf("Put of other bytes (%d) over an archived payload (%d) = %v, want ErrArchived", len(other), size, err)
+				}
+			}
+			if again, err := a.Put(ctx, key, first); err != nil || again != ref {
+				t.Fatalf("repeating the archived payload = %+v, %v; want %+v", again, err, ref)
+			}
+			got, err := a.Get(ctx, ref)
+			if err != nil || !bytes.Equal(got, first) {
+				t.Fatalf("after refused overwrites Get = %d bytes, %v; want the first payload (%d bytes)", len(got), err, size)
+			}
+		}
+	})
+
 	t.Run("missing object is ErrNotFound", func(t *testing.T) {
 		a := open(t)
 		ref, err := a.Put(ctx, "2026/11/28/push/present.json", body)

@@ -29,6 +29,7 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -144,8 +145,9 @@ func removeStale(dir string, before time.Time) {
 var _ events.Stager = (*Archive)(nil)
 
 // Put stores body at key durably and atomically; files are 0600,
-// directories 0700. A repeated Put of the same key replaces the payload
-// atomically (the receiver's redeliveries carry the same bytes).
+// directories 0700. It never replaces an archived payload: a repeated Put
+// of the same bytes (a redelivery) succeeds, one of other bytes fails with
+// events.ErrArchived.
 func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref, error) {
 	st, err := a.Stage(ctx, key, body)
 	if err != nil {
@@ -159,6 +161,7 @@ func (a *Archive) Put(ctx context.Context, key string, body []byte) (events.Ref,
 type Staged struct {
 	a        *Archive
 	key, tmp string
+	body     []byte
 }
 
 // Stage prepares body for key without making it visible: a large payload
@@ -177,7 +180,7 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 	}
 	if a.db != nil && len(body) <= a.db.smallMax {
 		encoding, stored := encode(body)
-		return &dbStaged{a: a, key: key, encoding: encoding, size: len(body), sum: checksum(body), body: stored}, nil
+		return &dbStaged{a: a, key: key, encoding: encoding, size: len(body), sum: checksum(body), body: stored, raw: body}, nil
 	}
 	path := a.path(key)
 	if err := a.mkdir(filepath.Dir(path)); err != nil {
@@ -193,35 +196,57 @@ func (a *Archive) Stage(ctx context.Context, key string, body []byte) (events.St
 	if err != nil {
 		return nil, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	return &Staged{a: a, key: key, tmp: tmp}, nil
+	return &Staged{a: a, key: key, tmp: tmp, body: body}, nil
 }
 
-// Commit renames the staged file to its key and syncs the directory, so
-// once it returns the payload survives a crash. A failed Commit removes the
-// temp file.
+// Commit links the staged file at its key and syncs the directory, so once
+// it returns the payload survives a crash. A link, unlike a rename, fails
+// when the key exists: an archived payload is never replaced (the same bytes
+// are accepted as already there, other bytes are events.ErrArchived). The
+// temp file is removed either way.
 func (s *Staged) Commit(ctx context.Context) (events.Ref, error) {
-	path := s.a.path(s.key)
-	err := os.Rename(s.tmp, path)
-	if errors.Is(err, fs.ErrNotExist) { // the day's directory was removed since we made it
-		s.a.made.Delete(filepath.Dir(path))
-		if err = s.a.mkdir(filepath.Dir(path)); err == nil {
-			err = os.Rename(s.tmp, path)
-		}
-	}
-	if err != nil {
-		os.Remove(s.tmp)
-		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
-	}
-	// The rename is durable only once the directory is synced.
-	if err := s.a.dirs.sync(filepath.Dir(path)); err != nil {
-		return events.Ref{}, fmt.Errorf("archive: put %s: sync directory: %w", s.key, err)
-	}
-	if s.a.db != nil { // an earlier, smaller payload at this key would hide the file
-		if err := s.a.db.remove(ctx, s.key); err != nil {
+	defer os.Remove(s.tmp)
+	ref := events.Ref{Bucket: Bucket, Key: s.key}
+	if s.a.db != nil { // a small payload at this key would hide the file
+		switch have, err := s.a.db.get(ctx, s.key); {
+		case err == nil:
+			return sameOrArchived(ref, have, s.body)
+		case !errors.Is(err, events.ErrNotFound):
 			return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
 		}
 	}
-	return events.Ref{Bucket: Bucket, Key: s.key}, nil
+	path := s.a.path(s.key)
+	err := os.Link(s.tmp, path)
+	if errors.Is(err, fs.ErrNotExist) { // the day's directory was removed since we made it
+		s.a.made.Delete(filepath.Dir(path))
+		if err = s.a.mkdir(filepath.Dir(path)); err == nil {
+			err = os.Link(s.tmp, path)
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		have, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return events.Ref{}, fmt.Errorf("archive: put %s: the key exists: %w", s.key, rerr)
+		}
+		return sameOrArchived(ref, have, s.body)
+	}
+	if err != nil {
+		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
+	}
+	// The link is durable only once the directory is synced.
+	if err := s.a.dirs.sync(filepath.Dir(path)); err != nil {
+		return events.Ref{}, fmt.Errorf("archive: put %s: sync directory: %w", s.key, err)
+	}
+	return ref, nil
+}
+
+// sameOrArchived answers a Put that found have archived at its key: the
+// same bytes are that Put done already, other bytes events.ErrArchived.
+func sameOrArchived(ref events.Ref, have, body []byte) (events.Ref, error) {
+	if !bytes.Equal(have, body) {
+		return events.Ref{}, fmt.Errorf("archive: put %s: %w", ref.Key, events.ErrArchived)
+	}
+	return ref, nil
 }
 
 // Discard removes the staged file (the delivery was not claimed).

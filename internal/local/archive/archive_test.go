@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,50 +115,57 @@ func TestFailedWriteLeavesNothing(t *testing.T) {
 	}
 }
 
-// Readers racing a writer see one whole version or the other, never a mix.
-func TestReadersNeverSeePartialWrites(t *testing.T) {
+// Writers racing to archive other bytes at one key: exactly one wins, the
+// others get ErrArchived, and readers see nothing or the winner whole, never
+// a mix or a replacement.
+func TestRacingWritersNeverReplace(t *testing.T) {
 	ctx := context.Background()
 	a, err := Open(context.Background(), t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := "2026/11/28/push/race.json"
-	v1 := bytes.Repeat([]byte("a"), 1<<20)
-	v2 := bytes.Repeat([]byte("b"), 2<<20)
-	ref, err := a.Put(ctx, key, v1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := make(chan struct{})
+	key := "2026/11/28/push/1/race.json"
+	ref := events.Ref{Bucket: Bucket, Key: key}
+	versions := [][]byte{bytes.Repeat([]byte("a"), 1<<20), bytes.Repeat([]byte("b"), 2<<20), bytes.Repeat([]byte("c"), 3<<20)}
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			body := v1
-			if i%2 == 0 {
-				body = v2
-			}
-			if _, err := a.Put(ctx, key, body); err != nil {
+	wins := make(chan []byte, len(versions))
+	for _, v := range versions {
+		wg.Go(func() {
+			_, err := a.Put(ctx, key, v)
+			switch {
+			case err == nil:
+				wins <- v
+			case !errors.Is(err, events.ErrArchived):
 				t.Error(err)
-				return
 			}
-		}
-	})
+		})
+	}
+	seen := map[int]bool{}
 	for range 200 {
 		got, err := a.Get(ctx, ref)
+		if errors.Is(err, events.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, v1) && !bytes.Equal(got, v2) {
+		if !slices.ContainsFunc(versions, func(v []byte) bool { return bytes.Equal(got, v) }) {
 			t.Fatalf("read a torn payload of %d bytes", len(got))
 		}
+		seen[len(got)] = true
 	}
-	close(stop)
 	wg.Wait()
+	close(wins)
+	var won [][]byte
+	for w := range wins {
+		won = append(won, w)
+	}
+	if len(won) != 1 || len(seen) > 1 {
+		t.Fatalf("%d writers won, readers saw %d versions; want exactly one of each", len(won), len(seen))
+	}
+	if got, err := a.Get(ctx, ref); err != nil || !bytes.Equal(got, won[0]) {
+		t.Fatalf("Get = %d bytes, %v; want the winner's %d", len(got), err, len(won[0]))
+	}
 }
 
 func TestCheck(t *testing.T) {

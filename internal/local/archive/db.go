@@ -1,10 +1,12 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
@@ -13,7 +15,7 @@ import (
 
 const dbSchema = `
 CREATE TABLE IF NOT EXISTS archive_payloads (
-	key       TEXT PRIMARY KEY,  -- yyyy/mm/dd/<event>/<delivery>.json
+	key       TEXT PRIMARY KEY,  -- yyyy/mm/dd/<event>/<hook id>/<delivery>.json
 	encoding  TEXT NOT NULL CHECK (encoding IN ('', 'snappy')),
 	size      INTEGER NOT NULL,  -- bytes of the payload itself
 	crc       INTEGER NOT NULL,  -- CRC-32C of the payload itself
@@ -25,9 +27,9 @@ CREATE INDEX IF NOT EXISTS archive_payloads_stored ON archive_payloads (stored_a
 
 // dbTier keeps small payloads in the committer's database.
 type dbTier struct {
-	commits                   *local.Committer
-	smallMax                  int
-	putStmt, getStmt, delStmt *sql.Stmt
+	commits          *local.Committer
+	smallMax         int
+	putStmt, getStmt *sql.Stmt
 }
 
 func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
@@ -40,10 +42,11 @@ func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
 		t.smallMax = DefaultSmallMax
 	}
 	err := local.Prepare(ctx, db, map[**sql.Stmt]string{
+		// DO NOTHING: an archived payload is never replaced (CommitIn
+		// compares what is there).
 		&t.putStmt: `INSERT INTO archive_payloads (key, encoding, size, crc, body, stored_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-			ON CONFLICT (key) DO UPDATE SET encoding = ?2, size = ?3, crc = ?4, body = ?5, stored_at = ?6`,
+			ON CONFLICT (key) DO NOTHING`,
 		&t.getStmt: `SELECT encoding, size, crc, body FROM archive_payloads WHERE key = ?`,
-		&t.delStmt: `DELETE FROM archive_payloads WHERE key = ?`,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive: prepare payload statements: %w", err)
@@ -52,7 +55,7 @@ func openDBTier(ctx context.Context, opts Options) (*dbTier, error) {
 }
 
 func (t *dbTier) close() error {
-	local.CloseStatements(t.putStmt, t.getStmt, t.delStmt)
+	local.CloseStatements(t.putStmt, t.getStmt)
 	return nil
 }
 
@@ -76,13 +79,6 @@ func (t *dbTier) get(ctx context.Context, key string) ([]byte, error) {
 	return body, nil
 }
 
-func (t *dbTier) remove(ctx context.Context, key string) error {
-	return t.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.StmtContext(ctx, t.delStmt).ExecContext(ctx, key)
-		return err
-	})
-}
-
 func (t *dbTier) check(ctx context.Context) error {
 	var n int
 	if err := t.commits.DB().QueryRowContext(ctx, `SELECT count(*) FROM archive_payloads WHERE 0`).Scan(&n); err != nil {
@@ -100,11 +96,12 @@ type dbStaged struct {
 	size     int
 	sum      uint32
 	body     []byte
+	raw      []byte // the payload itself
 }
 
 // Commit writes the payload in the database's next group commit; once it
-// returns the payload survives a crash. (An earlier, larger payload at the
-// same key stays a file, hidden: Get reads the database first.)
+// returns the payload survives a crash. It never replaces an archived
+// payload (see CommitIn).
 func (s *dbStaged) Commit(ctx context.Context) (events.Ref, error) {
 	if err := s.a.db.commits.Do(ctx, s.CommitIn); err != nil {
 		return events.Ref{}, fmt.Errorf("archive: put %s: %w", s.key, err)
@@ -117,10 +114,34 @@ func (s *dbStaged) Ref() events.Ref { return events.Ref{Bucket: Bucket, Key: s.k
 
 // CommitIn writes the payload in tx, a transaction on the archive's
 // database (claims.TxStaged): the receiver commits it with the delivery's
-// event and claim.
+// event and claim. When the key holds a payload already, as a row or as a
+// file, the same bytes are accepted as written and other bytes fail with
+// events.ErrArchived, writing nothing.
 func (s *dbStaged) CommitIn(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.StmtContext(ctx, s.a.db.putStmt).ExecContext(ctx, s.key, s.encoding, s.size, s.sum, s.body, time.Now().UnixMilli())
-	return err
+	if have, err := os.ReadFile(s.a.path(s.key)); err == nil {
+		_, err = sameOrArchived(s.Ref(), have, s.raw)
+		return err
+	}
+	res, err := tx.StmtContext(ctx, s.a.db.putStmt).ExecContext(ctx, s.key, s.encoding, s.size, s.sum, s.body, time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var (
+		encoding string
+		size     int
+		sum      uint32
+		have     []byte
+	)
+	if err := tx.StmtContext(ctx, s.a.db.getStmt).QueryRowContext(ctx, s.key).Scan(&encoding, &size, &sum, &have); err != nil {
+		return fmt.Errorf("read the payload archived at %s: %w", s.key, err)
+	}
+	if encoding != s.encoding || size != s.size || sum != s.sum || !bytes.Equal(have, s.body) {
+		return fmt.Errorf("%s: %w", s.key, events.ErrArchived)
+	}
+	return nil
 }
 
 // Discard forgets the payload (nothing was written).

@@ -148,35 +148,44 @@ func TestDBTiers(t *testing.T) {
 	}
 }
 
-// Replacing a payload across tiers: Get returns the latest bytes, and a
-// large payload removes the row of an earlier small one.
-func TestDBReplaceAcrossTiers(t *testing.T) {
+// No payload is replaced across tiers either: a small payload's row is not
+// hidden by a later file, nor a file by a later row; the same bytes again
+// are accepted, through Put and through Stage and Commit (the receiver's
+// path), and nothing is written.
+func TestDBNeverReplacesAcrossTiers(t *testing.T) {
 	ctx := context.Background()
-	a := openDBArchive(t, 1024)
-	key := "2026/11/28/push/replaced.json"
-	small1, large1, small2, large2 := []byte(`{"v":1}`), jsonPayload(4096), []byte(`{"v":3}`), randomBytes(8192)
-	for i, step := range []struct {
-		body []byte
-		row  bool
-	}{{small1, true}, {large1, false}, {small2, true}, {large2, false}} {
-		if _, err := a.Put(ctx, key, step.body); err != nil {
+	small, large := []byte(`{"v":1}`), jsonPayload(4096)
+	for _, first := range [][]byte{small, large} {
+		a := openDBArchive(t, 1024)
+		key := fmt.Sprintf("2026/11/28/push/1/first-%d.json", len(first))
+		if _, err := a.Put(ctx, key, first); err != nil {
 			t.Fatal(err)
 		}
-		if r := a.row(t, key); r.ok != step.row {
-			t.Fatalf("step %d: row %v, want %v", i, r.ok, step.row)
+		row := a.row(t, key).ok
+		for _, other := range [][]byte{[]byte(`{"v":3}`), randomBytes(8192)} {
+			if _, err := a.Put(ctx, key, other); !errors.Is(err, events.ErrArchived) {
+				t.Fatalf("Put of %d bytes over %d = %v, want ErrArchived", len(other), len(first), err)
+			}
+			st, err := a.Stage(ctx, key, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Commit(ctx); !errors.Is(err, events.ErrArchived) {
+				t.Fatalf("Commit of %d bytes over %d = %v, want ErrArchived", len(other), len(first), err)
+			}
+			if a.row(t, key).ok != row {
+				t.Fatalf("the refused write changed the tiers (row %v)", !row)
+			}
+			a.mustGet(t, key, first)
 		}
-		a.mustGet(t, key, step.body)
-	}
-	// The same through Stage and Commit (the receiver's path).
-	for _, body := range [][]byte{small1, large1, small2} {
-		st, err := a.Stage(ctx, key, body)
+		st, err := a.Stage(ctx, key, first)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Commit(ctx); err != nil {
-			t.Fatal(err)
+			t.Fatalf("committing the archived bytes again: %v", err)
 		}
-		a.mustGet(t, key, body)
+		a.mustGet(t, key, first)
 	}
 }
 
