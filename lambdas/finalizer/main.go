@@ -1,0 +1,25 @@
+// Command finalizer is the Lambda target of Step Functions' "Step Functions
+// Execution Status Change" events for ai3's state machines: it ends the job
+// named like the execution (succeeded, failed with the failing step, error
+// and cause, timed out, aborted), releases its lock and writes the final
+// status comment.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sbalswa/ai3-mvp/lambdas/internal/stepwire"
+)
+
+func main() {
+	w, err := stepwire.FromEnv(context.Background())
+	if err != nil {
+		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("wire the finalizer Lambda", "err", err)
+		os.Exit(1)
+	}
+	lambda.Start(w.Service.Finalizer().HandleEvent)
+}
