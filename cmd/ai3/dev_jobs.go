@@ -15,6 +15,7 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/jobs/pace"
 	"github.com/sbalswa/ai3-mvp/internal/jobs/render"
 	localjobs "github.com/sbalswa/ai3-mvp/internal/local/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/local/marks"
@@ -65,8 +66,11 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	// the handler, approvals and Actions runs complete tokens through the
 	// executor. late is filled once both exist.
 	late := &lateExecutor{}
+	// Every comment write is made with the user's token, so it spends their
+	// GitHub budget: one pacer, kept in the job store, spaces them all.
+	pacer := &pace.Pacer{Store: store, Logger: env.Log}
 	svc := steps.New(steps.Deps{Store: store, Callbacks: late, Users: env.Vault, Installations: gh.Installations,
-		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log})
+		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log, Pacer: pacer})
 	final := svc.Finalizer()
 	changes := make(chan localsfn.StatusChange, 1024)
 	x, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Log: env.Log,
@@ -129,6 +133,7 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 		fmt.Fprintf(out, "ai3 dev: resumed %d workflow executions\n", resumed)
 	}
 	env.Go(func(ctx context.Context) error { return finalize(ctx, env, store, exec, final, changes) })
+	env.Go(func(ctx context.Context) error { return sweepRefs(ctx, env, store) })
 	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
 	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs\n",
 		env.BaseURL, env.BaseURL, env.BaseURL)
@@ -195,6 +200,25 @@ func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Exec
 			}
 		case <-tick.C:
 			reconcile()
+		}
+	}
+}
+
+// sweepRefs forgets expired job references (comment leases, Actions run
+// indexes) hourly, as DynamoDB's TTL does in AWS.
+func sweepRefs(ctx context.Context, env *devEnv, store *localjobs.Store) error {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := store.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			env.Log.Warn("sweep job references", "err", err)
+		} else if n > 0 {
+			env.Log.Info("swept expired job references", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
 		}
 	}
 }
