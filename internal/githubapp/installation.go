@@ -49,8 +49,9 @@ type Minter struct {
 	// Now defaults to time.Now.
 	Now func() time.Time
 
-	mu    sync.Mutex
-	cache map[int64]InstallationToken
+	mu     sync.Mutex
+	cache  map[int64]InstallationToken
+	scoped map[string]InstallationToken // ScopedToken's, by installation and permissions
 }
 
 // InstallationToken returns a cached token or mints a new one.
@@ -70,7 +71,7 @@ func (m *Minter) InstallationToken(ctx context.Context, installationID int64) (I
 	if t, ok := m.cache[installationID]; ok && t.ExpiresAt.Sub(now()) > early {
 		return t, nil
 	}
-	t, err := m.mint(ctx, installationID)
+	t, err := m.mint(ctx, installationID, nil)
 	if err != nil {
 		return InstallationToken{}, err
 	}
@@ -81,7 +82,7 @@ func (m *Minter) InstallationToken(ctx context.Context, installationID int64) (I
 	return t, nil
 }
 
-func (m *Minter) mint(ctx context.Context, installationID int64) (InstallationToken, error) {
+func (m *Minter) mint(ctx context.Context, installationID int64, opts *github.InstallationTokenOptions) (InstallationToken, error) {
 	pemKey, err := m.Key(ctx)
 	if err != nil {
 		return InstallationToken{}, fmt.Errorf("read the App private key: %w", err)
@@ -104,7 +105,7 @@ func (m *Minter) mint(ctx context.Context, installationID int64) (InstallationTo
 	if err != nil {
 		return InstallationToken{}, err
 	}
-	tok, _, err := client.Apps.CreateInstallationToken(ctx, installationID, nil)
+	tok, _, err := client.Apps.CreateInstallationToken(ctx, installationID, opts)
 	if err != nil {
 		return InstallationToken{}, fmt.Errorf("mint installation token for installation %d: %w", installationID, err)
 	}

@@ -47,7 +47,8 @@ func TestCredentialsLambdaUnderRIE(t *testing.T) {
 	fn := testenv.StartLambda(t, testenv.LambdaSpec{Package: ".", Env: []string{
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sm.URL,
-		fmt.Sprintf("GITHUB_APP_ID=%d", gh.AppID()), "GITHUB_APP_KEY_SECRET_ARN=" + keyARN, "GITHUB_API_URL=" + gh.APIURL()}})
+		fmt.Sprintf("GITHUB_APP_ID=%d", gh.AppID()), "GITHUB_APP_KEY_SECRET_ARN=" + keyARN, "GITHUB_API_URL=" + gh.APIURL(),
+		"GITHUB_INSTALLATION_ID=31"}})
 	lc := lambda.New(lambda.Options{Region: "us-east-1", BaseEndpoint: aws.String(fn.Endpoint()),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")})
 	client := &appcreds.Client{Lambda: lc, Function: "function"}
@@ -58,9 +59,10 @@ func TestCredentialsLambdaUnderRIE(t *testing.T) {
 	if !strings.HasPrefix(tok.Token, "ghs_") || gh.Count("installation_token") != 1 || secretReads.Load() != 1 {
 		t.Fatalf("token %q, mints %d, secret reads %d", tok.Token[:4], gh.Count("installation_token"), secretReads.Load())
 	}
+	gh.InstallApp(32) // installed elsewhere too, but not the organization this deployment serves
 	if _, err := (&appcreds.Client{Lambda: lc, Function: "function"}).InstallationToken(context.Background(), 32); err == nil ||
-		!strings.Contains(err.Error(), "502") {
-		t.Fatalf("unknown installation: %v, want HTTP 502", err)
+		!strings.Contains(err.Error(), "403") || gh.Count("installation_token") != 1 {
+		t.Fatalf("another installation: %v (mints %d), want HTTP 403 and no mint", err, gh.Count("installation_token"))
 	}
 	if strings.Contains(fn.Logs(), tok.Token) || strings.Contains(fn.Logs(), "PRIVATE KEY") {
 		t.Fatal("the Lambda logged a token or the key")

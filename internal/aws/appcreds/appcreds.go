@@ -53,15 +53,38 @@ func tokenPath(installationID int64) string {
 	return "/installations/" + strconv.FormatInt(installationID, 10) + "/token"
 }
 
-// Handler is the credentials Lambda: POST /installations/{id}/token answers
+// ScopedTokens mints installation tokens limited to permissions
+// (githubapp.Minter); no permissions means every permission of the App.
+type ScopedTokens interface {
+	ScopedToken(ctx context.Context, installationID int64, perms map[string]string) (githubapp.InstallationToken, error)
+}
+
+// Handler is the credentials Lambda: POST /installations/{id}/token, with an
+// optional body {"permissions":{"issues":"write",…}}, answers
 // {"token":…, "expires_at":…}.
 type Handler struct {
-	Tokens githubapp.InstallationTokens
-	Log    *slog.Logger
+	Tokens ScopedTokens
+	// Installation is the configured organization's installation: the only
+	// one tokens are minted for (403 for any other; 0 refuses every request).
+	Installation int64
+	// Allowed, when set, is the most any caller may ask for; a caller that
+	// asks for no permissions gets exactly these. Unset: callers get what
+	// they ask for, or every permission of the App when they ask for none.
+	Allowed map[string]string
+	Log     *slog.Logger
+}
+
+// TokenRequest is the body of a token request.
+type TokenRequest struct {
+	Permissions map[string]string `json:"permissions,omitempty"`
 }
 
 // Handle serves one API-Gateway-v2-shaped request.
 func (h Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	log := h.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	method, path := req.RequestContext.HTTP.Method, req.RawPath
 	rest, ok := strings.CutPrefix(path, "/installations/")
 	idText, ok2 := strings.CutSuffix(rest, "/token")
@@ -71,17 +94,61 @@ func (h Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 		return reply(http.StatusNotFound, map[string]string{"error": "no route " + method + " " + path}), nil
 	case err != nil || id <= 0:
 		return reply(http.StatusBadRequest, map[string]string{"error": "installation id must be a positive integer"}), nil
+	case id != h.Installation:
+		log.WarnContext(ctx, "refused a token for another installation", "installation_id", id, "configured", h.Installation)
+		return reply(http.StatusForbidden, map[string]string{"error": fmt.Sprintf("installation %d is not this deployment's organization", id)}), nil
 	}
-	tok, err := h.Tokens.InstallationToken(ctx, id)
-	if err != nil {
-		log := h.Log
-		if log == nil {
-			log = slog.Default()
+	var in TokenRequest
+	if strings.TrimSpace(req.Body) != "" {
+		if err := json.Unmarshal([]byte(req.Body), &in); err != nil {
+			return reply(http.StatusBadRequest, map[string]string{"error": "body must be {\"permissions\":{name:\"read\"|\"write\"}}"}), nil
 		}
+	}
+	perms, err := h.grant(in.Permissions)
+	if err != nil {
+		log.WarnContext(ctx, "refused a token beyond the allowed permissions", "installation_id", id, "err", err)
+		return reply(http.StatusForbidden, map[string]string{"error": err.Error()}), nil
+	}
+	tok, err := h.Tokens.ScopedToken(ctx, id, perms)
+	if err != nil {
 		log.ErrorContext(ctx, "mint installation token", "installation_id", id, "err", err)
 		return reply(http.StatusBadGateway, map[string]string{"error": fmt.Sprintf("could not mint a token for installation %d", id)}), nil
 	}
 	return reply(http.StatusOK, tok), nil
+}
+
+// grant checks asked against Allowed and returns the permissions to mint.
+func (h Handler) grant(asked map[string]string) (map[string]string, error) {
+	if h.Allowed == nil {
+		return asked, nil
+	}
+	if len(asked) == 0 {
+		return h.Allowed, nil
+	}
+	for name, level := range asked {
+		max, ok := h.Allowed[name]
+		if !ok || (level == "write" && max != "write") || (level != "read" && level != "write") {
+			return nil, fmt.Errorf("permission %s:%s is not allowed (allowed: %v)", name, level, h.Allowed)
+		}
+	}
+	return asked, nil
+}
+
+// ParsePermissions reads "issues=write,members=read" (the credentials
+// Lambda's TOKEN_PERMISSIONS); "" is nil.
+func ParsePermissions(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		name, level, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || name == "" || (level != "read" && level != "write") {
+			return nil, fmt.Errorf("permission %q: want name=read or name=write", kv)
+		}
+		out[name] = level
+	}
+	return out, nil
 }
 
 func reply(status int, body any) events.APIGatewayV2HTTPResponse {
@@ -98,8 +165,10 @@ type LambdaAPI interface {
 // credentials Lambda. Tokens are cached until RefreshBefore (default 5
 // minutes) of their life remains.
 type Client struct {
-	Lambda        LambdaAPI
-	Function      string
+	Lambda   LambdaAPI
+	Function string
+	// Permissions, when set, are what this caller's tokens are limited to.
+	Permissions   map[string]string
 	RefreshBefore time.Duration
 	Now           func() time.Time
 
@@ -139,6 +208,10 @@ func (c *Client) invoke(ctx context.Context, installationID int64) (githubapp.In
 	req.RequestContext.HTTP.Method, req.RequestContext.HTTP.Path = http.MethodPost, req.RawPath
 	req.PathParameters = map[string]string{"id": strconv.FormatInt(installationID, 10)}
 	req.Headers = map[string]string{"content-type": "application/json"}
+	if len(c.Permissions) > 0 {
+		body, _ := json.Marshal(TokenRequest{Permissions: c.Permissions})
+		req.Body = string(body)
+	}
 	payload, err := json.Marshal(req)
 	if err != nil {
 		return githubapp.InstallationToken{}, err

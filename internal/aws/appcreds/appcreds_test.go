@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -92,7 +93,7 @@ func TestInvokeCredentialsFunction(t *testing.T) {
 	sm, smCalls := secretsDouble(t, gh.AppPrivateKey())
 	key := appcreds.Secret(secretsmanager.New(secretsmanager.Options{Region: "eu-west-1", BaseEndpoint: aws.String(sm.URL), Credentials: creds}), secretARN)
 	minter := &githubapp.Minter{AppID: gh.AppID(), Key: key, APIURL: gh.APIURL()}
-	fn := lambdaDouble(t, appcreds.Handler{Tokens: minter}, "ai3-credentials")
+	fn := lambdaDouble(t, appcreds.Handler{Tokens: minter, Installation: 77}, "ai3-credentials")
 	lc := lambda.New(lambda.Options{Region: "eu-west-1", BaseEndpoint: aws.String(fn.URL), Credentials: creds})
 	client := &appcreds.Client{Lambda: lc, Function: "ai3-credentials"}
 	ctx := context.Background()
@@ -134,14 +135,14 @@ func TestInvokeErrors(t *testing.T) {
 		install  int64
 		want     string
 	}{
-		{"unknown installation", secretARN, "ai3-credentials", 9999, "HTTP 502"},
+		{"another installation than the organization's", secretARN, "ai3-credentials", 9999, "HTTP 403"},
 		{"secret missing", "arn:aws:secretsmanager:eu-west-1:111122223333:secret:other", "ai3-credentials", 77, "HTTP 502"},
 		{"function missing", secretARN, "nope", 77, "ResourceNotFoundException"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			minter := &githubapp.Minter{AppID: gh.AppID(), Key: appcreds.Secret(smClient, c.secretID), APIURL: gh.APIURL()}
-			fn := lambdaDouble(t, appcreds.Handler{Tokens: minter}, "ai3-credentials")
+			fn := lambdaDouble(t, appcreds.Handler{Tokens: minter, Installation: 77}, "ai3-credentials")
 			lc := lambda.New(lambda.Options{Region: "eu-west-1", BaseEndpoint: aws.String(fn.URL), Credentials: creds})
 			_, err := (&appcreds.Client{Lambda: lc, Function: c.function}).InstallationToken(context.Background(), c.install)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -155,12 +156,13 @@ func TestInvokeErrors(t *testing.T) {
 }
 
 func TestHandlerRoutes(t *testing.T) {
-	h := appcreds.Handler{Tokens: stubTokens{}}
+	h := appcreds.Handler{Tokens: &stubTokens{}, Installation: 5}
 	cases := []struct {
 		method, path string
 		want         int
 	}{
 		{"POST", "/installations/5/token", 200},
+		{"POST", "/installations/6/token", 403}, // not the organization's installation
 		{"GET", "/installations/5/token", 404},
 		{"POST", "/installations/x/token", 400},
 		{"POST", "/installations/-3/token", 400},
@@ -176,8 +178,65 @@ func TestHandlerRoutes(t *testing.T) {
 	}
 }
 
-type stubTokens struct{}
+// stubTokens records the permissions each token was minted with.
+type stubTokens struct {
+	mu    sync.Mutex
+	asked []map[string]string
+}
 
-func (stubTokens) InstallationToken(_ context.Context, id int64) (githubapp.InstallationToken, error) {
+func (s *stubTokens) ScopedToken(_ context.Context, id int64, perms map[string]string) (githubapp.InstallationToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked = append(s.asked, perms)
 	return githubapp.InstallationToken{Token: "ghs_stub", ExpiresAt: time.Now().Add(time.Hour)}, nil
+}
+
+// TestHandlerPermissions: a caller gets the permissions it asks for, within
+// what the deployment allows; asking for nothing gets the allowed set, and
+// asking beyond it is refused with 403 and mints nothing. The client sends
+// its permissions over the Lambda invoke.
+func TestHandlerPermissions(t *testing.T) {
+	allowed := map[string]string{"members": "read", "issues": "write", "metadata": "read"}
+	cases := []struct {
+		name   string
+		asked  map[string]string
+		status int
+		minted map[string]string
+	}{
+		{"nothing asked: the allowed set", nil, 200, allowed},
+		{"a subset", map[string]string{"members": "read"}, 200, map[string]string{"members": "read"}},
+		{"read of a write permission", map[string]string{"issues": "read"}, 200, map[string]string{"issues": "read"}},
+		{"write of a read permission", map[string]string{"members": "write"}, 403, nil},
+		{"a permission not allowed", map[string]string{"administration": "write"}, 403, nil},
+		{"a level that is not one", map[string]string{"issues": "admin"}, 403, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			stub := &stubTokens{}
+			fn := lambdaDouble(t, appcreds.Handler{Tokens: stub, Installation: 5, Allowed: allowed}, "ai3-credentials")
+			lc := lambda.New(lambda.Options{Region: "eu-west-1", BaseEndpoint: aws.String(fn.URL), Credentials: creds})
+			_, err := (&appcreds.Client{Lambda: lc, Function: "ai3-credentials", Permissions: c.asked}).InstallationToken(context.Background(), 5)
+			switch {
+			case c.status == 200 && (err != nil || len(stub.asked) != 1 || !maps.Equal(stub.asked[0], c.minted)):
+				t.Fatalf("err %v, minted %v; want %v", err, stub.asked, c.minted)
+			case c.status == 403 && (err == nil || !strings.Contains(err.Error(), "HTTP 403") || len(stub.asked) != 0):
+				t.Fatalf("err %v, minted %v; want 403 and nothing minted", err, stub.asked)
+			}
+		})
+	}
+}
+
+func TestParsePermissions(t *testing.T) {
+	got, err := appcreds.ParsePermissions(" issues=write, members=read ")
+	if err != nil || !maps.Equal(got, map[string]string{"issues": "write", "members": "read"}) {
+		t.Fatalf("= %v, %v", got, err)
+	}
+	for _, bad := range []string{"issues", "issues=admin", "=read"} {
+		if _, err := appcreds.ParsePermissions(bad); err == nil {
+			t.Errorf("ParsePermissions(%q) succeeded", bad)
+		}
+	}
+	if got, err := appcreds.ParsePermissions(""); got != nil || err != nil {
+		t.Fatalf("empty = %v, %v; want nil", got, err)
+	}
 }
