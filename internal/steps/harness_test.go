@@ -55,7 +55,7 @@ func (installations) InstallationToken(context.Context, int64) (githubapp.Instal
 // env is one test's world: GitHub, the job store, the service and an
 // embedded executor whose "step" and "report" tasks are the service's.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	gh    *stepstest.GitHub
 	store *stepstest.MemStore
 	vault *vault
@@ -77,7 +77,7 @@ func (e *env) payload(step string) json.RawMessage {
 
 type option func(*steps.Deps)
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)

@@ -38,24 +38,35 @@ type Reporter struct{ d *Deps }
 // and so writes this change too. It returns an error wrapping errRevoked
 // when the user's token is gone.
 func (r *Reporter) Publish(ctx context.Context, jobID string) error {
+	revoked := false
 	for {
 		j, err := r.d.Store.Get(ctx, jobID)
 		if err != nil {
 			return fmt.Errorf("publish status of job %s: %w", jobID, err)
 		}
 		if j.Rendered >= j.Version {
+			if revoked {
+				return errRevoked
+			}
 			return nil
 		}
 		lease, ok, err := r.acquire(ctx, jobID)
 		if err != nil || !ok {
 			return err
 		}
-		err = r.writeLatest(ctx, jobID, lease)
-		r.release(ctx, jobID, lease)
-		if errors.Is(err, errGaveUp) {
-			return nil // logged; the next change or the finaliser writes again
+		if revoked {
+			// Only the installation can still write: say why the job stopped.
+			err = r.PublishRevoked(ctx, jobID)
+		} else {
+			err = r.writeLatest(ctx, jobID, lease)
 		}
-		if err != nil {
+		r.release(ctx, jobID, lease)
+		switch {
+		case errors.Is(err, errRevoked) && !revoked:
+			revoked = true
+		case errors.Is(err, errGaveUp):
+			return nil // logged; the next change or the finaliser writes again
+		case err != nil:
 			return err
 		}
 	}
@@ -78,8 +89,11 @@ func (r *Reporter) PublishRevoked(ctx context.Context, jobID string) error {
 	}
 	body := r.d.Render(j) + fmt.Sprintf("\n\n> [!WARNING]\n> @%s's GitHub authorization of ai3 was revoked or has expired, so this job stopped. "+
 		"Log in again, then re-run it. (Written with the app's installation token: nothing else is.)\n", j.User.Login)
-	_, err = r.write(ctx, gh, j, body, "")
-	return err
+	id, err := r.write(ctx, gh, j, body, "")
+	if err != nil {
+		return err
+	}
+	return r.markRendered(ctx, jobID, j.Version, id)
 }
 
 // writeLatest renders the newest record and writes it, once the user's
@@ -114,8 +128,12 @@ func (r *Reporter) writeLatest(ctx context.Context, jobID, lease string) error {
 		r.d.Log.WarnContext(ctx, "status comment write failed", "job_id", jobID, "err", err)
 		return errGaveUp
 	}
-	v := j.Version
-	_, err = updateJob(ctx, r.d.Store, r.d.Now, jobID, func(cur *jobs.Job) bool {
+	return r.markRendered(ctx, jobID, j.Version, id)
+}
+
+// markRendered records that version v of the job is on its comment (id).
+func (r *Reporter) markRendered(ctx context.Context, jobID string, v, id int64) error {
+	_, err := updateJob(ctx, r.d.Store, r.d.Now, jobID, func(cur *jobs.Job) bool {
 		changed := false
 		if cur.StatusCommentID == 0 && id != 0 {
 			cur.StatusCommentID, changed = id, true

@@ -172,6 +172,11 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 	if err := s.rep.Publish(ctx, j.ID); errors.Is(err, errRevoked) {
 		return nil, s.revoked(ctx, p.Step, j.ID, err)
 	}
+	// Everything the step does on GitHub is done as the user: without their
+	// token it cannot start (the publish above may have been another's).
+	if _, err := s.d.Users.Token(ctx, j.User.ID); isRevoked(err) {
+		return nil, s.revoked(ctx, p.Step, j.ID, err)
+	}
 	call := &Call{Payload: p, Job: j, Attempt: attempt, GitHub: s.userClient(j.User.ID), raw: raw, svc: s}
 	res, runErr := kind.Run(ctx, call)
 	if runErr != nil && isRevoked(runErr) {

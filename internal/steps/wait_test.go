@@ -4,10 +4,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
+	"github.com/sbalswa/ai3-mvp/internal/steps/stepstest"
 )
 
 func approvalWorkflow() *asl.Workflow {
@@ -32,20 +34,24 @@ func TestApproval(t *testing.T) {
 			e := newEnv(t)
 			j, arn := e.start(approvalWorkflow(), nil)
 			e.waitStep(j.ID, "approval", jobs.Waiting)
+			asks := func() int {
+				n := 0
+				for _, body := range e.gh.Comments() {
+					if strings.Contains(body, "Approval needed") {
+						n++
+						if !strings.Contains(body, "@ai3-mvp approve "+j.ID) || !strings.Contains(body, "Ship v2?") {
+							t.Errorf("the request should say how to approve: %q", body)
+						}
+					}
+				}
+				return n
+			}
+			stepstest.Eventually(t, 10*time.Second, "the approval request", func() bool { return asks() > 0 })
 			// A Lambda retry of the same invocation asks nothing more.
 			if _, err := e.svc.Step(e.ctx, e.payload("approval")); err != nil {
 				t.Fatal(err)
 			}
-			asks := 0
-			for _, body := range e.gh.Comments() {
-				if strings.Contains(body, "Approval needed") {
-					asks++
-					if !strings.Contains(body, "@ai3-mvp approve "+j.ID) || !strings.Contains(body, "Ship v2?") {
-						t.Errorf("the request should say how to approve: %q", body)
-					}
-				}
-			}
-			if asks != 1 {
+			if asks := asks(); asks != 1 {
 				t.Errorf("approval asked %d times, want once", asks)
 			}
 			if err := e.svc.Resolve(e.ctx, j.ID, "approval", tt.outcome); err != nil {
