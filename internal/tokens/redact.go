@@ -10,9 +10,15 @@ import (
 // ghr_ (refresh), ghs_ (installation), ghp_ (classic PAT), github_pat_ (fine-grained).
 var tokenShape = regexp.MustCompile(`gh[pousr]_[A-Za-z0-9_]+|github_pat_[A-Za-z0-9_]+`)
 
+// olderToken matches GitHub's older token format, 40 hex digits, where a
+// token is given ("token …", "Bearer …", "access_token=…"); alone, 40 hex
+// digits are more likely a commit SHA and are kept.
+var olderToken = regexp.MustCompile(`(?i)(token|bearer)([\s:="']+)[0-9a-f]{40}\b`)
+
 // Redact replaces anything shaped like a GitHub token in s.
 func Redact(s string) string {
-	return tokenShape.ReplaceAllString(s, "[REDACTED]")
+	s = tokenShape.ReplaceAllString(s, "[REDACTED]")
+	return olderToken.ReplaceAllString(s, "${1}${2}[REDACTED]")
 }
 
 // RedactingHandler wraps a slog.Handler so that no message or attribute
