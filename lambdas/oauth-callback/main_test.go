@@ -81,8 +81,28 @@ func TestWebFlowThroughTheLambdas(t *testing.T) {
 	if err != nil || !strings.HasPrefix(back.String(), redirect+"?") {
 		t.Fatalf("GitHub redirected to %q", authz.Header.Get("Location"))
 	}
+	// The login bound itself to this browser with a __Host- cookie (the
+	// redirect URL is https, as API Gateway serves).
+	cookie := (&http.Response{Header: http.Header{"Set-Cookie": resp.MultiValueHeaders["Set-Cookie"]}}).Cookies()
+	if len(cookie) != 1 || cookie[0].Name != oauth.SecureCookieName || !cookie[0].Secure || !cookie[0].HttpOnly || cookie[0].SameSite != http.SameSiteLaxMode {
+		t.Fatalf("login Lambda set cookies %v, want one __Host- cookie, Secure, HttpOnly, SameSite=Lax", resp.MultiValueHeaders["Set-Cookie"])
+	}
 	cbEvent := events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/oauth/callback",
 		QueryStringParameters: map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")}}
+	// Another browser (no cookie) is refused: login CSRF.
+	if r := callback.invoke(t, cbEvent); r.StatusCode != 400 || !strings.Contains(r.Body, "not started in this browser") {
+		t.Fatalf("callback without the login cookie: %d %s", r.StatusCode, r.Body)
+	}
+	resp = login.invoke(t, events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/oauth/login"})
+	cookie = (&http.Response{Header: http.Header{"Set-Cookie": resp.MultiValueHeaders["Set-Cookie"]}}).Cookies()
+	authz, err = noRedirect.Get(first(resp.MultiValueHeaders["Location"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz.Body.Close()
+	back, _ = url.Parse(authz.Header.Get("Location"))
+	cbEvent.QueryStringParameters = map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")}
+	cbEvent.Headers = map[string]string{"Cookie": cookie[0].Name + "=" + cookie[0].Value}
 	resp = callback.invoke(t, cbEvent)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "@octocat") {
 		t.Fatalf("callback Lambda: %d %s\n%s", resp.StatusCode, resp.Body, callback.Logs())
