@@ -124,7 +124,7 @@ func TestKillMidParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 	stepstest.Eventually(t, 60*time.Second, "three dispatches by the child", func() bool { return len(gh.Runs()) == 3 })
-	time.Sleep(100 * time.Millisecond) // let the branches record their runs
+	time.Sleep(100 * time.Millisecond)           // let the branches record their runs
 	if err := child.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
 	}
