@@ -68,6 +68,11 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 		// Each login stores a state for 10 minutes: 10 at once, then one
 		// per 6 s per client bounds what a flood of /oauth/login stores.
 		Limiter: oauth.NewLimiter(6*time.Second, 10)}
+	if gh := env.GitHub; web.RedirectURL == "" && gh != nil && gh.Sandbox != nil && id == gh.ClientID {
+		// The stand-in has no App settings page holding a callback URL, so
+		// the login names ours (GitHub would fall back to the App's).
+		web.RedirectURL = strings.TrimSuffix(env.BaseURL, "/") + "/oauth/callback"
+	}
 	web.Mount(env.Mux)
 	env.Go(func(ctx context.Context) error {
 		tick := time.NewTicker(oauth.StateTTL)

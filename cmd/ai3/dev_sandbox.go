@@ -22,6 +22,7 @@ import (
 //	POST /sandbox/control/comments  {"repo","issue","user","body"}                       → {"id"} (delivers issue_comment)
 //	POST /sandbox/control/users     {"login","member","permission","repo","logged_in"}  → {"id","login"}
 //	POST /sandbox/control/actions   {"repo","workflow_file","conclusion"}                → 204
+//	POST /sandbox/control/signin    {"login"}                                            → 204 (the browser's GitHub user for /oauth/login)
 //	GET  /sandbox/control/writes                                                         → [{method,path,token,login,...}]
 func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 	env.Mux.HandleFunc("POST /sandbox/control/pulls", func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +93,18 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 			return
 		}
 		sb.SetConclusion(in.Repo, in.WorkflowFile, in.Conclusion)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	env.Mux.HandleFunc("POST /sandbox/control/signin", func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Login string }
+		if !decode(w, r, &in) {
+			return
+		}
+		if in.Login == "" {
+			answer(w, nil, errors.New("login is required"))
+			return
+		}
+		sb.SignIn(in.Login)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	env.Mux.HandleFunc("GET /sandbox/control/writes", func(w http.ResponseWriter, r *http.Request) {
