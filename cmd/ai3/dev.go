@@ -41,9 +41,16 @@ type devEnv struct {
 	// mountOAuth); every part that reads or deletes tokens shares it, so
 	// its cache never outlives a deletion made elsewhere in the process.
 	Vault *tokens.Vault
-	// BaseURL is this server's own address (http://host:port), known before
-	// the parts mount: the sandbox links to it and posts webhooks to it.
+	// BaseURL is the address GitHub and browsers reach this server at
+	// (PUBLIC_URL, default LocalURL), known before the parts mount: links in
+	// comments and the sandbox's URLs use it.
 	BaseURL string
+	// LocalURL is the listening address (http://host:port): what this
+	// process calls itself on (the sandbox posts its webhooks there).
+	LocalURL string
+	// Config is every setting of this run (dev_config.go); nil in tests
+	// that build a devEnv by hand, which then read the environment.
+	Config *devConfig
 	// ForceSandbox is --sandbox: the GitHub stand-in even with an App set.
 	ForceSandbox bool
 	// GitHub is the GitHub of this run (mountGitHub): an App or the sandbox.
@@ -77,24 +84,74 @@ func (e *devEnv) Cleanup(f func() error) { e.cleanups = append(e.cleanups, f) }
 func (e *devEnv) Check(name string, f func(ctx context.Context) error) { e.checks[name] = f }
 
 func newDevCmd() *cobra.Command {
-	var addr, dataDir string
+	var addr, dataDir, envFile string
 	var forceSandbox bool
+	flags := map[string]*string{}
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run the whole system on this machine (SQLite, files, embedded bus and executor)",
+		Long: "Run the whole of ai3 on this machine: the webhook receiver, the durable bus and its handlers,\n" +
+			"OAuth, the embedded Step Functions executor and its API at /sfn, and the task steps. Without\n" +
+			"a GitHub App it starts in sandbox mode, with a built-in GitHub stand-in under /sandbox/github/.\n\n" +
+			devEnvHelp(),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			in := devConfigInput{Flags: map[string]string{}, Lookup: os.LookupEnv, EnvFile: envFile,
+				EnvFileRequired: cmd.Flags().Changed("env-file"), Addr: addr, DataDir: dataDir, Sandbox: forceSandbox,
+				FlagsSet: map[string]bool{}}
+			for _, f := range []string{"addr", "data"} {
+				in.FlagsSet[f] = cmd.Flags().Changed(f)
+			}
+			for name, v := range flags {
+				if s := devSettingByName(name); cmd.Flags().Changed(s.Flag) {
+					in.Flags[name] = *v
+				}
+			}
+			cfg, err := resolveDevConfig(in)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runDev(ctx, addr, dataDir, forceSandbox, cmd.OutOrStdout())
+			return runDev(ctx, cfg, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:3000", "address to listen on")
 	cmd.Flags().StringVar(&dataDir, "data", ".ai3-data", "directory for the database, archived payloads and keys")
+	cmd.Flags().StringVar(&envFile, "env-file", "", "read settings from this file (default .env in the working directory, if present)")
 	cmd.Flags().BoolVar(&forceSandbox, "sandbox", false, "serve the built-in GitHub stand-in even when a GitHub App is configured")
+	for _, s := range devSettings() {
+		if s.Flag != "" {
+			flags[s.Name] = cmd.Flags().String(s.Flag, "", s.Usage+" ("+s.Name+")")
+		}
+	}
 	return cmd
 }
 
-func runDev(ctx context.Context, addr, dataDir string, forceSandbox bool, out io.Writer) error {
+// devSettingByName returns the setting called name.
+func devSettingByName(name string) devSetting {
+	for _, s := range devSettings() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return devSetting{}
+}
+
+// setting returns a setting's value: from the resolved configuration, or
+// — for a devEnv built by hand in a test — from the environment.
+func (e *devEnv) setting(name string) string {
+	if e.Config == nil {
+		cfg, err := resolveDevConfig(devConfigInput{Lookup: os.LookupEnv, EnvFile: os.DevNull, DataDir: e.DataDir})
+		if err != nil {
+			return os.Getenv(name)
+		}
+		e.Config = cfg
+	}
+	return e.Config.Get(name)
+}
+
+func runDev(ctx context.Context, cfg *devConfig, out io.Writer) error {
+	addr, dataDir := cfg.Addr, cfg.DataDir
 	log := newDevLogger(os.Stderr)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
@@ -113,8 +170,10 @@ func runDev(ctx context.Context, addr, dataDir string, forceSandbox bool, out io
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
 	defer ln.Close()
-	env.BaseURL = "http://" + ln.Addr().String()
-	env.ForceSandbox = forceSandbox
+	env.LocalURL = "http://" + ln.Addr().String()
+	cfg.applyDefaults(env.LocalURL)
+	env.Config, env.BaseURL, env.ForceSandbox = cfg, cfg.PublicURL(), cfg.Sandbox
+	cfg.printSummary(out, cfg.Sandbox || !cfg.HasApp())
 	for _, mount := range []func(context.Context, *devEnv, io.Writer) error{
 		mountGitHub,  // dev_github.go: the App or the sandbox stand-in
 		mountOAuth,   // dev_oauth.go: sets env.Vault

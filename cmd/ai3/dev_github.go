@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,24 +45,27 @@ const sandboxInstallation = 1
 // /sandbox/github/ (state in DATA/github-sandbox.json), which sends its
 // webhooks to this server's /webhook signed with the webhook secret.
 func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
-	bot := envOr("BOT_HANDLE", "ai3-mvp")
-	appID, keyPath := os.Getenv("APP_ID"), os.Getenv("PRIVATE_KEY_PATH")
+	bot := env.setting("BOT_HANDLE")
+	if bot == "" {
+		bot = "ai3-mvp"
+	}
+	appID, keyPath := env.setting("APP_ID"), env.setting("PRIVATE_KEY_PATH")
 	if appID != "" && keyPath != "" && !env.ForceSandbox {
 		id, err := strconv.ParseInt(appID, 10, 64)
 		if err != nil {
 			return fmt.Errorf("APP_ID %q: %w", appID, err)
 		}
-		api, web := githubURLs()
+		api, web := githubURLs(env.setting)
 		key := func(context.Context) ([]byte, error) { return os.ReadFile(keyPath) }
 		minter := &githubapp.Minter{AppID: id, Key: key, APIURL: api}
-		org := os.Getenv("GITHUB_ORG")
+		org := env.setting("GITHUB_ORG")
 		env.GitHub = &devGitHub{APIURL: api, WebURL: web, Bot: bot, AppID: id, Org: org, Installations: minter,
 			Authorizer: &githubapp.Authorizer{Org: org, Installations: minter, APIURL: api}}
 		fmt.Fprintf(out, "ai3 dev: GitHub App %d at %s (org %q)\n", id, api, org)
 		return nil
 	}
 	secretPath := filepath.Join(env.DataDir, "webhook-secret")
-	secret := os.Getenv("WEBHOOK_SECRET")
+	secret := env.setting("WEBHOOK_SECRET")
 	if secret == "" {
 		s, _, err := secrets.Ensure(secretPath)
 		if err != nil {
@@ -70,7 +74,8 @@ func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
 		secret = s
 	}
 	base := strings.TrimSuffix(env.BaseURL, "/")
-	sink := &sandbox.HTTPSink{URL: base + "/webhook", Secret: []byte(strings.SplitN(secret, "\n", 2)[0])}
+	local := strings.TrimSuffix(cmp.Or(env.LocalURL, env.BaseURL), "/")
+	sink := &sandbox.HTTPSink{URL: local + "/webhook", Secret: []byte(strings.SplitN(secret, "\n", 2)[0])}
 	sb, err := sandbox.Open(sandbox.Config{BaseURL: base + "/sandbox/github", DataDir: env.DataDir, AutoCreate: true,
 		InstallationID: sandboxInstallation, Deliver: sink.Deliver, Logger: env.Log})
 	if err != nil {
@@ -93,9 +98,9 @@ func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
 
 // githubURLs returns the REST and web roots: GITHUB_API_URL / GITHUB_URL, or
 // those of GHE_HOST, or github.com's.
-func githubURLs() (api, web string) {
-	api, web = os.Getenv("GITHUB_API_URL"), os.Getenv("GITHUB_URL")
-	if h := os.Getenv("GHE_HOST"); h != "" {
+func githubURLs(get func(string) string) (api, web string) {
+	api, web = get("GITHUB_API_URL"), get("GITHUB_URL")
+	if h := get("GHE_HOST"); h != "" {
 		if api == "" {
 			api = "https://" + h + "/api/v3/"
 		}

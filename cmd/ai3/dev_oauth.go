@@ -25,12 +25,12 @@ const clientSecretFile = "github-client-secret"
 // adapters. Without an OAuth client configured the server still starts and
 // both routes answer 503 saying what to set.
 func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
-	id := os.Getenv("GITHUB_CLIENT_ID")
-	secret, err := oauthClientSecret(env.DataDir)
+	id := env.setting("GITHUB_CLIENT_ID")
+	secret, err := oauthClientSecret(env.setting("GITHUB_CLIENT_SECRET"), env.DataDir)
 	if err != nil {
 		return err
 	}
-	baseURL, apiURL := os.Getenv("GITHUB_URL"), os.Getenv("GITHUB_API_URL")
+	baseURL, apiURL := env.setting("GITHUB_URL"), env.setting("GITHUB_API_URL")
 	if gh := env.GitHub; gh != nil && gh.Sandbox != nil && id == "" {
 		// Sandbox mode: log in at the stand-in, as its App.
 		id, secret, baseURL, apiURL = gh.ClientID, gh.ClientSecret, gh.WebURL, gh.APIURL
@@ -64,7 +64,7 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	})
 	env.Vault = tokens.New(tokens.Config{Store: store, Keys: keys, Refresher: client, Log: log})
 	web := &oauth.Web{Client: client, Nonces: nonces, Tokens: env.Vault, Log: log,
-		RedirectURL: os.Getenv("AI3_OAUTH_REDIRECT_URL"),
+		RedirectURL: env.setting("AI3_OAUTH_REDIRECT_URL"),
 		// Each login stores a state for 10 minutes: 10 at once, then one
 		// per 6 s per client bounds what a flood of /oauth/login stores.
 		Limiter: oauth.NewLimiter(6*time.Second, 10)}
@@ -92,11 +92,12 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 	return nil
 }
 
-// oauthClientSecret reads GITHUB_CLIENT_SECRET, else the 0600 secret file in
-// the data directory; "" when neither is set.
-func oauthClientSecret(dataDir string) (string, error) {
-	if s := os.Getenv("GITHUB_CLIENT_SECRET"); s != "" {
-		return s, nil
+// oauthClientSecret returns configured (GITHUB_CLIENT_SECRET from the
+// environment or .env) when set, else the 0600 secret file in the data
+// directory; "" when neither is set.
+func oauthClientSecret(configured, dataDir string) (string, error) {
+	if configured != "" {
+		return configured, nil
 	}
 	path := filepath.Join(dataDir, clientSecretFile)
 	st, err := os.Stat(path)

@@ -26,9 +26,19 @@ import (
 // stub, alert and health handlers. Metrics go to DATA/metrics.log in
 // CloudWatch Embedded Metric Format, as they would to CloudWatch Logs.
 func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
-	src, err := devWebhookSecret(env.DataDir, out)
-	if err != nil {
-		return err
+	var src webhook.SecretSource
+	if v := env.setting("WEBHOOK_SECRET"); v != "" {
+		s, err := webhook.ParseSecrets([]byte(v))
+		if err != nil {
+			return fmt.Errorf("WEBHOOK_SECRET: %w", err)
+		}
+		src = fixedSecrets(s)
+	} else {
+		s, err := devWebhookSecret(env.DataDir, out)
+		if err != nil {
+			return err
+		}
+		src = s
 	}
 	// One lock for the writers of the shared database, so they queue in Go
 	// instead of sleeping in SQLite's busy handler.
@@ -110,18 +120,12 @@ func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archi
 	return tokens.RevocationHandler{Vault: v, Archive: payloads, Log: env.Log}, nil
 }
 
-// devWebhookSecret returns the secret source of `ai3 dev`: WEBHOOK_SECRET
-// when set (handy for tests and tunnels), else DATA/webhook-secret, created
-// 0600 with a random secret on first run; the console says where it was
-// saved, never the secret itself (consoles are logged and shared).
+// devWebhookSecret returns the secret source of `ai3 dev` when
+// WEBHOOK_SECRET is not configured (mountWebhook uses that when it is):
+// DATA/webhook-secret, created 0600 with a random secret on first run; the
+// console says where it was saved, never the secret itself (consoles are
+// logged and shared).
 func devWebhookSecret(dataDir string, out io.Writer) (webhook.SecretSource, error) {
-	if v := os.Getenv("WEBHOOK_SECRET"); v != "" {
-		s, err := webhook.ParseSecrets([]byte(v))
-		if err != nil {
-			return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
-		}
-		return fixedSecrets(s), nil
-	}
 	path := filepath.Join(dataDir, "webhook-secret")
 	_, created, err := secrets.Ensure(path)
 	if err != nil {
