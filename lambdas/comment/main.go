@@ -23,12 +23,12 @@ import (
 
 func main() {
 	ctx := context.Background()
-	e, err := lambdaenv.Load(ctx, os.Getenv)
+	e, err := lambdaenv.Load(ctx, os.Getenv, "STATE_MACHINES")
 	if err != nil {
 		os.Stderr.WriteString("comment cannot start: " + err.Error() + "\n")
 		os.Exit(1)
 	}
-	region := os.Getenv("AWS_REGION")
+	region := e.Region
 	renderJob := func(j *jobs.Job) string {
 		var nodes []render.Node
 		if w, err := workflows.Get(j.Workflow); err == nil {

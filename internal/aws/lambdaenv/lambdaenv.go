@@ -8,12 +8,18 @@
 //	JOBS_TABLE, MARKS_TABLE, USER_TOKENS_TABLE   DynamoDB tables
 //	TOKENS_KMS_KEY_ID                            the vault's KMS key
 //	ARCHIVE_BUCKET                               S3 bucket of raw payloads
-//	CREDENTIALS_FUNCTION                         the credentials Lambda
+//	ARCHIVE_S3_PATH_STYLE                        "true": path-style S3 requests (S3 doubles)
+//	CREDENTIALS_FUNCTION                         the credentials Lambda (name or ARN)
 //	GITHUB_CLIENT_ID, OAUTH_CLIENT_SECRET_ARN    the App's OAuth client
 //	GITHUB_API_URL, GITHUB_URL                   GitHub (Enterprise) roots; default github.com
-//	GITHUB_ORG, GITHUB_APP_ID, BOT_HANDLE        the organization, the App, the mention handle
+//	GITHUB_ORG, GITHUB_APP_ID                    the organization, the App's numeric id
+//	BOT_HANDLE                                   the mention handle (default ai3-mvp)
 //	OAUTH_LOGIN_URL                              where users connect their account
 //	STATE_MACHINES                               JSON: workflow name → state machine ARN
+//
+// The AWS SDK reads its own variables (AWS_REGION, credentials, and the
+// service endpoints AWS_ENDPOINT_URL_DYNAMODB, _KMS, _S3, _SECRETS_MANAGER,
+// _LAMBDA and _SFN that tests point at doubles).
 package lambdaenv
 
 import (
@@ -21,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,9 +51,16 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
 
-// Required names the variables Load refuses to start without.
+// Required names the variables Load refuses to start without. GITHUB_ORG
+// is what authorization asks membership of, and GITHUB_APP_ID is how the
+// bot recognises the comments it wrote itself (with users' tokens, via the
+// App): without it the bot would answer its own status comments.
 var Required = []string{"JOBS_TABLE", "MARKS_TABLE", "USER_TOKENS_TABLE", "TOKENS_KMS_KEY_ID", "ARCHIVE_BUCKET",
-	"CREDENTIALS_FUNCTION", "GITHUB_CLIENT_ID", "OAUTH_CLIENT_SECRET_ARN"}
+	"CREDENTIALS_FUNCTION", "GITHUB_CLIENT_ID", "OAUTH_CLIENT_SECRET_ARN", "GITHUB_ORG", "GITHUB_APP_ID"}
+
+// Optional names the other variables Load reads. Load reads no variable
+// outside Required, Optional and the AWS SDK's own.
+var Optional = []string{"ARCHIVE_S3_PATH_STYLE", "GITHUB_API_URL", "GITHUB_URL", "BOT_HANDLE", "OAUTH_LOGIN_URL", "STATE_MACHINES"}
 
 // Env is what a job Lambda works with.
 type Env struct {
@@ -61,13 +75,18 @@ type Env struct {
 	Org, Bot      string
 	AppID         int64
 	LoginURL      string
+	Region        string // the AWS region the SDK resolved (for console links)
 }
 
 // Load reads the environment through getenv (os.Getenv in main) and builds
-// the adapters; a missing variable is named in the error.
-func Load(ctx context.Context, getenv func(string) string) (*Env, error) {
+// the adapters. It refuses to start, naming every missing variable, when one
+// of Required or of also (the variables only this Lambda needs, such as
+// STATE_MACHINES for the comment Lambda) is empty, and checks the values it
+// can before any AWS call. The OAuth client secret is read from Secrets
+// Manager, never from the environment.
+func Load(ctx context.Context, getenv func(string) string, also ...string) (*Env, error) {
 	var missing []string
-	for _, k := range Required {
+	for _, k := range append(slices.Clone(Required), also...) {
 		if getenv(k) == "" {
 			missing = append(missing, k)
 		}
@@ -80,31 +99,39 @@ func Load(ctx context.Context, getenv func(string) string) (*Env, error) {
 	if e.Bot == "" {
 		e.Bot = "ai3-mvp"
 	}
-	if s := getenv("GITHUB_APP_ID"); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("GITHUB_APP_ID %q: %w", s, err)
-		}
-		e.AppID = id
+	id, err := strconv.ParseInt(getenv("GITHUB_APP_ID"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, fmt.Errorf("GITHUB_APP_ID %q must be the App's numeric id", getenv("GITHUB_APP_ID"))
 	}
+	e.AppID = id
 	machines := map[string]string{}
 	if s := getenv("STATE_MACHINES"); s != "" {
 		var err error
 		if machines, err = sfnexec.ParseMachines(s); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("STATE_MACHINES: %w", err)
+		}
+		for name, arn := range machines {
+			if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":stateMachine:") {
+				return nil, fmt.Errorf("STATE_MACHINES: workflow %q maps to %q, not a state machine ARN", name, arn)
+			}
 		}
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
+	e.Region = cfg.Region
 	secret, err := appcreds.Secret(secretsmanager.NewFromConfig(cfg), getenv("OAUTH_CLIENT_SECRET_ARN"))(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the OAuth client secret: %w", err)
 	}
+	clientSecret := strings.TrimSpace(string(secret))
+	if clientSecret == "" {
+		return nil, fmt.Errorf("the OAuth client secret %s is empty", getenv("OAUTH_CLIENT_SECRET_ARN"))
+	}
 	db := dynamodb.NewFromConfig(cfg)
 	client := oauth.NewClient(oauth.Config{BaseURL: getenv("GITHUB_URL"), APIURL: e.APIURL,
-		ClientID: getenv("GITHUB_CLIENT_ID"), ClientSecret: strings.TrimSpace(string(secret))})
+		ClientID: getenv("GITHUB_CLIENT_ID"), ClientSecret: clientSecret})
 	e.Vault = tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: getenv("USER_TOKENS_TABLE")},
 		Keys: kmskeys.Keys{Client: kms.NewFromConfig(cfg), KeyID: getenv("TOKENS_KMS_KEY_ID")}, Refresher: client, Log: e.Log})
 	e.Jobs = awsjobs.New(db, getenv("JOBS_TABLE"), awsjobs.Options{})
