@@ -12,8 +12,10 @@ type Param struct {
 	Name    string
 	Kind    string   // "string", "int", "bool" or "enum"
 	Values  []string // the allowed values of an enum
-	Default string   // "" means optional with no value
-	Usage   string
+	Default string   // "" means no value unless given
+	// Required refuses a run that does not give the argument.
+	Required bool
+	Usage    string
 }
 
 // Spec is what a workflow needs from the command that starts it: its typed
@@ -37,7 +39,7 @@ var specs = map[string]Spec{
 	}},
 	"deploy": {Concurrency: "repo", ApproverMustDiffer: true, Params: []Param{
 		{Name: "ref", Kind: "string", Usage: "git ref to release (default: the pull request's head branch, else the default branch)"},
-		{Name: "smoke_url", Kind: "string", Usage: "URL the staging smoke test checks"},
+		{Name: "smoke_url", Kind: "string", Required: true, Usage: "URL the staging smoke test checks"},
 	}},
 }
 
@@ -58,14 +60,19 @@ func (s Spec) Usage(name string) string {
 		if p.Kind == "enum" {
 			v = strings.Join(p.Values, "|")
 		}
-		fmt.Fprintf(&b, " [%s=%s]", p.Name, v)
+		if p.Required {
+			fmt.Fprintf(&b, " %s=%s", p.Name, v)
+		} else {
+			fmt.Fprintf(&b, " [%s=%s]", p.Name, v)
+		}
 	}
 	return b.String()
 }
 
 // Parse checks `key=value` arguments against the spec and returns every
 // parameter's value (defaults filled in). Unknown keys, repeated keys,
-// arguments without '=' and values of the wrong type are refused.
+// arguments without '=', values of the wrong type and missing required
+// arguments are refused.
 func (s Spec) Parse(args []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range s.Params {
@@ -91,6 +98,15 @@ func (s Spec) Parse(args []string) (map[string]string, error) {
 			return nil, err
 		}
 		out[k] = v
+	}
+	var missing []string
+	for _, p := range s.Params {
+		if p.Required && !seen[p.Name] {
+			missing = append(missing, p.Name+"=")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing argument %s", strings.Join(missing, ", "))
 	}
 	return out, nil
 }

@@ -34,11 +34,12 @@ func TestSpecParse(t *testing.T) {
 		{spec: checks, args: []string{"max_diff_lines=lots"}, wantErr: "whole number"},
 		{spec: checks, args: []string{"max_diff_lines=-1"}, wantErr: "whole number"},
 		{spec: s, args: []string{"ref=main", "smoke_url=http://127.0.0.1:9/health"}, want: map[string]string{"ref": "main", "smoke_url": "http://127.0.0.1:9/health"}},
+		{spec: s, args: []string{"ref=main"}, wantErr: "missing argument smoke_url="},
 		{spec: s, args: []string{"colour=blue"}, wantErr: `unknown argument "colour" (known: ref, smoke_url)`},
-		{spec: s, args: []string{"ref"}, wantErr: "not key=value"},
-		{spec: s, args: []string{"=x"}, wantErr: "not key=value"},
-		{spec: s, args: []string{"ref=a", "ref=b"}, wantErr: "given twice"},
-		{spec: s, args: []string{"ref="}, wantErr: "non-empty"},
+		{spec: s, args: []string{"ref", "smoke_url=u"}, wantErr: "not key=value"},
+		{spec: s, args: []string{"=x", "smoke_url=u"}, wantErr: "not key=value"},
+		{spec: s, args: []string{"ref=a", "ref=b", "smoke_url=u"}, wantErr: "given twice"},
+		{spec: s, args: []string{"ref=", "smoke_url=u"}, wantErr: "non-empty"},
 	} {
 		got, err := tc.spec.Parse(tc.args)
 		if tc.wantErr != "" {
@@ -57,7 +58,7 @@ func TestSpecParse(t *testing.T) {
 			}
 		}
 	}
-	if u := s.Usage("deploy"); u != "run deploy [ref=string] [smoke_url=string]" {
+	if u := s.Usage("deploy"); u != "run deploy [ref=string] smoke_url=string" {
 		t.Errorf("Usage = %q", u)
 	}
 }

@@ -47,6 +47,12 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// This process alone handles the database's deliveries: marks a killed
+	// run left processing are free now, as the bus's leases are, so their
+	// redeliveries run instead of waiting out the dead run's lease.
+	if _, err := handlerMarks.ReleaseUnfinished(ctx); err != nil {
+		return err
+	}
 	xdb, err := localsfn.OpenDB(ctx, filepath.Join(env.DataDir, "executions.db"))
 	if err != nil {
 		return err
@@ -75,8 +81,7 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	changes := make(chan localsfn.StatusChange, 1024)
 	x, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Log: env.Log,
 		Handlers: map[string]localsfn.Handler{
-			workflows.FunctionName("step"):   svc.Step,
-			workflows.FunctionName("report"): svc.Report,
+			workflows.FunctionName(steps.Task): svc.Step,
 		},
 		Notify: func(_ context.Context, c localsfn.StatusChange) {
 			if c.Status == localsfn.StatusRunning {
@@ -111,6 +116,7 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 
 	deps := &commands.Deps{Bot: gh.Bot, Jobs: store, Executor: exec, Authorizer: gh.Authorizer, Tokens: env.Vault,
 		LoginURL: strings.TrimSuffix(env.BaseURL, "/") + "/oauth/login", Render: renderJob, Log: env.Log,
+		Decided: func(ctx context.Context, jobID string) error { return svc.Reporter().Publish(ctx, jobID) },
 		JobURL: func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) }}
 	comments := &commands.Handler{Bot: gh.Bot, AppID: gh.AppID, Registry: commands.NewRegistry(deps),
 		Authorizer: gh.Authorizer, Tokens: env.Vault, Archive: env.Payloads, LoginURL: deps.LoginURL, Log: env.Log,

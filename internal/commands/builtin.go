@@ -27,6 +27,9 @@ type Deps struct {
 	Render func(j *jobs.Job) string
 	// JobURL links a job's execution (console or dashboard); optional.
 	JobURL func(j *jobs.Job) string
+	// Decided re-renders a job's status comment after an approval was
+	// decided (the steps' reporter); optional — the next step would.
+	Decided func(ctx context.Context, jobID string) error
 	Log    *slog.Logger
 	Now    func() time.Time
 }
@@ -232,6 +235,12 @@ func (d *Deps) decide(ctx context.Context, r *Request, approve bool) (string, er
 	}
 	if err := d.recordDecision(ctx, j.ID, step, r.User.Login, approve, reason); err != nil {
 		return "", err
+	}
+	if d.Decided != nil {
+		if err := d.Decided(ctx, j.ID); err != nil && d.Log != nil {
+			// The comment catches up at the next step; the decision stands.
+			d.Log.Warn("status comment after a decision", "job_id", j.ID, "err", err)
+		}
 	}
 	if approve {
 		return fmt.Sprintf("@%s approved job `%s` (%s); it goes on.", r.User.Login, j.ID, j.Workflow), nil

@@ -250,7 +250,7 @@ func TestReplies(t *testing.T) {
 	r.login("alice")
 	for _, tc := range []struct{ say, want string }{
 		{"@ai3-mvp", "| `run <workflow> [key=value …]` |"},
-		{"@ai3-mvp help", "`run deploy [ref=string] [smoke_url=string]`"},
+		{"@ai3-mvp help", "`run deploy [ref=string] smoke_url=string`"},
 		{"@ai3-mvp run", "Which workflow?"},
 		{"@ai3-mvp run nope", "There is no workflow `nope`. Known: checks, ci, deploy."},
 		{"@ai3-mvp run checks max_diff_lines=lots", "want a whole number"},
@@ -295,14 +295,14 @@ func TestDeployConcurrencyAndApproval(t *testing.T) {
 	r.login("alice")
 	r.login("bob")
 	ctx := context.Background()
-	if err := r.handle(r.say("alice", "@ai3-mvp run deploy")); err != nil {
+	if err := r.handle(r.say("alice", "@ai3-mvp run deploy smoke_url=http://127.0.0.1:9/health")); err != nil {
 		t.Fatal(err)
 	}
 	first, err := r.store.Latest(ctx, repo, r.pr)
 	if err != nil || first.Lock == "" {
 		t.Fatalf("first deploy %+v, %v", first, err)
 	}
-	if err := r.handle(r.say("bob", "@ai3-mvp run deploy")); err != nil {
+	if err := r.handle(r.say("bob", "@ai3-mvp run deploy smoke_url=http://127.0.0.1:9/health")); err != nil {
 		t.Fatal(err)
 	}
 	if ws := r.bodies("is already running on " + repo + " as job `" + first.ID + "`"); len(ws) != 1 || ws[0].Login != "bob" {
