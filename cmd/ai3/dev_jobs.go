@@ -117,7 +117,7 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	deps := &commands.Deps{Bot: gh.Bot, Jobs: store, Executor: exec, Authorizer: gh.Authorizer, Tokens: env.Vault,
 		LoginURL: strings.TrimSuffix(env.BaseURL, "/") + "/oauth/login", Render: renderJob, Log: env.Log,
 		Decided: func(ctx context.Context, jobID string) error { return svc.Reporter().Publish(ctx, jobID) },
-		JobURL: func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) }}
+		JobURL:  func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) }}
 	comments := &commands.Handler{Bot: gh.Bot, AppID: gh.AppID, Registry: commands.NewRegistry(deps),
 		Authorizer: gh.Authorizer, Tokens: env.Vault, Archive: env.Payloads, LoginURL: deps.LoginURL, Log: env.Log,
 		GitHub: githubapp.Clients{Users: env.Vault, Installations: gh.Installations, APIURL: gh.APIURL}}

@@ -30,8 +30,8 @@ type Deps struct {
 	// Decided re-renders a job's status comment after an approval was
 	// decided (the steps' reporter); optional — the next step would.
 	Decided func(ctx context.Context, jobID string) error
-	Log    *slog.Logger
-	Now    func() time.Time
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 func (d *Deps) now() time.Time {
