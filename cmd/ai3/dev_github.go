@@ -15,7 +15,6 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/events"
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
-	"github.com/sbalswa/ai3-mvp/internal/local/secrets"
 	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
@@ -67,7 +66,7 @@ func mountGitHub(ctx context.Context, env *devEnv, out io.Writer) error {
 	secretPath := filepath.Join(env.DataDir, "webhook-secret")
 	secret := env.setting("WEBHOOK_SECRET")
 	if secret == "" {
-		s, _, err := secrets.Ensure(secretPath)
+		s, err := ensureWebhookSecret(secretPath, out) // dev_webhook.go
 		if err != nil {
 			return err
 		}

@@ -127,14 +127,25 @@ func revocationHandler(ctx context.Context, env *devEnv, payloads *archive.Archi
 // logged and shared).
 func devWebhookSecret(dataDir string, out io.Writer) (webhook.SecretSource, error) {
 	path := filepath.Join(dataDir, "webhook-secret")
-	_, created, err := secrets.Ensure(path)
-	if err != nil {
+	if _, err := ensureWebhookSecret(path, out); err != nil {
 		return nil, err
+	}
+	return secrets.NewFile(path), nil
+}
+
+// ensureWebhookSecret returns the secret in path, creating it (0600, random)
+// on first use and then saying where it was saved, never the secret. Every
+// part that needs the file (the receiver, the sandbox's webhook sender)
+// goes through it, so whichever mounts first announces it.
+func ensureWebhookSecret(path string, out io.Writer) (string, error) {
+	secret, created, err := secrets.Ensure(path)
+	if err != nil {
+		return "", err
 	}
 	if created {
 		fmt.Fprintf(out, "webhook secret: a new random secret was saved (mode 0600) in %s; paste its contents into the GitHub App's webhook secret\n", path)
 	}
-	return secrets.NewFile(path), nil
+	return secret, nil
 }
 
 // fixedSecrets is a webhook.SecretSource over secrets known at startup.

@@ -134,7 +134,10 @@ func TestTokenRefreshesAndPersistsTheRotation(t *testing.T) {
 }
 
 func TestConcurrentTokenCallsRefreshExactlyOnce(t *testing.T) {
-	for _, mode := range []string{"one vault, 100 goroutines", "100 vaults (separate processes)"} {
+	// 100 vaults stand for 100 Lambda instances: each has its own cache and
+	// in-flight refresh, so only the store's conditional write keeps them
+	// to one refresh. They run in this one process.
+	for _, mode := range []string{"one vault, 100 goroutines", "100 vaults in one process, as 100 Lambda instances"} {
 		t.Run(mode, func(t *testing.T) {
 			r := newRig(t, githubdouble.WithTokenDelay(50*time.Millisecond))
 			shared := r.newVault()

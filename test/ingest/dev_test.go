@@ -2,8 +2,13 @@ package ingest
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -69,9 +75,14 @@ func startDev(t *testing.T, bin, dataDir string, env ...string) *devServer {
 
 func (d *devServer) post(t *testing.T, id string, key, body []byte) int {
 	t.Helper()
+	return d.postEvent(t, "issues", id, key, body)
+}
+
+func (d *devServer) postEvent(t *testing.T, event, id string, key, body []byte) int {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+d.addr+"/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "issues")
+	req.Header.Set("X-GitHub-Event", event)
 	req.Header.Set("X-GitHub-Delivery", id)
 	req.Header.Set("X-GitHub-Hook-ID", "1")
 	req.Header.Set("X-Hub-Signature-256", webhook.Sign(key, body))
@@ -209,5 +220,106 @@ func TestDevServer(t *testing.T) {
 	}
 	if st := third.post(t, "env-2", key, body); st != 401 {
 		t.Fatalf("delivery signed with the file secret while WEBHOOK_SECRET is set: %d", st)
+	}
+}
+
+// heldGitHub is a GitHub API that holds every request until the test ends
+// (hold true), or answers 404 at once; it records what it was asked.
+type heldGitHub struct {
+	srv  *httptest.Server
+	hold atomic.Bool
+	mu   sync.Mutex
+	got  []string
+	seen chan string
+}
+
+func newHeldGitHub(t *testing.T) *heldGitHub {
+	g := &heldGitHub{seen: make(chan string, 100)}
+	release := make(chan struct{})
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := r.Method + " " + r.URL.Path
+		g.mu.Lock()
+		g.got = append(g.got, req)
+		g.mu.Unlock()
+		select {
+		case g.seen <- req:
+		default:
+		}
+		if g.hold.Load() {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(func() { close(release); g.srv.Close() })
+	return g
+}
+
+// TestDevServerKillWhileHandlerHeld: a delivery acknowledged with 200 whose
+// handler is still running (held on a GitHub call) when `ai3 dev` is killed
+// with SIGKILL is handled again after the restart: at-least-once survives a
+// crash in the middle of the handler, not only after it.
+func TestDevServerKillWhileHandlerHeld(t *testing.T) {
+	bin := buildAI3(t)
+	data := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(data, "app.pem")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gh := newHeldGitHub(t)
+	gh.hold.Store(true)
+	env := []string{"WEBHOOK_SECRET=held-secret", "APP_ID=1", "PRIVATE_KEY_PATH=" + keyPath, "GITHUB_API_URL=" + gh.srv.URL + "/",
+		"GITHUB_ORG=acme", "BOT_HANDLE=ai3-mvp"}
+	body := []byte(`{"action":"created","installation":{"id":42},` +
+		`"repository":{"full_name":"acme/widgets","name":"widgets","owner":{"login":"acme"}},` +
+		`"issue":{"number":1,"title":"t","user":{"login":"octocat","id":7}},` +
+		`"comment":{"id":9001,"body":"@ai3-mvp run ci","user":{"login":"octocat","id":7,"type":"User"}},` +
+		`"sender":{"login":"octocat","id":7,"type":"User"}}`)
+
+	first := startDev(t, bin, data, env...)
+	if st := first.postEvent(t, "issue_comment", "held-1", []byte("held-secret"), body); st != 200 {
+		t.Fatalf("delivery: %d\n%s", st, first.stderr)
+	}
+	select {
+	case req := <-gh.seen: // the handler is now inside a GitHub call that never returns
+		t.Logf("handler held on %s", req)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the comment handler never called GitHub; logs:\n%s", first.stderr)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.cmd.Wait()
+	gh.mu.Lock()
+	before := len(gh.got)
+	gh.mu.Unlock()
+
+	gh.hold.Store(false)
+	second := startDev(t, bin, data, env...)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		gh.mu.Lock()
+		after := len(gh.got)
+		gh.mu.Unlock()
+		if after > before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart the held delivery's handler never ran again; logs:\n%s", second.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	gh.mu.Lock()
+	again := gh.got[before]
+	gh.mu.Unlock()
+	if again != "POST /app/installations/42/access_tokens" { // the installation of held-1's payload
+		t.Fatalf("after the restart GitHub was asked %q, want held-1's handler asking for its installation's token", again)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -89,11 +90,13 @@ func TestFaultThenRedelivery(t *testing.T) {
 // A receiver that dies between claim and publish leaves a processing claim
 // that nobody releases. Redeliveries are refused (409) while its lease runs,
 // and the first one after the lease ends takes the claim over and publishes.
+// The receiver's clock is a fake one: the lease ends when the test says so.
 func TestCrashBetweenClaimAndPublish(t *testing.T) {
-	const lease = 400 * time.Millisecond
-	s := newStack(t, options{lease: lease})
+	const lease = time.Minute
+	clk := testenv.NewClock(time.Now())
+	s := newStack(t, options{lease: lease, now: clk.Now})
 	body := []byte(`{"action":"opened"}`)
-	now := time.Now()
+	now := clk.Now()
 	crashed := webhook.Claim{Key: "4242/crash-1", Token: "dead-process", At: now, LeaseUntil: now.Add(lease), ExpiresAt: now.Add(24 * time.Hour)}
 	if o, err := s.claims.Claim(context.Background(), crashed); o != webhook.Acquired || err != nil {
 		t.Fatalf("crashed receiver's claim: %s %v", o, err)
@@ -102,9 +105,13 @@ func TestCrashBetweenClaimAndPublish(t *testing.T) {
 	if status, resp := s.post(t, client, "issues", "crash-1", body, webhook.Sign(secret, body)); status != http.StatusConflict {
 		t.Fatalf("redelivery during the lease: %d %s, want 409", status, resp)
 	}
-	time.Sleep(time.Until(crashed.LeaseUntil) + 50*time.Millisecond)
+	clk.Advance(lease - time.Millisecond)
+	if status, resp := s.post(t, client, "issues", "crash-1", body, webhook.Sign(secret, body)); status != http.StatusConflict {
+		t.Fatalf("redelivery just before the lease ends: %d %s, want 409", status, resp)
+	}
+	clk.Advance(time.Millisecond)
 	if status, resp := s.post(t, client, "issues", "crash-1", body, webhook.Sign(secret, body)); status != 200 {
-		t.Fatalf("redelivery after the lease: %d %s, want 200", status, resp)
+		t.Fatalf("redelivery once the lease ended: %d %s, want 200", status, resp)
 	}
 	s.stub.waitFor(t, 1, 10*time.Second)
 	if err := s.claims.Finish(context.Background(), crashed); !errors.Is(err, webhook.ErrNotHolder) {

@@ -43,8 +43,9 @@ type options struct {
 	wrapArchive   func(events.Archive) events.Archive
 	wrapPublisher func(events.Publisher) events.Publisher
 	lease         time.Duration
-	noWorkers     bool // publish only; nothing is delivered (benchmarks of ingest alone)
-	filesOnly     bool // every payload a file (the archive without its database tier)
+	now           func() time.Time // the receiver's clock; default time.Now
+	noWorkers     bool             // publish only; nothing is delivered (benchmarks of ingest alone)
+	filesOnly     bool             // every payload a file (the archive without its database tier)
 }
 
 func newStack(t testing.TB, o options) *stack {
@@ -89,7 +90,7 @@ func newStack(t testing.TB, o options) *stack {
 		p = o.wrapPublisher(p)
 	}
 	r, err := webhook.New(ctx, webhook.Config{
-		Secrets: fixedSecrets{secret}, Claims: s.claims, Archive: a, Publisher: p, Log: log, Lease: o.lease,
+		Secrets: fixedSecrets{secret}, Claims: s.claims, Archive: a, Publisher: p, Log: log, Lease: o.lease, Now: o.now,
 	})
 	if err != nil {
 		t.Fatal(err)
