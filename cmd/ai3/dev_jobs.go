@@ -53,12 +53,6 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	if _, err := handlerMarks.ReleaseUnfinished(ctx); err != nil {
 		return err
 	}
-	// This process alone handles the database's deliveries: marks a killed
-	// run left processing are free now, as the bus's leases are, so their
-	// redeliveries run instead of waiting out the dead run's lease.
-	if _, err := handlerMarks.ReleaseUnfinished(ctx); err != nil {
-		return err
-	}
 	xdb, err := localsfn.OpenDB(ctx, filepath.Join(env.DataDir, "executions.db"))
 	if err != nil {
 		return err
