@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	awsjobs "github.com/sbalswa/ai3-mvp/internal/aws/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys"
@@ -51,6 +55,55 @@ const (
 )
 
 var awsCreds = credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "")
+
+// credentialsARN is the credentials Lambda as the Pulumi program names it
+// to the others (CREDENTIALS_FUNCTION).
+const credentialsARN = "arn:aws:lambda:us-east-1:111122223333:function:ai3-credentials"
+
+// lambdaAPI is the Lambda Invoke API of one function: aws-lambda-rie answers
+// only for the function "function", so this front accepts the function's
+// real ARN, as AWS does, refuses other names (ResourceNotFoundException) and
+// forwards the signed invocation to the emulator.
+type lambdaAPI struct {
+	rie   string
+	mu    sync.Mutex
+	calls int
+}
+
+func (l *lambdaAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.EscapedPath(), "/2015-03-31/functions/")
+	name, ok2 := strings.CutSuffix(name, "/invocations")
+	name, err := url.PathUnescape(name)
+	signed := strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ")
+	if r.Method != http.MethodPost || !ok || !ok2 || err != nil || name != credentialsARN || !signed {
+		w.Header().Set("X-Amzn-Errortype", "ResourceNotFoundException")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"Type":"User","Message":"Function not found: %s (signed: %v)"}`, name, signed)
+		return
+	}
+	l.mu.Lock()
+	l.calls++
+	l.mu.Unlock()
+	resp, err := http.Post(l.rie+"/2015-03-31/functions/function/invocations", "application/json", r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	for _, h := range []string{"Content-Type", "X-Amz-Function-Error"} {
+		if v := resp.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
+}
+
+func (l *lambdaAPI) invocations() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.calls
+}
 
 // secretsManager is a GetSecretValue double holding some secrets; it
 // records which were read and refuses the others as AWS does.
@@ -132,6 +185,18 @@ func TestCommentLambdaUnderRIE(t *testing.T) {
 	creds := testenv.StartLambda(t, testenv.LambdaSpec{Package: "../credentials", Isolated: true, Env: slices.Concat(base, []string{
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER=" + credSecrets.serve(t), "GITHUB_APP_KEY_SECRET_ARN=" + appKeyARN, fmt.Sprintf("GITHUB_INSTALLATION_ID=%d", installation)})})
 
+	credAPI := &lambdaAPI{rie: creds.Endpoint()}
+	credSrv := httptest.NewServer(credAPI)
+	t.Cleanup(credSrv.Close)
+
+	// S3: the payload archive, for envelopes that carry only a reference.
+	s3backend := s3mem.New()
+	if err := s3backend.CreateBucket("ai3-payloads"); err != nil {
+		t.Fatal(err)
+	}
+	s3srv := httptest.NewServer(gofakes3.New(s3backend).Server())
+	t.Cleanup(s3srv.Close)
+
 	// Step Functions: the embedded executor behind its AWS API, with the
 	// checks workflow deployed as Pulumi deploys it (task ARNs resolved).
 	var stepMu sync.Mutex
@@ -162,11 +227,13 @@ func TestCommentLambdaUnderRIE(t *testing.T) {
 	}
 	machines, _ := json.Marshal(map[string]string{"checks": aws.ToString(sm.StateMachineArn)})
 
+	// S3 by host name, not IP: the SDK picks path-style requests for an IP
+	// endpoint by itself, so only "localhost" proves ARCHIVE_S3_PATH_STYLE.
 	env := slices.Concat(base, []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamo, "AWS_ENDPOINT_URL_KMS=" + kmsd.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + commentSecrets.serve(t),
-		"AWS_ENDPOINT_URL_SFN=" + sfnSrv.URL, "AWS_ENDPOINT_URL_LAMBDA=" + creds.Endpoint(), "AWS_ENDPOINT_URL_S3=http://127.0.0.1:1",
+		"AWS_ENDPOINT_URL_SFN=" + sfnSrv.URL, "AWS_ENDPOINT_URL_LAMBDA=" + credSrv.URL, "AWS_ENDPOINT_URL_S3=" + strings.Replace(s3srv.URL, "127.0.0.1", "localhost", 1),
 		"JOBS_TABLE=ai3-jobs", "MARKS_TABLE=ai3-marks", "USER_TOKENS_TABLE=ai3-user-tokens", "TOKENS_KMS_KEY_ID=" + kmsd.KeyID,
-		"ARCHIVE_BUCKET=ai3-payloads", "ARCHIVE_S3_PATH_STYLE=true", "CREDENTIALS_FUNCTION=function",
+		"ARCHIVE_BUCKET=ai3-payloads", "ARCHIVE_S3_PATH_STYLE=true", "CREDENTIALS_FUNCTION=" + credentialsARN,
 		"GITHUB_URL=" + gh.URL, "GITHUB_CLIENT_ID=" + gh.ClientID, "OAUTH_CLIENT_SECRET_ARN=" + oauthARN,
 		"GITHUB_ORG=" + org, "BOT_HANDLE=ai3-mvp", "OAUTH_LOGIN_URL=https://ai3.example/oauth/login", "STATE_MACHINES=" + string(machines)})
 	secrets := []string{grant.AccessToken, grant.RefreshToken, gh.ClientSecret, "PRIVATE KEY"}
@@ -324,6 +391,43 @@ func TestCommentLambdaUnderRIE(t *testing.T) {
 		}
 	})
 
+	t.Run("a payload archived by reference is read from S3", func(t *testing.T) {
+		payload := say(t, gh, pr, "alice", "@ai3-mvp ping")
+		// The shape the receiver publishes for a payload over the inline
+		// limit: only the archive reference travels.
+		ev := eventOf(t, gh, "d-large", payload)
+		var cw awsevents.CloudWatchEvent
+		if err := json.Unmarshal(ev, &cw); err != nil {
+			t.Fatal(err)
+		}
+		env, err := events.Decode(cw.Detail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Payload, env.PayloadComplete = nil, false
+		cw.Detail, _ = json.Marshal(env)
+		ev, _ = json.Marshal(cw)
+
+		writes := len(gh.Writes())
+		if out := invoke(t, ev); !strings.Contains(out, "errorMessage") || !strings.Contains(out, env.S3Reference.Key) {
+			t.Fatalf("a reference to a missing object answered %s, want an error naming its key", out)
+		}
+		if n := len(gh.Writes()); n != writes {
+			t.Fatalf("%d GitHub writes for an unreadable payload, want %d", n, writes)
+		}
+		if _, err := s3backend.PutObject(env.S3Reference.Bucket, env.S3Reference.Key, map[string]string{"Content-Type": "application/json"},
+			bytes.NewReader(payload), int64(len(payload)), nil); err != nil {
+			t.Fatal(err)
+		}
+		// EventBridge retries the failed delivery: now it is answered.
+		if out := invoke(t, ev); out != "null" {
+			t.Fatalf("answer %s\n%s", out, fn.Logs())
+		}
+		if got := comments("pong"); len(got) != 1 {
+			t.Errorf("pong replies %+v, want one", got)
+		}
+	})
+
 	t.Run("an event that is not ai3's is an error and changes nothing", func(t *testing.T) {
 		writes := len(gh.Writes())
 		ev := strings.Replace(string(aliceEvent), `"source":"ai3.github"`, `"source":"aws.s3"`, 1)
@@ -342,8 +446,8 @@ func TestCommentLambdaUnderRIE(t *testing.T) {
 		if got := credSecrets.read(); len(got) != 1 || got[0] != appKeyARN {
 			t.Errorf("the credentials Lambda read secrets %v, want the App key once", got)
 		}
-		if gh.Count("installation_token") == 0 {
-			t.Error("no installation token was minted through the credentials Lambda")
+		if n := credAPI.invocations(); n == 0 || gh.Count("installation_token") != n {
+			t.Errorf("%d invocations of the credentials Lambda minted %d installation tokens, want as many and some", n, gh.Count("installation_token"))
 		}
 		logs := fn.Logs() + creds.Logs()
 		for _, s := range append(secrets, "ghs_", "ghu_", "ghr_") {
