@@ -455,10 +455,23 @@ func TestCommentLambdaUnderRIE(t *testing.T) {
 				t.Errorf("the logs hold %.8q…", s)
 			}
 		}
+		t.Logf("durations (ms) reported by aws-lambda-rie — comment: %v; credentials: %v", reported(fn.Logs()), reported(creds.Logs()))
 		if !strings.Contains(fn.Logs(), `"delivery_id":"d-mallory"`) {
 			t.Errorf("the comment Lambda's lines do not carry delivery_id:\n%s", fn.Logs())
 		}
 	})
+}
+
+// reported lists the Duration of each REPORT line the emulator printed.
+func reported(logs string) []string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if _, rest, ok := strings.Cut(l, "\tDuration: "); ok && strings.HasPrefix(l, "REPORT ") {
+			d, _, _ := strings.Cut(rest, " ms")
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // say posts body as login on the pull request and returns the payload of
