@@ -13,6 +13,10 @@ type Fault struct {
 	Status int
 	Body   string // JSON; GitHub's {"message": …} for the status when empty
 	Header http.Header
+	// Delay holds the request this long (or until its client gives up)
+	// before the answer: a slow GitHub. With Status 0 the real answer
+	// follows the delay.
+	Delay time.Duration
 }
 
 type fault struct {
@@ -24,13 +28,17 @@ type fault struct {
 // FailNext answers the next n requests whose method is method ("" for any)
 // and whose path (relative to the stand-in's root, e.g.
 // "/api/v3/repos/*/*/issues/*/comments") matches pattern as path.Match reads
-// it, with f instead of the real answer. Nothing is changed by such a request.
+// it, with f instead of the real answer. Nothing is changed by such a request,
+// unless f only delays it (Status 0, Delay set).
 func (s *Sandbox) FailNext(method, pattern string, n int, f Fault) error {
 	if _, err := path.Match(pattern, "/"); err != nil {
 		return fmt.Errorf("sandbox: fault pattern %q: %w", pattern, err)
 	}
-	if f.Status < 100 || f.Status > 599 {
+	if (f.Status < 100 || f.Status > 599) && !(f.Status == 0 && f.Delay > 0) {
 		return fmt.Errorf("sandbox: fault status %d is not an HTTP status", f.Status)
+	}
+	if f.Delay < 0 {
+		return fmt.Errorf("sandbox: fault delay %s is negative", f.Delay)
 	}
 	s.mu.Lock()
 	s.faults = append(s.faults, &fault{method: method, pattern: pattern, left: n, Fault: f})

@@ -228,13 +228,25 @@ func (s *Sandbox) Org() string { return s.cfg.Org }
 // callers with UserFor and IsInstallation.
 func (s *Sandbox) HandleFunc(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
 
-// ServeHTTP answers a request. An injected failure (FailNext) answers first;
+// ServeHTTP answers a request. An injected failure (FailNext) answers first
+// (after its delay, if it has one);
 // otherwise the handler's answer is held back until the state it changed is
 // persisted, so an answered write survives a crash.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := s.takeFault(r); f != nil {
-		f.write(w)
-		return
+		if f.Delay > 0 {
+			t := time.NewTimer(f.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if f.Status != 0 {
+			f.write(w)
+			return
+		}
 	}
 	buf := &bufferedResponse{header: http.Header{}, status: http.StatusOK}
 	s.mux.ServeHTTP(buf, r)
