@@ -131,6 +131,12 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	env.Check("jobs", store.Check)
 	mountJobsAPI(env, store)
 
+	// Status comment leases in the store were taken by this process's dead
+	// predecessor: drop them, or a job's comment stays behind until they
+	// expire (the finaliser's reconcile writes what they held back).
+	if err := dropCommentLeases(ctx, store, svc.Reporter()); err != nil {
+		return err
+	}
 	resumed, err := x.Resume(ctx)
 	if err != nil {
 		return fmt.Errorf("resume executions: %w", err)
@@ -138,11 +144,27 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	if resumed > 0 {
 		fmt.Fprintf(out, "ai3 dev: resumed %d workflow executions\n", resumed)
 	}
-	env.Go(func(ctx context.Context) error { return finalize(ctx, env, store, exec, final, changes) })
+	env.Go(func(ctx context.Context) error {
+		return finalize(ctx, env, store, exec, final, svc.Reporter(), changes)
+	})
 	env.Go(func(ctx context.Context) error { return sweepRefs(ctx, env, store) })
 	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
 	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs\n",
 		env.BaseURL, env.BaseURL, env.BaseURL)
+	return nil
+}
+
+// dropCommentLeases drops the status comment leases of the newest jobs.
+func dropCommentLeases(ctx context.Context, store jobs.Store, rep *steps.Reporter) error {
+	list, err := store.List(ctx, 500, time.Time{})
+	if err != nil {
+		return fmt.Errorf("list jobs: %w", err)
+	}
+	for _, j := range list {
+		if err := rep.DropLease(ctx, j.ID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -151,8 +173,9 @@ type lateExecutor struct{ jobs.Executor }
 
 // finalize ends jobs: at once from the executor's status changes, and every
 // 30 s (and at start) by asking the executor about every job still running,
-// so a change lost in a crash still ends its job.
-func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Executor, f *steps.Finalizer, changes <-chan localsfn.StatusChange) error {
+// so a change lost in a crash still ends its job; a finished job whose final
+// state is not on its comment yet is written then too.
+func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Executor, f *steps.Finalizer, rep *steps.Reporter, changes <-chan localsfn.StatusChange) error {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	reconcile := func() {
@@ -162,6 +185,13 @@ func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Exec
 			return
 		}
 		for _, j := range list {
+			if j.Status.Final() && j.Rendered < j.Version {
+				// Its final state never reached the comment (a crash).
+				if err := rep.Publish(ctx, j.ID); err != nil {
+					env.Log.Warn("publish final status", "job_id", j.ID, "err", err)
+				}
+				continue
+			}
 			if j.Status.Final() || j.ExecutionARN == "" {
 				continue
 			}

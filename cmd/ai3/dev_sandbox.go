@@ -23,7 +23,9 @@ import (
 //	POST /sandbox/control/users     {"login","member","permission","repo","logged_in"}  → {"id","login"}
 //	POST /sandbox/control/actions   {"repo","workflow_file","conclusion"}                → 204
 //	POST /sandbox/control/signin    {"login"}                                            → 204 (the browser's GitHub user for /oauth/login)
+//	POST /sandbox/control/faults    {"method","path","count","status","delay_ms"}        → 204 (path as path.Match reads it, from the stand-in's root)
 //	GET  /sandbox/control/writes                                                         → [{method,path,token,login,...}]
+//	GET  /sandbox/control/runs                                                           → [{ID,Repo,Workflow,DisplayTitle,Status,...}] (persisted)
 func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 	env.Mux.HandleFunc("POST /sandbox/control/pulls", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -106,6 +108,29 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		}
 		sb.SignIn(in.Login)
 		w.WriteHeader(http.StatusNoContent)
+	})
+	env.Mux.HandleFunc("POST /sandbox/control/faults", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Method, Path string
+			Count        int
+			Status       int
+			DelayMS      int `json:"delay_ms"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		if in.Count < 1 {
+			in.Count = 1
+		}
+		err := sb.FailNext(in.Method, in.Path, in.Count, sandbox.Fault{Status: in.Status, Delay: time.Duration(in.DelayMS) * time.Millisecond})
+		if err != nil {
+			answer(w, nil, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	env.Mux.HandleFunc("GET /sandbox/control/runs", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, sb.Runs(), nil)
 	})
 	env.Mux.HandleFunc("GET /sandbox/control/writes", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, sb.Writes(), nil)
