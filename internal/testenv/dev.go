@@ -63,6 +63,7 @@ type Dev struct {
 	URL    string // http://host:port
 	Stdout *SyncBuffer
 	Stderr *SyncBuffer
+	once   sync.Once
 }
 
 // StartDev runs `ai3 dev --addr 127.0.0.1:PORT --data dataDir` with the test
@@ -71,7 +72,15 @@ type Dev struct {
 // when the test ends.
 func StartDev(t testing.TB, bin, dataDir string, env ...string) *Dev {
 	t.Helper()
-	d := &Dev{Addr: fmt.Sprintf("127.0.0.1:%d", FreePort(t)), Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}}
+	return StartDevAt(t, bin, dataDir, fmt.Sprintf("127.0.0.1:%d", FreePort(t)), env...)
+}
+
+// StartDevAt is StartDev on a given address (host:port): a restart on the
+// same data directory listens where the first run did, as an operator's
+// would.
+func StartDevAt(t testing.TB, bin, dataDir, addr string, env ...string) *Dev {
+	t.Helper()
+	d := &Dev{Addr: addr, Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}}
 	d.URL = "http://" + d.Addr
 	d.Cmd = exec.Command(bin, "dev", "--addr", d.Addr, "--data", dataDir)
 	for _, kv := range os.Environ() {
@@ -85,7 +94,7 @@ func StartDev(t testing.TB, bin, dataDir string, env ...string) *Dev {
 	if err := d.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Cmd.Process.Kill(); _ = d.Cmd.Wait() })
+	t.Cleanup(d.Kill)
 	// The port listens before the parts mount; the last start-up line says
 	// the server is serving.
 	deadline := time.Now().Add(60 * time.Second)
@@ -97,6 +106,15 @@ func StartDev(t testing.TB, bin, dataDir string, env ...string) *Dev {
 	}
 	return d
 }
+
+// Kill ends the process with SIGKILL (kill -9: no shutdown, nothing
+// flushed) and waits for it; calling it again does nothing.
+func (d *Dev) Kill() {
+	d.once.Do(func() { _ = d.Cmd.Process.Kill(); _ = d.Cmd.Wait() })
+}
+
+// PID is the process id of the server.
+func (d *Dev) PID() int { return d.Cmd.Process.Pid }
 
 // Logs returns what the server printed so far (stdout, then stderr).
 func (d *Dev) Logs() string { return d.Stdout.String() + d.Stderr.String() }

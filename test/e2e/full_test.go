@@ -251,7 +251,7 @@ func (s *sandboxDev) waitFinal(id string, within time.Duration) jobDetail {
 
 // checkStatusComment checks the job's status comment as GitHub last
 // received it is final, and that people saw progress on the way: an edit
-// showing a step running came before it. Every edit was made with the
+// showing the job running came before it. Every edit was made with the
 // requester's token.
 func (s *sandboxDev) checkStatusComment(t *testing.T, j jobDetail) {
 	t.Helper()
@@ -283,13 +283,13 @@ func (s *sandboxDev) checkStatusComment(t *testing.T, j jobDetail) {
 	}
 	running := false
 	for _, w := range es {
-		running = running || strings.Contains(w.Body, "🔄 running")
+		running = running || strings.Contains(w.Body, "### 🔄 "+j.Workflow+" · running")
 		if w.Token != "user" || w.Login != j.User.Login {
 			t.Errorf("status edit of %s made with %s/%s, want %s's token", j.ID, w.Token, w.Login, j.User.Login)
 		}
 	}
 	if !running {
-		t.Errorf("the status comment of %s never showed a running step", j.ID)
+		t.Errorf("the status comment of %s never showed the job running", j.ID)
 	}
 	t.Logf("job %s: %d edits of its status comment, the last: %s", j.ID, len(es), strings.SplitN(body.Body, "\n", 3)[1])
 }
