@@ -184,6 +184,7 @@ func runDev(ctx context.Context, cfg *devConfig, out io.Writer) error {
 			return err
 		}
 	}
+	mountOperatorAPI(env) // dev_api.go: /api/deliveries, the sandbox's threads
 	env.Mux.HandleFunc("GET /healthz", env.healthz)
 
 	ln = limitListener(ln, devMaxConns)

@@ -31,6 +31,8 @@ func newRootCmd() *cobra.Command {
 		newLoginCmd(),
 		newPayloadsCmd(),
 		newSfnCmd(),
+		newSendCmd(),
+		newSandboxCmd(),
 	)
 	return root
 }
