@@ -114,6 +114,9 @@ func awsRange(_ *evaluator, a []any, _ any, pos int) (any, error) {
 		}
 		out = append(out, float64(v))
 	}
+	if len(out) == 1 {
+		return out[0], nil // JSONata's singleton rule: a sequence of one is its item
+	}
 	return out, nil
 }
 

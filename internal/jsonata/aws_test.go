@@ -32,6 +32,7 @@ func TestAWSFunctions(t *testing.T) {
 		{"$range(10, 0, -5)", []any{10.0, 5.0, 0.0}},
 		{"$range(0, 9, 3)", []any{0.0, 3.0, 6.0, 9.0}},
 		{"$range(1, 0, 1)", []any{}},
+		{"$range(3, 3)", 3.0}, // a sequence of one is its item (JSONata's singleton rule)
 		{"$hash('input data', 'SHA-1')", "aaff4a450a104cd177d28d18d74485e8cae074b7"},
 		{"$hash('input data', 'MD5')", "812f45842bc6d66ee14572ce20db8e86"},
 		{"$hash('', 'SHA-256')", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},

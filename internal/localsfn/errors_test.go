@@ -62,7 +62,7 @@ func TestErrorNames(t *testing.T) {
 		  "Branches":[{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Inner","Cause":"inner cause"}}}]}}}`, `{}`,
 			"Inner", "inner cause"},
 		{"States.Runtime: SecondsPath is not an integer", `{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}}`, `{"s":"ten"}`,
-			ErrRuntime, `The SecondsPath parameter does not reference a valid integer value: $.s == "ten"`},
+			ErrRuntime, `The SecondsPath parameter cannot be parsed as a long value: $.s == ten`},
 		{"States.Runtime: TimestampPath is not a timestamp", `{"StartAt":"W","States":{"W":{"Type":"Wait","TimestampPath":"$.t","End":true}}}`, `{"t":"tomorrow"}`,
 			ErrRuntime, `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: $.t == "tomorrow"`},
 		{"States.Runtime: a Choice variable is missing", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericEquals":1,"Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`, `{}`,

@@ -307,7 +307,7 @@ func (x *execution) runWait(ctx context.Context, e *env, raw any) (any, *Failure
 		}
 		n, isInt := toInt(v)
 		if !isInt {
-			return nil, e.runtimeFailure(fmt.Errorf("The SecondsPath parameter does not reference a valid integer value: %s == %s", st.secondsPath.text, encodeJSON(v)))
+			return nil, e.runtimeFailure(fmt.Errorf("The SecondsPath parameter cannot be parsed as a long value: %s == %s", st.secondsPath.text, bareValue(v)))
 		}
 		if n < 0 {
 			return nil, e.runtimeFailure(fmt.Errorf("The SecondsPath parameter references a negative value: %s == %d", st.secondsPath.text, n))

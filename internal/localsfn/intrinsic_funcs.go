@@ -4,7 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -175,17 +178,14 @@ func (c *intrinsic) apply(args []any) (any, error) {
 		}
 		return num(lo + r(hi-lo)), nil
 	case "States.MathAdd":
-		a, ok1 := toInt(args[0])
-		b, ok2 := toInt(args[1])
-		if ok1 && ok2 {
-			return num(a + b), nil
-		}
-		fa, ok1 := toFloat(args[0])
-		fb, ok2 := toFloat(args[1])
+		// AWS: a non-integer argument is rounded to the nearest integer
+		// (halves up, as Java's Math.round) before the sum.
+		a, ok1 := roundedInt(args[0])
+		b, ok2 := roundedInt(args[1])
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("both arguments must be numbers, got %s and %s", encodeJSON(args[0]), encodeJSON(args[1]))
 		}
-		return numf(fa + fb), nil
+		return num(a + b), nil
 	case "States.StringSplit":
 		s, ok := args[0].(string)
 		if !ok {
@@ -247,14 +247,7 @@ func formatIntrinsic(tmpl intrinsicArg, args []any) (any, error) {
 			if next >= len(args) {
 				return nil, fmt.Errorf("the template has more {} placeholders than arguments")
 			}
-			switch v := args[next].(type) {
-			case string:
-				b.WriteString(v)
-			case map[string]any, []any:
-				return nil, fmt.Errorf("argument %d is a %s; only strings, numbers, booleans and null can be formatted", next+1, jsonType(v))
-			default:
-				b.Write(encodeJSON(v))
-			}
+			formatValue(&b, args[next])
 			next++
 			i++
 		default:
@@ -265,6 +258,51 @@ func formatIntrinsic(tmpl intrinsicArg, args []any) (any, error) {
 		return nil, fmt.Errorf("the template has %d {} placeholders but %d arguments were given", next-1, len(args)-1)
 	}
 	return b.String(), nil
+}
+
+// roundedInt returns a number rounded to the nearest integer, halves up.
+func roundedInt(v any) (int64, bool) {
+	if n, ok := toInt(v); ok {
+		return n, true
+	}
+	f, ok := toFloat(v)
+	if !ok || math.IsNaN(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(math.Floor(f + 0.5)), true
+}
+
+// formatValue writes v as States.Format shows an argument: a string as it
+// is, an array as [a, b], an object as {key=value, …} (keys sorted: the
+// executor does not keep the input's key order), strings inside them bare,
+// and other values as JSON — AWS formats collections this way rather than
+// failing.
+func formatValue(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case string:
+		b.WriteString(x)
+	case []any:
+		b.WriteByte('[')
+		for i, item := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			formatValue(b, item)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(x)) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(k + "=")
+			formatValue(b, x[k])
+		}
+		b.WriteByte('}')
+	default:
+		b.Write(encodeJSON(v))
+	}
 }
 
 // newUUID returns a random (version 4) UUID.

@@ -92,7 +92,7 @@ func (io *jsonataIO) selectItems(effective any, e *env) (any, error) {
 	}
 	if _, ok := v.([]any); !ok {
 		src := io.items.source()
-		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", src, jsonType(v), encodeJSON(v))}
+		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", src, jsonType(v), bareOrJSON(v))}
 	}
 	return v, nil
 }

@@ -78,12 +78,12 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 	l := mapLimits{concurrency: int(st.MaxConcurrency), count: -1, percent: -1}
 	if st.maxConcurrencyPath != nil {
 		v, ok := st.maxConcurrencyPath.resolve(eff, e)
-		n, isInt := toInt(v)
+		n, isInt := pathInt(v)
 		if !ok || !isInt {
-			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), st.maxConcurrencyPath.text))
+			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to value %s which is not a valid integer: %s", quotedValue(v), st.maxConcurrencyPath.text))
 		}
 		if n < 0 {
-			return l, e.runtimeFailure(fmt.Errorf("The MaxConcurrencyPath field refers to a negative value: %s", st.maxConcurrencyPath.text))
+			return l, e.runtimeFailure(fmt.Errorf("Expected non-negative integer for MaxConcurrency, got '%d' instead.", n))
 		}
 		l.concurrency = int(n)
 	}
@@ -91,9 +91,9 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 		l.count, l.percent = st.toleratedCount, st.toleratedPercent
 		if p := st.toleratedCountPath; p != nil {
 			v, ok := p.resolve(eff, e)
-			n, isInt := toInt(v)
+			n, isInt := pathInt(v)
 			if !ok || !isInt {
-				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", encodeJSON(v), p.text))
+				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", quotedValue(v), p.text))
 			}
 			if n < 0 {
 				return l, e.runtimeFailure(fmt.Errorf("ToleratedFailureCount cannot be negative."))
