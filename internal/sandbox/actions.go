@@ -303,9 +303,24 @@ func (s *Sandbox) listRuns(w http.ResponseWriter, r *http.Request) {
 		validationFailed(w, err.Error())
 		return
 	}
+	// Under actions/workflows/{workflow}/runs: that workflow's runs only
+	// (by file name or id); the workflow must exist.
+	var wf *workflow
+	if id := r.PathValue("workflow"); id != "" {
+		wf = rp.Workflows[id]
+		for _, x := range rp.Workflows {
+			if strconv.FormatInt(x.ID, 10) == id {
+				wf = x
+			}
+		}
+		if wf == nil {
+			notFound(w)
+			return
+		}
+	}
 	var runs []*run
 	for _, x := range s.st.Runs {
-		match := x.Repo == rp.fullName() &&
+		match := x.Repo == rp.fullName() && (wf == nil || x.Workflow == wf.File) &&
 			(q.Get("event") == "" || q.Get("event") == "workflow_dispatch") &&
 			(q.Get("branch") == "" || q.Get("branch") == x.Branch) &&
 			(q.Get("actor") == "" || q.Get("actor") == x.Actor) &&

@@ -39,6 +39,7 @@ func (s *Sandbox) routes() {
 
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", s.dispatch)
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs", s.listRuns)
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", s.listRuns)
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs/{id}", s.getRun)
 
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/deployments", s.createDeployment)

@@ -128,6 +128,7 @@ func TestShapesMatchGitHubSchemas(t *testing.T) {
 	call("POST", rp+"actions/workflows/ci.yml/dispatches", alice, map[string]any{"ref": "main", "inputs": map[string]any{"ai3_run": "job-1"}}, 204)
 	det := call("POST", rp+"actions/workflows/ci.yml/dispatches", inst, map[string]any{"ref": "main", "return_run_details": true}, 200)
 	call("GET", rp+"actions/runs?event=workflow_dispatch&per_page=5", alice, nil, 200)
+	call("GET", rp+"actions/workflows/ci.yml/runs?event=workflow_dispatch&per_page=5", alice, nil, 200)
 	call("GET", rp+fmt.Sprintf("actions/runs/%v", det.obj()["workflow_run_id"]), alice, nil, 200)
 	dep := call("POST", rp+"deployments", alice, map[string]any{"ref": "main", "environment": "staging"}, 201)
 	call("GET", rp+"deployments", alice, nil, 200)
