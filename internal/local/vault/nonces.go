@@ -79,10 +79,13 @@ func (s *NonceStore) Consume(ctx context.Context, key string, now time.Time) (oa
 	return n, nil
 }
 
-// Sweep deletes states that expired more than a day before now; until then a
-// replay is still reported as "already used" rather than "unknown".
+// Sweep deletes states nobody used once they expire (logins started and
+// abandoned, or a flood of them) and used states a day after they expired;
+// until then a replay is still reported as "already used" rather than
+// "unknown".
 func (s *NonceStore) Sweep(ctx context.Context, now time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ?`, now.Add(-24*time.Hour).UnixNano()); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < ? AND (used_at IS NULL OR expires_at < ?)`,
+		now.UnixNano(), now.Add(-24*time.Hour).UnixNano()); err != nil {
 		return fmt.Errorf("sweep login states: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package vault_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -66,5 +67,41 @@ func TestNonceStoreAddsTheBrowserColumn(t *testing.T) {
 	}
 	if _, err := vault.NewNonceStore(ctx, db); err != nil {
 		t.Fatalf("opening twice: %v", err)
+	}
+}
+
+// TestNonceSweep: a state nobody used is deleted once it expires (a flood of
+// logins leaves nothing behind for long); a used one is kept a day, so a
+// replayed callback is still told "already used".
+func TestNonceSweep(t *testing.T) {
+	ctx := context.Background()
+	s, err := vault.NewNonceStore(ctx, openDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	exp := t0.Add(oauth.StateTTL)
+	for _, k := range []string{"unused", "used"} {
+		if err := s.Put(ctx, k, oauth.Nonce{Verifier: "v", ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Consume(ctx, "used", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sweep(ctx, exp.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Consume(ctx, "unused", exp.Add(time.Second)); !errors.Is(err, oauth.ErrStateUnknown) {
+		t.Fatalf("an expired, unused state after the sweep: %v, want it gone", err)
+	}
+	if _, err := s.Consume(ctx, "used", exp.Add(time.Second)); !errors.Is(err, oauth.ErrStateUsed) {
+		t.Fatalf("a used state after the sweep: %v, want it kept (already used)", err)
+	}
+	if err := s.Sweep(ctx, exp.Add(25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Consume(ctx, "used", exp.Add(25*time.Hour)); !errors.Is(err, oauth.ErrStateUnknown) {
+		t.Fatalf("a used state a day later: %v, want it gone", err)
 	}
 }
