@@ -11,8 +11,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
 )
@@ -96,32 +99,84 @@ type tokenResponse struct {
 	Interval              int    `json:"interval"`
 }
 
-// Exchange trades an authorization code (and its PKCE verifier) for tokens.
+// Exchange trades an authorization code (and its PKCE verifier) for tokens,
+// through golang.org/x/oauth2.
 func (c *Client) Exchange(ctx context.Context, code, verifier, redirectURI string) (tokens.Grant, error) {
-	f := url.Values{"client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret}, "code": {code}}
+	var opts []oauth2.AuthCodeOption
 	if verifier != "" {
-		f.Set("code_verifier", verifier)
+		opts = append(opts, oauth2.VerifierOption(verifier))
 	}
-	if redirectURI != "" {
-		f.Set("redirect_uri", redirectURI)
-	}
-	g, _, err := c.token(ctx, f)
+	tok, err := c.oauth2Config(redirectURI).Exchange(c.httpContext(ctx), code, opts...)
 	if err != nil {
-		return tokens.Grant{}, fmt.Errorf("exchange authorization code: %w", err)
+		return tokens.Grant{}, fmt.Errorf("exchange authorization code: %w", githubError(err))
 	}
-	return g, nil
+	return c.grant(tok), nil
 }
 
 // Refresh trades a refresh token for a new pair (the old refresh token stops
-// working). A refused token yields an error wrapping tokens.ErrRefreshRejected.
+// working), through golang.org/x/oauth2. A refused token yields an error
+// wrapping tokens.ErrRefreshRejected.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (tokens.Grant, error) {
-	f := url.Values{"client_id": {c.cfg.ClientID}, "client_secret": {c.cfg.ClientSecret},
-		"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
-	g, _, err := c.token(ctx, f)
+	tok, err := c.oauth2Config("").TokenSource(c.httpContext(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
-		return tokens.Grant{}, fmt.Errorf("refresh user token: %w", err)
+		return tokens.Grant{}, fmt.Errorf("refresh user token: %w", githubError(err))
 	}
-	return g, nil
+	return c.grant(tok), nil
+}
+
+// oauth2Config is GitHub's token endpoint for x/oauth2: the client's id and
+// secret go in the form, as GitHub expects.
+func (c *Client) oauth2Config(redirectURI string) *oauth2.Config {
+	return &oauth2.Config{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, RedirectURL: redirectURI,
+		Endpoint: oauth2.Endpoint{AuthURL: c.cfg.BaseURL + "/login/oauth/authorize",
+			TokenURL: c.cfg.BaseURL + "/login/oauth/access_token", AuthStyle: oauth2.AuthStyleInParams}}
+}
+
+func (c *Client) httpContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
+}
+
+// githubError turns x/oauth2's RetrieveError into *Error. GitHub answers
+// OAuth errors inside HTTP 200 bodies; x/oauth2 reports those with the code
+// GitHub sent, which callers test (bad_verification_code,
+// incorrect_client_credentials, bad_refresh_token → tokens.ErrRefreshRejected).
+func githubError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.ErrorCode != "" {
+		return &Error{Code: re.ErrorCode, Description: re.ErrorDescription, URI: re.ErrorURI}
+	}
+	return err
+}
+
+// grant reads GitHub's token answer; lifetimes count from the client's
+// clock (cfg.Now), with GitHub's refresh_token_expires_in and scope.
+func (c *Client) grant(tok *oauth2.Token) tokens.Grant {
+	now := c.cfg.Now()
+	g := tokens.Grant{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+	if n := extraSeconds(tok, "expires_in"); n > 0 {
+		g.AccessExpiresAt = now.Add(time.Duration(n) * time.Second)
+	}
+	if n := extraSeconds(tok, "refresh_token_expires_in"); n > 0 {
+		g.RefreshExpiresAt = now.Add(time.Duration(n) * time.Second)
+	}
+	if s, _ := tok.Extra("scope").(string); s != "" {
+		g.Scopes = strings.Split(s, ",")
+	}
+	return g
+}
+
+// extraSeconds reads a number of seconds from the token answer's raw fields.
+func extraSeconds(tok *oauth2.Token, name string) int64 {
+	switch v := tok.Extra(name).(type) { // int64 from a form-encoded answer, float64 from JSON
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
 }
 
 // token posts to /login/oauth/access_token. It returns *Error for GitHub's
