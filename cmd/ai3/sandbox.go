@@ -245,6 +245,8 @@ func renderMarkdown(body string) []string {
 		for _, row := range table {
 			cells := splitRow(row)
 			for i := range cells {
+				// Cells keep a link's text only: URLs would make rows too wide.
+				cells[i] = mdLink.ReplaceAllString(htmlTag.ReplaceAllString(cells[i], ""), "$1")
 				cells[i] = inline(cells[i])
 			}
 			fmt.Fprintln(tw, strings.Join(cells, "\t"))

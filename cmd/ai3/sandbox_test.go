@@ -13,7 +13,7 @@ func TestRenderMarkdown(t *testing.T) {
 		"## ✅ checks · succeeded\n\n" +
 		"Started by **@alice** on `main` · [execution](http://x/api/jobs/j1)\n\n\n" +
 		"```mermaid\nflowchart LR\n  a[title] --> b[summary]\n  a\n  b\n  classDef ok fill:#0f0\n```\n" +
-		"| Step | Status |\n|---|:--:|\n| `title` | ✅ ok |\n| `diff_size` | a \\| b |\n\n" +
+		"| Step | Status |\n|---|:--:|\n| [`title`](http://x/steps/title) | ✅ ok |\n| `diff_size` | a \\| b |\n\n" +
 		"<details><summary>Log</summary>\n\n```\nline 1\n```\n</details>\n"
 	got := strings.Join(renderMarkdown(body), "\n")
 	want := strings.Join([]string{
