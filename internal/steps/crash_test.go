@@ -21,7 +21,6 @@ import (
 	localjobs "github.com/sbalswa/ai3-mvp/internal/local/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/localsfn"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
-	"github.com/sbalswa/ai3-mvp/internal/steps/stepstest"
 )
 
 // fanout runs three Actions workflows at once, then a Go step.
@@ -43,7 +42,7 @@ type durable struct {
 	db    *sql.DB
 }
 
-func openDurable(t testing.TB, ctx context.Context, dir, apiURL string) *durable {
+func openDurable(t testing.TB, ctx context.Context, dir, apiURL, token string) *durable {
 	t.Helper()
 	db, err := local.OpenSQLite(ctx, filepath.Join(dir, "jobs.db"))
 	if err != nil {
@@ -58,8 +57,8 @@ func openDurable(t testing.TB, ctx context.Context, dir, apiURL string) *durable
 		t.Fatal(err)
 	}
 	fwd := &forward{}
-	svc := steps.New(steps.Deps{Store: store, Callbacks: fwd, Users: &vault{logins: map[int64]string{1001: "alice"}, revoked: map[int64]bool{}},
-		Installations: installations{}, APIURL: apiURL, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	svc := steps.New(steps.Deps{Store: store, Callbacks: fwd, Users: &vault{tokens: map[int64]string{1001: token}, revoked: map[int64]bool{}},
+		APIURL: apiURL, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	fin := svc.Finalizer()
 	ex, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Handlers: map[string]localsfn.Handler{"ai3-step": svc.Step},
 		Notify: func(ctx context.Context, c localsfn.StatusChange) { _ = fin.Handle(ctx, steps.StatusChange(c)) }})
@@ -73,12 +72,12 @@ func openDurable(t testing.TB, ctx context.Context, dir, apiURL string) *durable
 // TestCrashChild is the process TestKillMidParallel kills: it starts the
 // fanout execution and waits to be killed.
 func TestCrashChild(t *testing.T) {
-	dir, api := os.Getenv("STEPS_CRASH_DIR"), os.Getenv("STEPS_CRASH_API")
+	dir, api, token := os.Getenv("STEPS_CRASH_DIR"), os.Getenv("STEPS_CRASH_API"), os.Getenv("STEPS_CRASH_TOKEN")
 	if dir == "" {
 		t.Skip("run by TestKillMidParallel")
 	}
 	ctx := context.Background()
-	d := openDurable(t, ctx, dir, api)
+	d := openDurable(t, ctx, dir, api, token)
 	var j jobs.Job
 	if err := json.Unmarshal([]byte(os.Getenv("STEPS_CRASH_JOB")), &j); err != nil {
 		t.Fatal(err)
@@ -109,21 +108,21 @@ func TestKillMidParallel(t *testing.T) {
 		t.Skip("inside the child")
 	}
 	dir := t.TempDir()
-	gh := stepstest.NewGitHub(t, stepstest.TokenAuth(map[string]string{"tok-alice": "alice", "tok-installation": "installation"}))
-	j := jobs.Job{ID: "fanout-crash1", Workflow: "fanout", Thread: jobs.Thread{Repo: "octo/app", Kind: jobs.PullThread, Number: 7},
-		Ref: "main", User: jobs.User{ID: 1001, Login: "alice"}, InstallationID: 77, Status: jobs.Queued,
-		StatusCommentID: gh.AddComment("queued"), Steps: map[string]*jobs.Step{}}
+	gh := newHub(t)
+	var names []string
 	for _, s := range fanout().Steps() {
-		j.Steps[s.Name()] = &jobs.Step{Status: jobs.Pending}
+		names = append(names, s.Name())
 	}
+	j := newJob("fanout-crash1", "fanout", names, gh.addComment(t, gh.pr, "queued"), gh.pr)
+	j.Ref = "main"
 	jb, _ := json.Marshal(j)
 	child := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	child.Env = append(os.Environ(), "STEPS_CRASH_DIR="+dir, "STEPS_CRASH_API="+gh.APIURL(), "STEPS_CRASH_JOB="+string(jb))
+	child.Env = append(os.Environ(), "STEPS_CRASH_DIR="+dir, "STEPS_CRASH_API="+gh.APIURL(), "STEPS_CRASH_TOKEN="+gh.aliceToken, "STEPS_CRASH_JOB="+string(jb))
 	child.Stdout, child.Stderr = io.Discard, io.Discard
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stepstest.Eventually(t, 60*time.Second, "three dispatches by the child", func() bool { return len(gh.Runs()) == 3 })
+	eventually(t, 60*time.Second, "three dispatches by the child", func() bool { return len(gh.Runs()) == 3 })
 	time.Sleep(100 * time.Millisecond)           // let the branches record their runs
 	if err := child.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
@@ -132,19 +131,19 @@ func TestKillMidParallel(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	d := openDurable(t, ctx, dir, gh.APIURL())
+	d := openDurable(t, ctx, dir, gh.APIURL(), gh.aliceToken)
 	t.Cleanup(func() { d.ex.Close() })
 	wr := d.svc.WorkflowRunHandler(nil)
-	gh.OnRunCompleted = func(p []byte) {
+	gh.setOnRun(func(p []byte) {
 		if err := wr.Handle(ctx, &events.Envelope{DeliveryID: fmt.Sprint(time.Now().UnixNano()), PayloadComplete: true, Payload: p}); err != nil {
 			t.Errorf("workflow_run: %v", err)
 		}
-	}
+	})
 	if n, err := d.ex.Resume(ctx); err != nil || n != 1 {
 		t.Fatalf("resumed %d executions: %v", n, err)
 	}
 	// The re-run branches find their runs and wait on new tokens.
-	stepstest.Eventually(t, 30*time.Second, "the re-run branches to wait", func() bool {
+	eventually(t, 30*time.Second, "the re-run branches to wait", func() bool {
 		cur, _ := d.store.Get(ctx, j.ID)
 		n := 0
 		for _, name := range []string{"build_linux", "build_mac", "build_windows"} {
@@ -155,9 +154,7 @@ func TestKillMidParallel(t *testing.T) {
 		return n == 3
 	})
 	for _, r := range gh.Runs() {
-		if err := gh.Complete(r.ID, "success"); err != nil {
-			t.Fatal(err)
-		}
+		gh.complete(t, r.ID, "success")
 	}
 	arn := fmt.Sprintf("arn:aws:states:us-east-1:000000000000:execution:fanout:%s", j.ID)
 	desc, err := d.ex.WaitExecution(ctx, arn)
@@ -168,11 +165,11 @@ func TestKillMidParallel(t *testing.T) {
 		t.Errorf("%d dispatches, want exactly one per step (3)", n)
 	}
 	var final *jobs.Job
-	stepstest.Eventually(t, 10*time.Second, "the final comment", func() bool {
+	eventually(t, 10*time.Second, "the final comment", func() bool {
 		final, _ = d.store.Get(ctx, j.ID)
 		return final.Status.Final() && final.Rendered >= final.Version
 	})
-	c := gh.Comment(j.StatusCommentID)
+	c := gh.comment(t, j.StatusCommentID)
 	for _, name := range []string{"build_linux", "build_mac", "build_windows", "done"} {
 		if !strings.Contains(row(c, name), "✅ succeeded") {
 			t.Errorf("row of %s: %q", name, row(c, name))

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -63,8 +64,11 @@ func responseOf(err error) *http.Response {
 // later, and how long GitHub asked to wait (0: not said).
 func temporary(err error) (bool, time.Duration) {
 	var ab *github.AbuseRateLimitError
-	if errors.As(err, &ab) && ab.RetryAfter != nil {
-		return true, *ab.RetryAfter
+	if errors.As(err, &ab) {
+		if ab.RetryAfter != nil {
+			return true, *ab.RetryAfter
+		}
+		return true, time.Minute // GitHub: without retry-after, wait at least a minute
 	}
 	var rl *github.RateLimitError
 	if errors.As(err, &rl) {
@@ -118,3 +122,5 @@ func causeText(cause string) string {
 	}
 	return cause
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -79,8 +79,7 @@ func runApproval(ctx context.Context, c *Call) (Result, error) {
 		prefixed(" ", a.Prompt), c.svc.d.BotHandle, c.Job.ID, c.svc.d.BotHandle, c.Job.ID)
 	ask := *c.Job
 	ask.StatusCommentID = 0
-	owner, repo, _ := strings.Cut(c.Job.Thread.Repo, "/")
-	id, err := putComment(ctx, c.GitHub, owner, repo, &ask, body)
+	id, err := putComment(ctx, c.GitHub, &ask, body)
 	if err != nil {
 		_ = store.SwapRef(ctx, key, asking, "") // ask again on the next attempt
 		if isRevoked(err) {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
 )
 
@@ -51,21 +53,31 @@ func TestParallelStepsFinishingTogetherAllShowSucceeded(t *testing.T) {
 
 func TestCommentWriteFailuresNeverFailTheRun(t *testing.T) {
 	tests := []struct {
-		name               string
-		n, status, retryAf int
+		name    string
+		n       int
+		fault   sandbox.Fault
+		retryAf int
 	}{
-		{"502s", 3, 502, 0},
-		{"secondary rate limit 403 with retry-after", 2, 403, 7},
-		{"429 with retry-after", 2, 429, 3},
+		{"502s", 3, sandbox.Fault{Status: 502}, 0},
+		{"secondary rate limit 403 with retry-after", 2, sandbox.SecondaryRateLimit(7 * time.Second), 7},
+		{"429 with retry-after", 2, sandbox.TooManyRequests(3 * time.Second), 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var flaky atomic.Int64
+			var mu sync.Mutex
 			var waits []time.Duration
-			e := newEnv(t, withFuncs(&flaky), func(d *steps.Deps) {
-				d.Sleep = func(_ context.Context, w time.Duration) error { waits = append(waits, w); return nil }
+			e := newEnv(t, withFuncs(&flaky), func(_ *env, d *steps.Deps) {
+				d.Sleep = func(_ context.Context, w time.Duration) error {
+					mu.Lock()
+					waits = append(waits, w)
+					mu.Unlock()
+					return nil
+				}
 			})
-			e.gh.FailNext(tt.n, "/issues/comments/", tt.status, tt.retryAf)
+			if err := e.gh.FailNext("PATCH", commentWrites, tt.n, tt.fault); err != nil {
+				t.Fatal(err)
+			}
 			w := asl.NewWorkflow("demo", asl.Standard).ReportFailuresWith(steps.ReportTask)
 			w.Step("first", goStep("demo.ok"))
 			w.Step("second", goStep("demo.ok")).Needs("first")
@@ -77,6 +89,11 @@ func TestCommentWriteFailuresNeverFailTheRun(t *testing.T) {
 			c := e.comment(j)
 			if !strings.Contains(row(c, "first"), "succeeded") || !strings.Contains(row(c, "second"), "succeeded") || !strings.Contains(c, "✅ demo") {
 				t.Errorf("final comment:\n%s", c)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(waits) < tt.n {
+				t.Errorf("%d retries for %d failed writes", len(waits), tt.n)
 			}
 			if tt.retryAf > 0 {
 				honoured := false
@@ -92,7 +109,7 @@ func TestCommentWriteFailuresNeverFailTheRun(t *testing.T) {
 }
 
 func TestRevokedUserFailsTheRunAndTheCommentSaysWhy(t *testing.T) {
-	e := newEnv(t, func(d *steps.Deps) {
+	e := newEnv(t, func(_ *env, d *steps.Deps) {
 		r := steps.NewRegistry()
 		_ = r.Func("demo.ok", func(context.Context, *steps.Call) (steps.Result, error) { return steps.Result{Output: 1}, nil })
 		d.Kinds = r
@@ -118,11 +135,11 @@ func TestRevokedUserFailsTheRunAndTheCommentSaysWhy(t *testing.T) {
 	}
 	ws := e.gh.Writes()
 	last := ws[len(ws)-1]
-	if last.Who != "installation" {
+	if who(last) != "installation" {
 		t.Errorf("the last write (%+v) should use the installation token", last)
 	}
 	for _, w := range ws {
-		if w.Who == "installation" && !strings.Contains(w.Path, "/issues/comments/") {
+		if who(w) == "installation" && !strings.Contains(w.Path, "/issues/comments/") {
 			t.Errorf("the installation token wrote something else than the status comment: %+v", w)
 		}
 	}

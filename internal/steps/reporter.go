@@ -2,12 +2,8 @@ package steps
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,16 +16,19 @@ import (
 // errGaveUp: a comment write failed after its retries.
 var errGaveUp = errors.New("status comment write given up")
 
-// leaseFor is how long a writer holds a job's comment lease between
-// extensions; a crashed writer blocks the others at most this long.
-const leaseFor = 90 * time.Second
+// maxRounds bounds the writes of one Publish: a job that changes faster than
+// its comment can be written is left to the next caller.
+const maxRounds = 50
 
-// Reporter keeps a job's status comment in step with its record. One writer
-// at a time holds the job's comment lease (a reference in the job store,
-// shared by every Lambda); it renders the newest record, so the updates that
-// pile up while it waits for the user's write budget become one write, and
-// the comment never goes back to an older state. A failed write is retried
-// with backoff (honouring retry-after) and never fails a step.
+// Reporter keeps a job's status comment in step with its record; it is the
+// only writer of status comments. One writer at a time holds the job's
+// comment lease (a reference in the job store, shared by every Lambda and
+// process); it renders the newest record, so the updates that pile up while
+// it waits for the user's write budget become one write, and the comment
+// never goes back to an older state. Every write, retries included, takes a
+// slot of the user's budget (Deps.Pacer); a retry-after answer pauses all of
+// the user's writers. A failed write is retried with backoff and never fails
+// a step.
 type Reporter struct{ d *Deps }
 
 // Publish writes the job's status comment if the record changed since the
@@ -39,7 +38,7 @@ type Reporter struct{ d *Deps }
 // when the user's token is gone.
 func (r *Reporter) Publish(ctx context.Context, jobID string) error {
 	revoked := false
-	for {
+	for range maxRounds {
 		j, err := r.d.Store.Get(ctx, jobID)
 		if err != nil {
 			return fmt.Errorf("publish status of job %s: %w", jobID, err)
@@ -50,26 +49,28 @@ func (r *Reporter) Publish(ctx context.Context, jobID string) error {
 			}
 			return nil
 		}
-		lease, ok, err := r.acquire(ctx, jobID)
-		if err != nil || !ok {
-			return err
+		l, err := r.acquire(ctx, jobID)
+		if err != nil || l == nil {
+			return err // nil: the holder writes this change
 		}
 		if revoked {
 			// Only the installation can still write: say why the job stopped.
 			err = r.PublishRevoked(ctx, jobID)
 		} else {
-			err = r.writeLatest(ctx, jobID, lease)
+			err = r.writeLatest(ctx, l, j.User.ID)
 		}
-		r.release(ctx, jobID, lease)
+		r.release(ctx, l)
 		switch {
 		case errors.Is(err, errRevoked) && !revoked:
 			revoked = true
-		case errors.Is(err, errGaveUp):
-			return nil // logged; the next change or the finaliser writes again
+		case errors.Is(err, errGaveUp), errors.Is(err, errLeaseLost):
+			return nil // logged; the lease's new holder, the next change or the finaliser writes
 		case err != nil:
 			return err
 		}
 	}
+	r.d.Log.WarnContext(ctx, "status comment left behind a fast-changing job", "job_id", jobID)
+	return nil
 }
 
 // PublishRevoked writes the status comment with the installation's token,
@@ -79,56 +80,97 @@ func (r *Reporter) PublishRevoked(ctx context.Context, jobID string) error {
 	if r.d.Installations == nil {
 		return errors.New("no installation tokens to say the authorization was revoked")
 	}
-	j, err := r.d.Store.Get(ctx, jobID)
-	if err != nil {
-		return err
-	}
-	gh, err := githubapp.InstallationClient(r.d.Installations, j.InstallationID, r.d.APIURL)
-	if err != nil {
-		return err
-	}
-	body := r.d.Render(j) + fmt.Sprintf("\n\n> [!WARNING]\n> @%s's GitHub authorization of ai3 was revoked or has expired, so this job stopped. "+
-		"Log in again, then re-run it. (Written with the app's installation token: nothing else is.)\n", j.User.Login)
-	id, err := r.write(ctx, gh, j, body, "")
-	if err != nil {
-		return err
-	}
-	return r.markRendered(ctx, jobID, j.Version, id)
+	return r.retrying(ctx, nil, 0, func() error {
+		j, err := r.d.Store.Get(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		gh, err := githubapp.InstallationClient(r.d.Installations, j.InstallationID, r.d.APIURL)
+		if err != nil {
+			return err
+		}
+		body := r.d.Render(j) + fmt.Sprintf("\n\n> [!WARNING]\n> @%s's GitHub authorization of ai3 was revoked or has expired, so this job stopped. "+
+			"Log in again, then re-run it. (Written with the app's installation token: nothing else is.)\n", j.User.Login)
+		id, err := putComment(ctx, gh, j, body)
+		if err != nil {
+			return err
+		}
+		return r.markRendered(ctx, jobID, j.Version, id)
+	})
 }
 
-// writeLatest renders the newest record and writes it, once the user's
-// budget allows, then marks that version rendered.
-func (r *Reporter) writeLatest(ctx context.Context, jobID, lease string) error {
-	j, err := r.d.Store.Get(ctx, jobID)
-	if err != nil {
-		return err
-	}
-	if r.d.Pacer != nil {
-		if err := r.d.Pacer.Wait(ctx, j.User.ID); err != nil {
-			return fmt.Errorf("pace writes of user %d: %w", j.User.ID, err)
+// writeLatest renders the newest record and writes it with the user's
+// token, then marks that version rendered. It returns errRevoked when the
+// user's token is gone, errGaveUp when GitHub kept failing.
+func (r *Reporter) writeLatest(ctx context.Context, l *lease, userID int64) error {
+	err := r.retrying(ctx, l, userID, func() error {
+		// Read after the pacing wait: everything that changed during it
+		// goes into this write.
+		j, err := r.d.Store.Get(ctx, l.job)
+		if err != nil || j.Rendered >= j.Version {
+			return err
 		}
-		// Everything that changed during the wait goes into this write.
-		if j, err = r.d.Store.Get(ctx, jobID); err != nil {
+		gh, err := githubapp.UserClient(r.d.Users, j.User.ID, r.d.APIURL)
+		if err != nil {
+			return err
+		}
+		id, err := putComment(ctx, gh, j, r.d.Render(j))
+		if err != nil {
+			return err
+		}
+		return r.markRendered(ctx, j.ID, j.Version, id)
+	})
+	switch {
+	case err == nil, errors.Is(err, errLeaseLost), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case isRevoked(err):
+		return fmt.Errorf("%w: %w", errRevoked, err)
+	}
+	// Given up after retries: the step goes on.
+	r.d.Log.WarnContext(ctx, "status comment write failed", "job_id", l.job, "err", err)
+	return errGaveUp
+}
+
+// retrying calls write until it succeeds, fails for good, or WriteAttempts
+// tries are spent. With a user (userID != 0) and a pacer, each try first
+// waits for a slot of the user's budget; a retry-after answer pauses every
+// writer of the user (Pacer.Penalize), otherwise the pause is this writer's
+// own backoff. A held lease is extended over every wait, and a lease lost to
+// another writer stops the tries (errLeaseLost).
+func (r *Reporter) retrying(ctx context.Context, l *lease, userID int64, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		var err error
+		if userID != 0 && r.d.Pacer != nil {
+			err = r.d.Pacer.Wait(ctx, userID, func(wait time.Duration) error { return r.extend(ctx, l, wait) })
+		} else {
+			err = r.extend(ctx, l, 0)
+		}
+		if err != nil {
+			return err
+		}
+		if err = write(); err == nil {
+			return nil
+		}
+		again, wait := temporary(err)
+		if !again || attempt >= r.d.WriteAttempts {
+			return fmt.Errorf("write status comment: %w", err)
+		}
+		if wait > 0 && userID != 0 && r.d.Pacer != nil {
+			// The user's next slot, for every writer, comes after it.
+			if perr := r.d.Pacer.Penalize(ctx, userID, wait); perr != nil {
+				return perr
+			}
+			wait = 0
+		}
+		wait = max(wait, time.Duration(1<<min(attempt-1, 6))*time.Second)
+		r.d.Log.InfoContext(ctx, "status comment write retried", "job_id", l.jobID(), "attempt", attempt, "wait", wait.String(), "err", err)
+		if err := r.extend(ctx, l, wait); err != nil {
+			return err
+		}
+		if err := r.d.Sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
-	if j.Rendered >= j.Version {
-		return nil
-	}
-	gh, err := githubapp.UserClient(r.d.Users, j.User.ID, r.d.APIURL)
-	if err != nil {
-		return err
-	}
-	id, err := r.write(ctx, gh, j, r.d.Render(j), lease)
-	if err != nil {
-		if isRevoked(err) {
-			return fmt.Errorf("%w: %w", errRevoked, err)
-		}
-		// Given up after retries: the step goes on.
-		r.d.Log.WarnContext(ctx, "status comment write failed", "job_id", jobID, "err", err)
-		return errGaveUp
-	}
-	return r.markRendered(ctx, jobID, j.Version, id)
 }
 
 // markRendered records that version v of the job is on its comment (id).
@@ -152,41 +194,13 @@ func (r *Reporter) markRendered(ctx context.Context, jobID string, v, id int64) 
 	return err
 }
 
-// write puts body on the job's status comment (creating it when the job has
-// none), retrying what GitHub says may pass. A non-empty lease is extended
-// before each attempt; a lost lease stops the write (a newer writer has it).
-func (r *Reporter) write(ctx context.Context, gh *github.Client, j *jobs.Job, body, lease string) (int64, error) {
+// putComment edits the job's status comment, or creates it when the job has
+// none, and returns its id.
+func putComment(ctx context.Context, gh *github.Client, j *jobs.Job, body string) (int64, error) {
 	owner, repo, ok := strings.Cut(j.Thread.Repo, "/")
 	if !ok {
 		return 0, fmt.Errorf("job %s: repository %q is not owner/name", j.ID, j.Thread.Repo)
 	}
-	var err error
-	for attempt := 1; ; attempt++ {
-		if lease != "" {
-			if err := r.extend(ctx, j.ID, lease); err != nil {
-				return 0, err
-			}
-		}
-		var id int64
-		id, err = putComment(ctx, gh, owner, repo, j, body)
-		if err == nil {
-			return id, nil
-		}
-		again, wait := temporary(err)
-		if !again || attempt >= r.d.WriteAttempts {
-			return 0, fmt.Errorf("write status comment of job %s: %w", j.ID, err)
-		}
-		backoff := time.Duration(1<<min(attempt-1, 6)) * time.Second
-		wait = max(wait, backoff)
-		r.d.Log.InfoContext(ctx, "status comment write retried", "job_id", j.ID, "attempt", attempt, "wait", wait.String(), "err", err)
-		if err := r.d.Sleep(ctx, wait); err != nil {
-			return 0, err
-		}
-	}
-}
-
-// putComment edits the status comment, or creates it when there is none.
-func putComment(ctx context.Context, gh *github.Client, owner, repo string, j *jobs.Job, body string) (int64, error) {
 	id := j.StatusCommentID
 	t := j.Thread
 	var err error
@@ -212,73 +226,3 @@ func putComment(ctx context.Context, gh *github.Client, owner, repo string, j *j
 	}
 	return id, err
 }
-
-// The comment lease is the reference "comment#<job>" = "<owner> <deadline>".
-
-func leaseKey(jobID string) string { return "comment#" + jobID }
-
-func (r *Reporter) leaseValue(owner string) string {
-	return owner + " " + strconv.FormatInt(r.d.Now().Add(leaseFor).UnixNano(), 10)
-}
-
-func leaseOwner(v string) (string, time.Time) {
-	owner, dl, _ := strings.Cut(v, " ")
-	n, _ := strconv.ParseInt(dl, 10, 64)
-	return owner, time.Unix(0, n)
-}
-
-// acquire takes the job's comment lease, stealing an expired one.
-func (r *Reporter) acquire(ctx context.Context, jobID string) (string, bool, error) {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	owner := hex.EncodeToString(b)
-	v := r.leaseValue(owner)
-	cur, err := r.d.Store.PutRef(ctx, leaseKey(jobID), v, 2*leaseFor)
-	switch {
-	case err == nil:
-		return v, true, nil
-	case !errors.Is(err, jobs.ErrExists):
-		return "", false, fmt.Errorf("take comment lease of job %s: %w", jobID, err)
-	}
-	if _, deadline := leaseOwner(cur); r.d.Now().Before(deadline) {
-		return "", false, nil
-	}
-	if err := r.d.Store.SwapRef(ctx, leaseKey(jobID), cur, v); err != nil {
-		if errors.Is(err, jobs.ErrConflict) {
-			return "", false, nil
-		}
-		return "", false, err
-	}
-	return v, true, nil
-}
-
-// extend pushes the lease's deadline out; the lease value changes, so the
-// caller's lease string is updated in place through the store only.
-func (r *Reporter) extend(ctx context.Context, jobID, lease string) error {
-	cur, err := r.d.Store.GetRef(ctx, leaseKey(jobID))
-	if err != nil {
-		return fmt.Errorf("comment lease of job %s lost: %w", jobID, err)
-	}
-	owner, _ := leaseOwner(lease)
-	if o, _ := leaseOwner(cur); o != owner {
-		return fmt.Errorf("comment lease of job %s taken over", jobID)
-	}
-	if err := r.d.Store.SwapRef(ctx, leaseKey(jobID), cur, r.leaseValue(owner)); err != nil {
-		return fmt.Errorf("extend comment lease of job %s: %w", jobID, err)
-	}
-	return nil
-}
-
-// release deletes the lease if it is still ours.
-func (r *Reporter) release(ctx context.Context, jobID, lease string) {
-	cur, err := r.d.Store.GetRef(ctx, leaseKey(jobID))
-	if err != nil {
-		return
-	}
-	owner, _ := leaseOwner(lease)
-	if o, _ := leaseOwner(cur); o == owner {
-		_ = r.d.Store.SwapRef(context.WithoutCancel(ctx), leaseKey(jobID), cur, "")
-	}
-}
-
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

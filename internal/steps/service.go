@@ -24,10 +24,16 @@ type Callbacks interface {
 }
 
 // Pacer spaces one user's GitHub writes so that all their runs together stay
-// within GitHub's secondary limits (internal/jobs/pace keeps the budget in
-// the job store). Wait returns when the user may make one more write.
+// within GitHub's secondary limits (internal/jobs/pace.Pacer keeps the
+// budget in the job store, shared by every process).
 type Pacer interface {
-	Wait(ctx context.Context, userID int64) error
+	// Wait returns when the user may make one more write. Before each pause
+	// it calls hold (when not nil) with the pause's length: the Reporter
+	// extends its comment lease over it.
+	Wait(ctx context.Context, userID int64, hold func(wait time.Duration) error) error
+	// Penalize pauses every writer of the user for retryAfter (GitHub's
+	// retry-after answer to one of them).
+	Penalize(ctx context.Context, userID int64, retryAfter time.Duration) error
 }
 
 // Deps wires a Service. Store, Callbacks and Users are required.

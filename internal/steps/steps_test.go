@@ -12,8 +12,8 @@ import (
 
 	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
+	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
-	"github.com/sbalswa/ai3-mvp/internal/steps/stepstest"
 )
 
 func retryTransient() asl.Retrier {
@@ -28,7 +28,7 @@ func goStep(name string) *asl.StepTask {
 // withFuncs registers Go steps: demo.ok, and demo.flaky, which fails with a
 // TransientError on its first attempt.
 func withFuncs(flakyCalls *atomic.Int64) option {
-	return func(d *steps.Deps) {
+	return func(_ *env, d *steps.Deps) {
 		r := steps.NewRegistry()
 		_ = r.Func("demo.ok", func(_ context.Context, c *steps.Call) (steps.Result, error) {
 			return steps.Result{Output: map[string]string{"hello": c.Job.User.Login}, Detail: "did it"}, nil
@@ -164,20 +164,25 @@ func TestHTTPCheck(t *testing.T) {
 }
 
 func TestPRChecks(t *testing.T) {
-	yes := true
 	tests := []struct {
 		name   string
-		pr     stepstest.PR
+		pr     sandbox.PullOptions
 		failed []string
 	}{
-		{"all pass", stepstest.PR{Number: 7, Title: "feat(api): add widgets", Additions: 10, Deletions: 5, Mergeable: &yes}, nil},
-		{"bad title and wip", stepstest.PR{Number: 7, Title: "stuff", Additions: 10, Mergeable: &yes, Labels: []string{"WIP"}}, []string{"title", "labels"}},
-		{"too big", stepstest.PR{Number: 7, Title: "fix: x", Additions: 900, Deletions: 200, Mergeable: &yes}, []string{"diff_size"}},
+		{"all pass", sandbox.PullOptions{Title: "feat(api): add widgets", Additions: 10, Deletions: 5}, nil},
+		{"bad title and wip", sandbox.PullOptions{Title: "stuff", Additions: 10, Labels: []string{"WIP"}}, []string{"title", "labels"}},
+		{"too big", sandbox.PullOptions{Title: "fix: x", Additions: 900, Deletions: 200}, []string{"diff_size"}},
+		{"conflicting", sandbox.PullOptions{Title: "fix: x", Additions: 9, Conflicting: true}, []string{"mergeable"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			e.gh.SetPR("octo/app", tt.pr)
+			tt.pr.Head, tt.pr.User = "feature-x", "alice"
+			n, err := e.gh.CreatePull(repo, tt.pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.gh.pr = n
 			w := asl.NewWorkflow("checks", asl.Express).ReportFailuresWith(steps.ReportTask)
 			for _, c := range []string{"title", "diff_size", "labels", "mergeable"} {
 				w.Step(c, asl.Invoke(steps.Task).With("kind", steps.KindChecks).With("check", c))

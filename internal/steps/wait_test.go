@@ -2,6 +2,7 @@ package steps_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
-	"github.com/sbalswa/ai3-mvp/internal/steps/stepstest"
 )
 
 func approvalWorkflow() *asl.Workflow {
@@ -36,7 +36,7 @@ func TestApproval(t *testing.T) {
 			e.waitStep(j.ID, "approval", jobs.Waiting)
 			asks := func() int {
 				n := 0
-				for _, body := range e.gh.Comments() {
+				for _, body := range e.gh.comments(t, e.gh.pr) {
 					if strings.Contains(body, "Approval needed") {
 						n++
 						if !strings.Contains(body, "@ai3-mvp approve "+j.ID) || !strings.Contains(body, "Ship v2?") {
@@ -46,7 +46,7 @@ func TestApproval(t *testing.T) {
 				}
 				return n
 			}
-			stepstest.Eventually(t, 10*time.Second, "the approval request", func() bool { return asks() > 0 })
+			eventually(t, 10*time.Second, "the approval request", func() bool { return asks() > 0 })
 			// A Lambda retry of the same invocation asks nothing more.
 			if _, err := e.svc.Step(e.ctx, e.payload("approval")); err != nil {
 				t.Fatal(err)
@@ -90,8 +90,12 @@ func TestActionsDispatchAndResume(t *testing.T) {
 				name = conclusion + "/dispatch returns the run"
 			}
 			t.Run(name, func(t *testing.T) {
-				e := newEnv(t)
-				e.gh.ReturnRunDetails = details
+				var e *env
+				if details {
+					e = newEnv(t)
+				} else {
+					e = newEnv(t, func(e *env, d *steps.Deps) { d.APIURL = e.gh.withoutRunDetails(t) })
+				}
 				j, arn := e.start(actionsWorkflow(), nil)
 				waiting := e.waitRun(j.ID, "build")
 				// A Lambda retry (or a re-run after a crash) finds the run.
@@ -103,24 +107,23 @@ func TestActionsDispatchAndResume(t *testing.T) {
 					t.Fatalf("%d runs dispatched, want 1", len(runs))
 				}
 				r := runs[0]
-				if r.By != "alice" || r.HeadBranch != "feature-x" || r.Inputs["target"] != "linux" || !strings.Contains(r.DisplayTitle, "ai3["+j.ID+"/build]") {
+				if r.Actor != "alice" || r.Ref != "feature-x" || fmt.Sprint(r.Inputs["target"]) != "linux" || !strings.Contains(r.DisplayTitle, "ai3["+j.ID+"/build]") {
 					t.Errorf("dispatched %+v", r)
 				}
-				if waiting.Steps["build"].Link != r.HTMLURL {
-					t.Errorf("the waiting step links %q, want the run %q", waiting.Steps["build"].Link, r.HTMLURL)
+				html := e.gh.runURL(r.ID)
+				if waiting.Steps["build"].Link != html {
+					t.Errorf("the waiting step links %q, want the run %q", waiting.Steps["build"].Link, html)
 				}
-				if err := e.gh.Complete(r.ID, conclusion); err != nil {
-					t.Fatal(err)
-				}
+				e.gh.complete(t, r.ID, conclusion)
 				_, j = e.wait(arn, j.ID)
 				if conclusion == "success" && j.Status != jobs.Succeeded {
 					t.Fatalf("job %s (%s)", j.Status, j.Cause)
 				}
 				if conclusion == "failure" && (j.Status != jobs.Failed || j.Error != steps.ErrActionsFailed ||
-					!strings.Contains(j.Cause, "concluded failure") || !strings.Contains(j.Cause, r.HTMLURL)) {
+					!strings.Contains(j.Cause, "concluded failure") || !strings.Contains(j.Cause, html)) {
 					t.Fatalf("job %s %s (%s): want failed with the conclusion and the run's link", j.Status, j.Error, j.Cause)
 				}
-				if !strings.Contains(row(e.comment(j), "build"), r.HTMLURL) {
+				if !strings.Contains(row(e.comment(j), "build"), html) {
 					t.Errorf("the build row should link the run: %q", row(e.comment(j), "build"))
 				}
 			})
@@ -146,12 +149,20 @@ func TestWorkflowRunIgnoresUnknownAndFinishedRuns(t *testing.T) {
 	j, arn := e.start(actionsWorkflow(), nil)
 	e.waitRun(j.ID, "build")
 	run := e.gh.Runs()[0]
-	if err := e.gh.Complete(run.ID, "success"); err != nil {
-		t.Fatal(err)
-	}
+	e.gh.complete(t, run.ID, "success")
 	e.wait(arn, j.ID)
+	var completed []byte
+	for _, w := range e.gh.Webhooks() {
+		if w.Event == "workflow_run" && strings.Contains(string(w.Payload), `"action":"completed"`) {
+			completed = w.Payload
+		}
+	}
+	if completed == nil {
+		t.Fatal("the double sent no completed workflow_run")
+	}
 	before := e.store.Updates()
-	if err := e.gh.Complete(run.ID, "failure"); err != nil {
+	redelivered := strings.Replace(string(completed), `"conclusion":"success"`, `"conclusion":"failure"`, 1)
+	if err := e.svc.HandleWorkflowRun(e.ctx, "d3", []byte(redelivered)); err != nil {
 		t.Fatal(err)
 	}
 	j2, _ := e.store.Get(e.ctx, j.ID)

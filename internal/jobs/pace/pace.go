@@ -4,8 +4,8 @@
 // budget per person, shared by all of that person's runs and by every process
 // (each Lambda, each `ai3 dev`). Pacer keeps that budget in the job store, as
 // one reference per user updated with compare-and-swap, and hands out write
-// slots; Coalescer folds the updates of one status comment into as few
-// writes as the budget allows, always ending on the newest state.
+// slots. The status comment writer (internal/steps' Reporter) takes a slot
+// before every write and folds the updates that arrive meanwhile into it.
 package pace
 
 import (
@@ -242,24 +242,35 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// Wait takes the user's next write slot and sleeps until it. When a
-// penalty arrives while it sleeps (another writer was told to retry after),
-// it takes a new slot after the penalty.
-func (p *Pacer) Wait(ctx context.Context, userID int64) error {
+// Wait takes the user's next write slot and sleeps until it. Before each
+// sleep it calls hold (when not nil) with the sleep's length, and gives up
+// with hold's error: a writer holding a lease extends it over the wait. When
+// a penalty arrives while it sleeps (another writer was told to retry
+// after), it takes a new slot after the penalty.
+func (p *Pacer) Wait(ctx context.Context, userID int64, hold func(wait time.Duration) error) error {
 	for {
 		d, err := p.Reserve(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if err := p.sleep(ctx, d); err != nil {
-			return err
-		}
 		if d == 0 {
 			return nil
 		}
-		b, err := p.budget(ctx, userID)
-		if err != nil {
+		if hold != nil {
+			if err := hold(d); err != nil {
+				return err
+			}
+		}
+		if err := p.sleep(ctx, d); err != nil {
 			return err
+		}
+		v, err := p.Store.GetRef(ctx, Key(userID))
+		if err != nil && !errors.Is(err, jobs.ErrNotFound) {
+			return fmt.Errorf("read %s: %w", Key(userID), err)
+		}
+		b, err := decode(v)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", Key(userID), err)
 		}
 		if !b.blocked.After(p.now()) {
 			return nil

@@ -64,7 +64,7 @@ func TestReserveKeepsWithinLimits(t *testing.T) {
 			}
 			var at []time.Time
 			for range tc.writes {
-				if err := p.Wait(context.Background(), 7); err != nil {
+				if err := p.Wait(context.Background(), 7, nil); err != nil {
 					t.Fatal(err)
 				}
 				at = append(at, clock.Now())
@@ -212,13 +212,44 @@ func TestPenalize(t *testing.T) {
 		if _, err := p.Reserve(ctx, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.Wait(ctx, 1); err != nil {
+		if err := p.Wait(ctx, 1, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := clock.Now(), t0.Add(time.Second+5*time.Minute); got.Before(want) {
 			t.Errorf("wrote at %s, before the penalty ended at %s", got, want)
 		}
 	})
+}
+
+// TestWaitHolds: a writer is told how long it will wait before it sleeps
+// (to extend its comment lease), and an error from it stops the wait
+// without sleeping.
+func TestWaitHolds(t *testing.T) {
+	ctx := context.Background()
+	clock := testenv.NewClock(t0)
+	var slept []time.Duration
+	p := &pace.Pacer{Store: newMemStore(), PerMinute: 1, Now: clock.Now, Sleep: func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		clock.Advance(d)
+		return nil
+	}}
+	var held []time.Duration
+	hold := func(d time.Duration) error { held = append(held, d); return nil }
+	for range 2 {
+		if err := p.Wait(ctx, 1, hold); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(held, []time.Duration{time.Minute}) || !slices.Equal(slept, held) {
+		t.Errorf("held %v, slept %v; want one wait of a minute announced before it was slept", held, slept)
+	}
+	lost := errors.New("lease lost")
+	if err := p.Wait(ctx, 1, func(time.Duration) error { return lost }); !errors.Is(err, lost) {
+		t.Errorf("Wait = %v, want hold's error", err)
+	}
+	if len(slept) != 1 {
+		t.Errorf("slept %v after hold refused", slept)
+	}
 }
 
 // TestBadStoredBudget: a budget this package did not write is an error,
@@ -244,11 +275,11 @@ func TestContextEnds(t *testing.T) {
 	p := &pace.Pacer{Store: newMemStore(), PerMinute: 1}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := p.Wait(ctx, 1); err != nil {
+	if err := p.Wait(ctx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := p.Wait(ctx, 1); !errors.Is(err, context.DeadlineExceeded) {
+	if err := p.Wait(ctx, 1, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Wait = %v, want the context's deadline", err)
 	}
 	if time.Since(start) > 10*time.Second {

@@ -26,20 +26,8 @@ func openSQLite(t testing.TB, now func() time.Time) jobs.Store {
 	return s
 }
 
-// TestOnSQLite runs the budget, the coalescer and the fifty-run simulation
-// on the embedded shape's real store, where compare-and-swap goes through
-// SQLite's group commit.
+// TestOnSQLite runs the budget on the embedded shape's real store, where
+// compare-and-swap goes through SQLite's group commit.
 func TestOnSQLite(t *testing.T) {
 	t.Run("concurrent reserve", func(t *testing.T) { concurrentReserve(t, openSQLite(t, nil)) })
-	t.Run("coalescer never goes back", func(t *testing.T) { neverGoesBack(t, openSQLite(t, nil)) })
-	t.Run("fifty runs", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("-short")
-		}
-		s := &sim{now: t0}
-		sc := scenarios[0]
-		r := simulateFifty(t, openSQLite(t, s.Now), s, sc.base, sc.spread)
-		t.Logf("%d writes for %d runs (%.1f per run); at most %d in a minute, %d in an hour", r.writes, r.runs,
-			float64(r.writes)/float64(r.runs), r.maxMinute, r.maxHour)
-	})
 }
