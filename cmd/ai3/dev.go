@@ -179,6 +179,7 @@ func runDev(ctx context.Context, cfg *devConfig, out io.Writer) error {
 		mountOAuth,   // dev_oauth.go: sets env.Vault
 		mountWebhook, // dev_webhook.go: sets env.Bus and env.Payloads
 		mountJobs,    // dev_jobs.go: executor, jobs, commands, steps
+		mountPprof,   // dev_pprof.go: Go profiles on loopback with AI3_PPROF
 	} {
 		if err := mount(ctx, env, out); err != nil {
 			return err
