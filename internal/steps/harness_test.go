@@ -46,9 +46,14 @@ type option func(*env, *steps.Deps)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
+	return newEnvOn(t, newHub(t), opts...)
+}
+
+// newEnvOn is newEnv on a given GitHub.
+func newEnvOn(t testing.TB, gh *hub, opts ...option) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	gh := newHub(t)
 	e := &env{t: t, ctx: ctx, gh: gh, store: openStore(t, t.TempDir(), nil), payloads: map[string]json.RawMessage{}, vault: newVault(gh)}
 	fwd := &forward{}
 	d := steps.Deps{Store: e.store, Callbacks: fwd, Users: e.vault, Installations: installations(gh),

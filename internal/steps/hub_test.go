@@ -110,9 +110,10 @@ func (h *hub) complete(t testing.TB, id int64, conclusion string) {
 // runURL is a run's html_url.
 func (h *hub) runURL(id int64) string { return fmt.Sprintf("%s/%s/actions/runs/%d", h.URL, repo, id) }
 
-// client reads GitHub as alice.
+// client reads GitHub as bob, with a token of its own (the users' may
+// have expired on the double's clock).
 func (h *hub) client() *github.Client {
-	c, err := github.NewClient(nil).WithAuthToken(h.aliceToken).WithEnterpriseURLs(h.APIURL(), h.APIURL())
+	c, err := github.NewClient(nil).WithAuthToken(h.IssueUserToken("bob").AccessToken).WithEnterpriseURLs(h.APIURL(), h.APIURL())
 	if err != nil {
 		panic(err)
 	}
