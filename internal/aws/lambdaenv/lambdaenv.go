@@ -58,6 +58,12 @@ import (
 var Required = []string{"JOBS_TABLE", "MARKS_TABLE", "USER_TOKENS_TABLE", "TOKENS_KMS_KEY_ID", "ARCHIVE_BUCKET",
 	"CREDENTIALS_FUNCTION", "GITHUB_CLIENT_ID", "OAUTH_CLIENT_SECRET_ARN", "GITHUB_ORG", "GITHUB_APP_ID"}
 
+// Shared names the variables every job Lambda needs, the ones LoadShared
+// refuses to start without: Required less the marks table, the
+// organization and the App id, which only the comment Lambda reads.
+var Shared = []string{"JOBS_TABLE", "USER_TOKENS_TABLE", "TOKENS_KMS_KEY_ID", "ARCHIVE_BUCKET", "CREDENTIALS_FUNCTION",
+	"GITHUB_CLIENT_ID", "OAUTH_CLIENT_SECRET_ARN"}
+
 // Optional names the other variables Load reads. Load reads no variable
 // outside Required, Optional and the AWS SDK's own.
 var Optional = []string{"ARCHIVE_S3_PATH_STYLE", "GITHUB_API_URL", "GITHUB_URL", "BOT_HANDLE", "OAUTH_LOGIN_URL", "STATE_MACHINES"}
@@ -66,7 +72,7 @@ var Optional = []string{"ARCHIVE_S3_PATH_STYLE", "GITHUB_API_URL", "GITHUB_URL",
 type Env struct {
 	Log           *slog.Logger // JSON on stdout, tokens redacted
 	Jobs          *awsjobs.Store
-	Marks         *marks.Store
+	Marks         *marks.Store // nil from LoadShared without MARKS_TABLE
 	Archive       *archive.Archive
 	Vault         *tokens.Vault
 	Installations *appcreds.Client
@@ -85,8 +91,19 @@ type Env struct {
 // can before any AWS call. The OAuth client secret is read from Secrets
 // Manager, never from the environment.
 func Load(ctx context.Context, getenv func(string) string, also ...string) (*Env, error) {
+	return load(ctx, getenv, append(slices.Clone(Required), also...))
+}
+
+// LoadShared is Load for the Lambdas that need only Shared (step,
+// workflow-run, finalizer): Marks is nil and AppID 0 unless MARKS_TABLE and
+// GITHUB_APP_ID are set.
+func LoadShared(ctx context.Context, getenv func(string) string, also ...string) (*Env, error) {
+	return load(ctx, getenv, append(slices.Clone(Shared), also...))
+}
+
+func load(ctx context.Context, getenv func(string) string, required []string) (*Env, error) {
 	var missing []string
-	for _, k := range append(slices.Clone(Required), also...) {
+	for _, k := range required {
 		if getenv(k) == "" {
 			missing = append(missing, k)
 		}
@@ -99,11 +116,13 @@ func Load(ctx context.Context, getenv func(string) string, also ...string) (*Env
 	if e.Bot == "" {
 		e.Bot = "ai3-mvp"
 	}
-	id, err := strconv.ParseInt(getenv("GITHUB_APP_ID"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, fmt.Errorf("GITHUB_APP_ID %q must be the App's numeric id", getenv("GITHUB_APP_ID"))
+	if v := getenv("GITHUB_APP_ID"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("GITHUB_APP_ID %q must be the App's numeric id", v)
+		}
+		e.AppID = id
 	}
-	e.AppID = id
 	machines := map[string]string{}
 	if s := getenv("STATE_MACHINES"); s != "" {
 		var err error
@@ -135,7 +154,9 @@ func Load(ctx context.Context, getenv func(string) string, also ...string) (*Env
 	e.Vault = tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: getenv("USER_TOKENS_TABLE")},
 		Keys: kmskeys.Keys{Client: kms.NewFromConfig(cfg), KeyID: getenv("TOKENS_KMS_KEY_ID")}, Refresher: client, Log: e.Log})
 	e.Jobs = awsjobs.New(db, getenv("JOBS_TABLE"), awsjobs.Options{})
-	e.Marks = marks.New(db, getenv("MARKS_TABLE"), marks.Options{})
+	if t := getenv("MARKS_TABLE"); t != "" {
+		e.Marks = marks.New(db, t, marks.Options{})
+	}
 	e.Archive = archive.New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = getenv("ARCHIVE_S3_PATH_STYLE") == "true" }),
 		getenv("ARCHIVE_BUCKET"), archive.Options{})
 	e.Installations = &appcreds.Client{Lambda: lambda.NewFromConfig(cfg), Function: getenv("CREDENTIALS_FUNCTION")}
