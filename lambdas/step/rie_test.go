@@ -17,16 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/google/go-github/v62/github"
 
 	awsjobs "github.com/sbalswa/ai3-mvp/internal/aws/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys"
 	"github.com/sbalswa/ai3-mvp/internal/aws/kmskeys/kmstest"
 	"github.com/sbalswa/ai3-mvp/internal/aws/vault"
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
-	"github.com/sbalswa/ai3-mvp/internal/steps/stepstest"
+	"github.com/sbalswa/ai3-mvp/internal/jobs/pace"
+	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/tokens"
+	"github.com/sbalswa/ai3-mvp/test/githubdouble"
 )
 
 const secretARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ai3/oauth-client-secret-Ab12Cd"
@@ -85,25 +89,41 @@ func TestStepLambdasUnderRIE(t *testing.T) {
 	createTable(t, db, "tokens")
 	kmsd := kmstest.New(t)
 	keys := kmskeys.Keys{Client: kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(kmsd.URL), Credentials: awsCreds}), KeyID: kmsd.KeyID}
-	v := tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: "tokens"}, Keys: keys})
-	if err := v.Save(ctx, tokens.User{ID: 1001, Login: "alice"}, tokens.Grant{AccessToken: "ghu_alice", AccessExpiresAt: time.Now().Add(8 * time.Hour)}); err != nil {
+	gh := githubdouble.New(t)
+	gh.InstallApp(77)
+	grant := gh.IssueUserToken("alice")
+	pr, err := gh.CreatePull("octo/app", sandbox.PullOptions{Title: "feat: lint", Head: "feature-x", User: "alice"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	gh := stepstest.NewGitHub(t, stepstest.TokenAuth(map[string]string{"ghu_alice": "alice", "ghs_inst": "installation"}))
+	inst, err := (&githubapp.Minter{AppID: gh.AppID(), APIURL: gh.APIURL(),
+		Key: func(context.Context) ([]byte, error) { return gh.AppPrivateKey(), nil }}).InstallationToken(ctx, 77)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tokens.New(tokens.Config{Store: &vault.TokenStore{Client: db, Table: "tokens"}, Keys: keys})
+	if err := v.Save(ctx, tokens.User{ID: 1001, Login: "alice"}, tokens.Grant{AccessToken: grant.AccessToken, RefreshToken: grant.RefreshToken,
+		AccessExpiresAt: grant.Expiry, RefreshExpiresAt: grant.RefreshExpiry}); err != nil {
+		t.Fatal(err)
+	}
 	var sm, sfnd, creds awsJSON
 	smURL := sm.serve(t, func(string, []byte) (int, string) {
 		return 200, fmt.Sprintf(`{"ARN":%q,"SecretString":"client-secret"}`, secretARN)
 	})
 	sfnURL := sfnd.serve(t, func(string, []byte) (int, string) { return 200, `{}` })
 	credURL := creds.serve(t, func(string, []byte) (int, string) {
-		body, _ := json.Marshal(map[string]any{"token": "ghs_inst", "expires_at": time.Now().Add(time.Hour)})
+		body, _ := json.Marshal(map[string]any{"token": inst.Token, "expires_at": inst.ExpiresAt})
 		resp, _ := json.Marshal(map[string]any{"statusCode": 200, "body": string(body)})
 		return 200, string(resp)
 	})
 	store := awsjobs.New(db, "jobs", awsjobs.Options{})
-	j := &jobs.Job{ID: "ci-rie1", Workflow: "ci", Thread: jobs.Thread{Repo: "octo/app", Kind: jobs.PullThread, Number: 7},
+	statusID, err := gh.CommentAs("octo/app", pr, "alice", "queued")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &jobs.Job{ID: "ci-rie1", Workflow: "ci", Thread: jobs.Thread{Repo: "octo/app", Kind: jobs.PullThread, Number: pr},
 		Ref: "feature-x", User: jobs.User{ID: 1001, Login: "alice"}, InstallationID: 77, Status: jobs.Queued,
-		Lock: "lock#octo/app#ci", StatusCommentID: gh.AddComment("queued"),
+		Lock: "lock#octo/app#ci", StatusCommentID: statusID,
 		Steps: map[string]*jobs.Step{"lint": {Status: jobs.Pending}}}
 	if err := store.Create(ctx, j); err != nil {
 		t.Fatal(err)
@@ -115,7 +135,7 @@ func TestStepLambdasUnderRIE(t *testing.T) {
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_ENDPOINT_URL_KMS=" + kmsd.URL, "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + smURL,
 		"AWS_ENDPOINT_URL_SFN=" + sfnURL, "AWS_ENDPOINT_URL_LAMBDA=" + credURL,
-		"JOBS_TABLE=jobs", "USER_TOKENS_TABLE=tokens", "TOKENS_KMS_KEY_ID=" + kmsd.KeyID, "CREDENTIALS_FUNCTION=ai3-credentials",
+		"JOBS_TABLE=jobs", "USER_TOKENS_TABLE=tokens", "ARCHIVE_BUCKET=ai3-payloads", "TOKENS_KMS_KEY_ID=" + kmsd.KeyID, "CREDENTIALS_FUNCTION=ai3-credentials",
 		"GITHUB_API_URL=" + gh.APIURL(), "GITHUB_URL=" + gh.URL, "GITHUB_CLIENT_ID=Iv1.test", "OAUTH_CLIENT_SECRET_ARN=" + secretARN,
 		"BOT_HANDLE=ai3-mvp",
 	}
@@ -129,19 +149,28 @@ func TestStepLambdasUnderRIE(t *testing.T) {
 		t.Fatalf("step: %s\n%s", out, step.Logs())
 	}
 	runs := gh.Runs()
-	if len(runs) != 1 || runs[0].By != "alice" || runs[0].Inputs["job"] != "lint" {
+	if len(runs) != 1 || runs[0].Actor != "alice" || fmt.Sprint(runs[0].Inputs["job"]) != "lint" {
 		t.Fatalf("runs %+v", runs)
 	}
+	runURL := fmt.Sprintf("%s/octo/app/actions/runs/%d", gh.URL, runs[0].ID)
 	if out := step.Invoke(t, []byte(`{"step":"lint","kind":"teleport","input":{"job":{"id":"ci-rie1"}}}`)); !strings.Contains(string(out), `"errorType":"InputError"`) {
 		t.Errorf("an unknown kind: %s", out)
 	}
 
-	if err := gh.Complete(runs[0].ID, "success"); err != nil {
-		t.Fatal(err)
-	}
+	// The double runs the workflow and sends its workflow_run webhooks.
 	var hook []byte
-	gh.OnRunCompleted = func(p []byte) { hook = p }
-	_ = gh.Complete(runs[0].ID, "success")
+	deadline := time.Now().Add(10 * time.Second)
+	for hook == nil && time.Now().Before(deadline) {
+		for _, w := range gh.Webhooks() {
+			if w.Event == "workflow_run" && strings.Contains(string(w.Payload), `"action":"completed"`) {
+				hook = w.Payload
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if hook == nil {
+		t.Fatal("the run never completed")
+	}
 	detail, _ := json.Marshal(events.Envelope{DeliveryID: "d-1", Event: "workflow_run", Action: "completed", HookID: "1",
 		Repository: "octo/app", ReceivedAt: time.Now().UTC(), PayloadComplete: true, Payload: hook})
 	ev := fmt.Sprintf(`{"version":"0","id":"e1","detail-type":"workflow_run","source":"ai3.github","account":"111122223333","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":%s}`, detail)
@@ -168,17 +197,30 @@ func TestStepLambdasUnderRIE(t *testing.T) {
 	if _, err := store.GetRef(ctx, j.Lock); err == nil {
 		t.Error("the finaliser left the job's lock held")
 	}
-	body := gh.Comment(j.StatusCommentID)
-	if !strings.Contains(body, "succeeded") || !strings.Contains(body, "console.aws.amazon.com") || !strings.Contains(body, runs[0].HTMLURL) {
+	c, err := github.NewClient(nil).WithAuthToken(grant.AccessToken).WithEnterpriseURLs(gh.APIURL(), gh.APIURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment, _, err := c.Issues.GetComment(ctx, "octo", "app", statusID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := comment.GetBody()
+	if !strings.Contains(body, "succeeded") || !strings.Contains(body, "console.aws.amazon.com") || !strings.Contains(body, runURL) {
 		t.Errorf("final comment:\n%s", body)
 	}
 	for _, w := range gh.Writes() {
-		if w.Who != "alice" {
+		if w.Token != "user" || w.Login != "alice" {
 			t.Errorf("a write not made with alice's token: %+v", w)
 		}
 	}
+	// The comment writes took slots of alice's budget in the jobs table,
+	// shared by the three Lambdas.
+	if budget, err := store.GetRef(ctx, pace.Key(1001)); err != nil || budget == "" {
+		t.Errorf("no write budget of alice's in the jobs table: %q, %v", budget, err)
+	}
 	for _, l := range []*testenv.Lambda{step, run, fin} {
-		if strings.Contains(l.Logs(), "ghu_alice") || strings.Contains(l.Logs(), "client-secret") || strings.Contains(l.Logs(), "tt-1") {
+		if strings.Contains(l.Logs(), grant.AccessToken) || strings.Contains(l.Logs(), inst.Token) || strings.Contains(l.Logs(), "client-secret") || strings.Contains(l.Logs(), "tt-1") {
 			t.Error("a Lambda logged a token, the client secret or a task token")
 		}
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	w, err := stepwire.FromEnv(context.Background())
+	w, err := stepwire.FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		slog.New(slog.NewJSONHandler(os.Stdout, nil)).Error("wire the workflow-run Lambda", "err", err)
 		os.Exit(1)
