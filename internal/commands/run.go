@@ -47,6 +47,7 @@ func (d *Deps) run(ctx context.Context, r *Request) (string, error) {
 	}
 	id := JobID(name, r.DeliveryID, r.Index)
 	j, err := d.Jobs.Get(ctx, id)
+	created := false // this attempt made the job, so no status comment can exist yet
 	switch {
 	case errors.Is(err, jobs.ErrNotFound):
 		if j, err = d.newJob(ctx, r, id, name, args); err != nil {
@@ -63,12 +64,14 @@ func (d *Deps) run(ctx context.Context, r *Request) (string, error) {
 			}
 		} else if err != nil {
 			return "", err
+		} else {
+			created = true
 		}
 	case err != nil:
 		return "", err
 	}
 	if j.StatusCommentID == 0 {
-		if err := d.postStatus(ctx, r, j); err != nil {
+		if err := d.postStatus(ctx, r, j, !created); err != nil {
 			return "", err
 		}
 	}
@@ -165,14 +168,21 @@ func (d *Deps) lock(ctx context.Context, j *jobs.Job) error {
 	return fmt.Errorf("take lock %s: %w", j.Lock, jobs.ErrConflict)
 }
 
-// postStatus posts the job's status comment with the user's token (finding
-// the one an earlier attempt posted, by its marker) and records its id.
-func (d *Deps) postStatus(ctx context.Context, r *Request, j *jobs.Job) error {
+// postStatus posts the job's status comment with the user's token and
+// records its id. On a retry (lookup) it first looks for the comment an
+// earlier attempt posted, by its marker; a job this attempt created cannot
+// have one, and listing a long thread is the slowest part of a start.
+func (d *Deps) postStatus(ctx context.Context, r *Request, j *jobs.Job, lookup bool) error {
 	m := jobs.Marker{Kind: "status", ID: j.ID}
-	c, found, err := githubapp.FindMarked(ctx, r.GitHub, j.Thread, j.CreatedAt.Add(-time.Minute), m)
-	if err != nil {
-		return err
+	var c githubapp.Comment
+	found := false
+	if lookup {
+		var err error
+		if c, found, err = githubapp.FindMarked(ctx, r.GitHub, j.Thread, j.CreatedAt.Add(-time.Minute), m); err != nil {
+			return err
+		}
 	}
+	var err error
 	if !found {
 		if c, err = githubapp.Post(ctx, r.GitHub, j.Thread, d.Render(j)); err != nil {
 			return err
