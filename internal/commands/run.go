@@ -173,16 +173,17 @@ func (d *Deps) lock(ctx context.Context, j *jobs.Job) error {
 // earlier attempt posted, by its marker; a job this attempt created cannot
 // have one, and listing a long thread is the slowest part of a start.
 func (d *Deps) postStatus(ctx context.Context, r *Request, j *jobs.Job, lookup bool) error {
-	m := jobs.Marker{Kind: "status", ID: j.ID}
-	var c githubapp.Comment
-	found := false
+	var (
+		c     githubapp.Comment
+		found bool
+		err   error
+	)
 	if lookup {
-		var err error
+		m := jobs.Marker{Kind: "status", ID: j.ID}
 		if c, found, err = githubapp.FindMarked(ctx, r.GitHub, j.Thread, j.CreatedAt.Add(-time.Minute), m); err != nil {
 			return err
 		}
 	}
-	var err error
 	if !found {
 		if c, err = githubapp.Post(ctx, r.GitHub, j.Thread, d.Render(j)); err != nil {
 			return err
