@@ -80,23 +80,16 @@ func (s *Sandbox) SetRunConclusion(id int64, conclusion string) error {
 	return nil
 }
 
-func (s *Sandbox) dispatch(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Ref              string         `json:"ref"`
-		Inputs           map[string]any `json:"inputs"`
-		ReturnRunDetails bool           `json:"return_run_details"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, true)
-	if !ok {
-		return
-	}
-	wf := s.workflowOf(rp, r.PathValue("workflow"))
+// dispatchInput is the body of a workflow dispatch.
+type dispatchInput struct {
+	Ref              string         `json:"ref"`
+	Inputs           map[string]any `json:"inputs"`
+	ReturnRunDetails bool           `json:"return_run_details"`
+}
+
+func (s *Sandbox) dispatch(q *repoRequest, in *dispatchInput) {
+	w, rp := q.w, q.rp
+	wf := s.workflowOf(rp, q.r.PathValue("workflow"))
 	switch {
 	case wf == nil:
 		notFound(w)
@@ -116,11 +109,11 @@ func (s *Sandbox) dispatch(w http.ResponseWriter, r *http.Request) {
 		title = strings.TrimSpace(wf.Name + " " + fmt.Sprint(v))
 	}
 	run := &run{ID: s.newID(), Repo: rp.fullName(), Workflow: wf.File, Name: wf.Name, DisplayTitle: title, Branch: branch,
-		SHA: fakeSHA(rp.fullName() + ":" + branch), Status: "queued", Number: rp.RunNumber, Actor: c.user.Login, Inputs: in.Inputs,
+		SHA: fakeSHA(rp.fullName() + ":" + branch), Status: "queued", Number: rp.RunNumber, Actor: q.c.user.Login, Inputs: in.Inputs,
 		CreatedAt: now, UpdatedAt: now}
 	s.st.Runs[run.ID] = run
 	s.changed()
-	s.record(r, c, raw)
+	q.record()
 	if in.ReturnRunDetails {
 		writeJSON(w, http.StatusOK, map[string]any{"workflow_run_id": run.ID,
 			"run_url":  s.api("repos", rp.Owner, rp.Name, "actions", "runs", fmt.Sprint(run.ID)),
@@ -274,39 +267,28 @@ func (s *Sandbox) runJSON(r *run) map[string]any {
 	}
 }
 
-func (s *Sandbox) getRun(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+func (s *Sandbox) getRun(q *repoRequest) {
+	id, _ := strconv.ParseInt(q.r.PathValue("id"), 10, 64)
 	run, found := s.st.Runs[id]
-	if !found || run.Repo != rp.fullName() {
-		notFound(w)
+	if !found || run.Repo != q.rp.fullName() {
+		notFound(q.w)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.runJSON(run))
+	writeJSON(q.w, http.StatusOK, s.runJSON(run))
 }
 
-func (s *Sandbox) listRuns(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
-	created, err := parseCreated(q.Get("created"))
+func (s *Sandbox) listRuns(q *repoRequest) {
+	rp := q.rp
+	f := q.r.URL.Query() // the filters
+	created, err := parseCreated(f.Get("created"))
 	if err != nil {
-		validationFailed(w, err.Error())
+		validationFailed(q.w, err.Error())
 		return
 	}
 	// Under actions/workflows/{workflow}/runs: that workflow's runs only
 	// (by file name or id); the workflow must exist.
 	var wf *workflow
-	if id := r.PathValue("workflow"); id != "" {
+	if id := q.r.PathValue("workflow"); id != "" {
 		wf = rp.Workflows[id]
 		for _, x := range rp.Workflows {
 			if strconv.FormatInt(x.ID, 10) == id {
@@ -314,33 +296,27 @@ func (s *Sandbox) listRuns(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if wf == nil {
-			notFound(w)
+			notFound(q.w)
 			return
 		}
 	}
 	var runs []*run
 	for _, x := range s.st.Runs {
 		match := x.Repo == rp.fullName() && (wf == nil || x.Workflow == wf.File) &&
-			(q.Get("event") == "" || q.Get("event") == "workflow_dispatch") &&
-			(q.Get("branch") == "" || q.Get("branch") == x.Branch) &&
-			(q.Get("actor") == "" || q.Get("actor") == x.Actor) &&
-			(q.Get("head_sha") == "" || q.Get("head_sha") == x.SHA) &&
-			(q.Get("status") == "" || q.Get("status") == x.Status || (x.Status == "completed" && q.Get("status") == x.Conclusion)) &&
+			(f.Get("event") == "" || f.Get("event") == "workflow_dispatch") &&
+			(f.Get("branch") == "" || f.Get("branch") == x.Branch) &&
+			(f.Get("actor") == "" || f.Get("actor") == x.Actor) &&
+			(f.Get("head_sha") == "" || f.Get("head_sha") == x.SHA) &&
+			(f.Get("status") == "" || f.Get("status") == x.Status || (x.Status == "completed" && f.Get("status") == x.Conclusion)) &&
 			created(x.CreatedAt)
 		if match {
 			runs = append(runs, x)
 		}
 	}
 	slices.SortFunc(runs, func(a, b *run) int { return int(b.ID - a.ID) }) // newest first
-	page, ok := s.paginate(w, r, len(runs))
-	if !ok {
-		return
+	if out, ok := pageJSON(q, runs, s.runJSON); ok {
+		writeJSON(q.w, http.StatusOK, map[string]any{"total_count": len(runs), "workflow_runs": out})
 	}
-	out := []map[string]any{}
-	for _, x := range runs[page.from:page.to] {
-		out = append(out, s.runJSON(x))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(runs), "workflow_runs": out})
 }
 
 // parseCreated reads GitHub's date filter: ">=T", "<=T", ">T", "<T",

@@ -19,32 +19,32 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/collaborators/{user}/permission", s.getPermission)
 	m.HandleFunc("POST /api/v3/app/installations/{id}/access_tokens", s.installationToken)
 
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}", s.getRepo)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/issues/{n}", s.getIssue)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/{n}", s.getPull)
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}", s.repoRoute(readAccess, s.getRepo))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/issues/{n}", s.repoRoute(readAccess, s.getIssue))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/{n}", s.repoRoute(readAccess, s.getPull))
 
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/issues/{n}/comments", s.createIssueComment)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/issues/{n}/comments", repoRouteJSON(s, readAccess, s.createIssueComment))
 	// .../issues/{n}/comments and .../issues/comments/{id} overlap for
 	// ServeMux; one pattern serves both, as GitHub's router does.
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/issues/{a}/{b}", s.issueSubresource)
-	m.HandleFunc("PATCH /api/v3/repos/{owner}/{repo}/issues/comments/{id}", s.editIssueComment)
-	m.HandleFunc("DELETE /api/v3/repos/{owner}/{repo}/issues/comments/{id}", s.deleteIssueComment)
+	m.HandleFunc("PATCH /api/v3/repos/{owner}/{repo}/issues/comments/{id}", repoRouteJSON(s, readAccess, s.editIssueComment))
+	m.HandleFunc("DELETE /api/v3/repos/{owner}/{repo}/issues/comments/{id}", s.repoRoute(readAccess, s.deleteIssueComment))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/comments/{id}", s.getComment(kindReview))
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/{n}/comments/{id}/replies", s.replyReviewComment)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/{n}/comments/{id}/replies", repoRouteJSON(s, readAccess, s.replyReviewComment))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/comments/{id}", s.getComment(kindCommit))
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/commits/{sha}/comments", s.createCommitComment)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/commits/{sha}/comments", repoRouteJSON(s, readAccess, s.createCommitComment))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/issues/comments/{id}/reactions", s.react(kindIssue))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/comments/{id}/reactions", s.react(kindReview))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/comments/{id}/reactions", s.react(kindCommit))
 
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", s.dispatch)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs", s.listRuns)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", s.listRuns)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs/{id}", s.getRun)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", repoRouteJSON(s, writeAccess, s.dispatch))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs", s.repoRoute(readAccess, s.listRuns))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", s.repoRoute(readAccess, s.listRuns))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/actions/runs/{id}", s.repoRoute(readAccess, s.getRun))
 
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/deployments", s.createDeployment)
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/deployments", s.listDeployments)
-	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/deployments/{id}/statuses", s.createDeploymentStatus)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/deployments", repoRouteJSON(s, writeAccess, s.createDeployment))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/deployments", s.repoRoute(readAccess, s.listDeployments))
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/deployments/{id}/statuses", repoRouteJSON(s, writeAccess, s.createDeploymentStatus))
 
 	// Not GitHub's: what was written through the API, for scripts and tests.
 	m.HandleFunc("GET /_sandbox/writes", s.getWrites)
@@ -153,6 +153,13 @@ func (s *Sandbox) getMembership(w http.ResponseWriter, r *http.Request) {
 // rolePermission maps a repository role to the legacy "permission" field.
 var rolePermission = map[string]string{"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}
 
+// permissionsJSON is the "permissions" object GitHub shows for a role on a
+// repository (a collaborator's, or the caller's own on GET /repos/{owner}/{repo}).
+func permissionsJSON(role string) map[string]bool {
+	return map[string]bool{"admin": role == "admin", "maintain": role == "admin" || role == "maintain",
+		"push": canWrite(role), "triage": role != "read" && role != "none", "pull": role != "none"}
+}
+
 func (s *Sandbox) getPermission(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,8 +176,7 @@ func (s *Sandbox) getPermission(w http.ResponseWriter, r *http.Request) {
 	}
 	role := s.roleOf(r.PathValue("owner")+"/"+r.PathValue("repo"), login)
 	user := s.userJSON(u)
-	user["permissions"] = map[string]bool{"admin": role == "admin", "maintain": role == "admin" || role == "maintain",
-		"push": rolePermission[role] == "write" || role == "admin", "triage": role != "read" && role != "none", "pull": role != "none"}
+	user["permissions"] = permissionsJSON(role)
 	user["role_name"] = role
 	writeJSON(w, http.StatusOK, map[string]any{"permission": rolePermission[role], "role_name": role, "user": user})
 }

@@ -1,10 +1,9 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -41,51 +40,6 @@ type reaction struct {
 	At      time.Time `json:"at"`
 }
 
-// readJSON decodes a request body of at most 1 MiB into v and returns the raw
-// bytes (for the writes record).
-func readJSON(w http.ResponseWriter, r *http.Request, v any) ([]byte, bool) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err == nil {
-		err = json.Unmarshal(raw, v)
-	}
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError("Problems parsing JSON"))
-		return nil, false
-	}
-	return raw, true
-}
-
-// access authenticates r and finds its repository (created when the
-// sandbox creates what is named); it answers the error itself. Under s.mu.
-func (s *Sandbox) access(w http.ResponseWriter, r *http.Request, needWrite bool) (caller, *repo, bool) {
-	c, ok := s.callerOf(r)
-	if !ok {
-		badCredentials(w)
-		return c, nil, false
-	}
-	full := r.PathValue("owner") + "/" + r.PathValue("repo")
-	rp, exists := s.st.Repos[full]
-	if !exists && s.cfg.AutoCreate {
-		rp, _ = s.ensureRepo(full, RepoOptions{})
-	}
-	if rp == nil {
-		notFound(w)
-		return c, nil, false
-	}
-	if c.kind == "user" {
-		role := s.roleOf(full, c.user.Login)
-		if role == "none" {
-			notFound(w) // GitHub hides private repositories from those who cannot read them
-			return c, nil, false
-		}
-		if needWrite && rolePermission[role] != "write" && role != "admin" {
-			forbidden(w, "Must have admin rights to Repository.")
-			return c, nil, false
-		}
-	}
-	return c, rp, true
-}
-
 // issueOf finds issue {n} of rp (created when the sandbox creates what is
 // named); under s.mu.
 func (s *Sandbox) issueOf(rp *repo, n string) *issue {
@@ -116,41 +70,47 @@ func (s *Sandbox) issueSubresource(w http.ResponseWriter, r *http.Request) {
 		s.getComment(kindIssue)(w, r)
 	case b == "comments":
 		r.SetPathValue("n", a)
-		s.listIssueComments(w, r)
+		s.repoRoute(readAccess, s.listIssueComments)(w, r)
 	default:
 		notFound(w)
 	}
 }
 
-func (s *Sandbox) createIssueComment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Body *string `json:"body"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	is := s.issueOf(rp, r.PathValue("n"))
-	if is == nil {
-		notFound(w)
-		return
-	}
+// commentInput is the body of a request that writes a comment.
+type commentInput struct {
+	Body *string `json:"body"`
+}
+
+// supplied reports whether the body carries a comment's text; when it does
+// not it answers GitHub's 422.
+func (in *commentInput) supplied(w http.ResponseWriter) bool {
 	if in.Body == nil || *in.Body == "" {
 		validationFailed(w, "body wasn't supplied.")
+		return false
+	}
+	return true
+}
+
+func (s *Sandbox) createIssueComment(q *repoRequest, in *commentInput) {
+	is := q.issue()
+	if is == nil || !in.supplied(q.w) {
 		return
 	}
-	cm := s.addComment(rp, &comment{Kind: kindIssue, Number: is.Number, Body: *in.Body, User: c.user.Login, ViaApp: true})
-	s.record(r, c, raw)
+	s.commentCreated(q, &comment{Kind: kindIssue, Number: is.Number, Body: *in.Body, User: q.c.user.Login, ViaApp: true})
+}
+
+// commentCreated stores cm, written through the API by q's caller, records
+// the write, answers 201 with the comment and announces it with its webhook;
+// under s.mu.
+func (s *Sandbox) commentCreated(q *repoRequest, cm *comment) {
+	s.addComment(q.rp, cm)
+	q.record()
 	out := s.commentJSON(cm)
-	w.Header().Set("Location", out["url"].(string))
-	writeJSON(w, http.StatusCreated, out)
-	s.emit(w, s.commentEvent("created", cm, c.user, nil))
+	if cm.Kind == kindIssue { // the issue comment answer names the new comment in Location
+		q.w.Header().Set("Location", out["url"].(string))
+	}
+	writeJSON(q.w, http.StatusCreated, out)
+	s.emit(q.w, s.commentEvent("created", cm, q.c.user, nil))
 }
 
 // addComment stores a new comment; under s.mu.
@@ -166,34 +126,21 @@ func (s *Sandbox) addComment(rp *repo, cm *comment) *comment {
 	return cm
 }
 
-func (s *Sandbox) listIssueComments(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	is := s.issueOf(rp, r.PathValue("n"))
+func (s *Sandbox) listIssueComments(q *repoRequest) {
+	is := q.issue()
 	if is == nil {
-		notFound(w)
 		return
 	}
 	var all []*comment
 	for _, cm := range s.st.Comments {
-		if cm.Kind == kindIssue && cm.Repo == rp.fullName() && cm.Number == is.Number {
+		if cm.Kind == kindIssue && cm.Repo == q.rp.fullName() && cm.Number == is.Number {
 			all = append(all, cm)
 		}
 	}
 	sortComments(all)
-	page, ok := s.paginate(w, r, len(all))
-	if !ok {
-		return
+	if out, ok := pageJSON(q, all, s.commentJSON); ok {
+		writeJSON(q.w, http.StatusOK, out)
 	}
-	out := []map[string]any{}
-	for _, cm := range all[page.from:page.to] {
-		out = append(out, s.commentJSON(cm))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 // commentByID finds a comment of a kind in the request's repository; under s.mu.
@@ -210,20 +157,11 @@ func (s *Sandbox) commentByID(rp *repo, kind, id string) *comment {
 }
 
 func (s *Sandbox) getComment(kind string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		_, rp, ok := s.access(w, r, false)
-		if !ok {
-			return
+	return s.repoRoute(readAccess, func(q *repoRequest) {
+		if cm := q.comment(kind); cm != nil {
+			writeJSON(q.w, http.StatusOK, s.commentJSON(cm))
 		}
-		cm := s.commentByID(rp, kind, r.PathValue("id"))
-		if cm == nil {
-			notFound(w)
-			return
-		}
-		writeJSON(w, http.StatusOK, s.commentJSON(cm))
-	}
+	})
 }
 
 // mayChange reports whether c may edit or delete cm: its author, anyone
@@ -232,172 +170,112 @@ func (s *Sandbox) mayChange(c caller, cm *comment) bool {
 	if c.kind == "installation" || c.user.Login == cm.User {
 		return true
 	}
-	role := s.roleOf(cm.Repo, c.user.Login)
-	return rolePermission[role] == "write" || role == "admin"
+	return canWrite(s.roleOf(cm.Repo, c.user.Login))
 }
 
-func (s *Sandbox) editIssueComment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Body *string `json:"body"`
+// changeableIssueComment is the issue comment the path's {id} names when
+// the caller may change it; otherwise it answers 404 or 403 and returns nil.
+func (q *repoRequest) changeableIssueComment() *comment {
+	cm := q.comment(kindIssue)
+	if cm != nil && !q.s.mayChange(q.c, cm) {
+		forbidden(q.w, "Resource not accessible by integration")
+		return nil
 	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
+	return cm
+}
+
+func (s *Sandbox) editIssueComment(q *repoRequest, in *commentInput) {
+	cm := q.changeableIssueComment()
+	if cm == nil {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	cm := s.commentByID(rp, kindIssue, r.PathValue("id"))
-	switch {
-	case cm == nil:
-		notFound(w)
-		return
-	case !s.mayChange(c, cm):
-		forbidden(w, "Resource not accessible by integration")
-		return
-	case in.Body == nil:
-		validationFailed(w, "body wasn't supplied.")
+	if in.Body == nil { // an edit may empty the comment
+		validationFailed(q.w, "body wasn't supplied.")
 		return
 	}
 	old := cm.Body
 	cm.Body, cm.UpdatedAt = *in.Body, s.now().UTC()
 	s.changed()
-	s.record(r, c, raw)
-	writeJSON(w, http.StatusOK, s.commentJSON(cm))
-	s.emit(w, s.commentEvent("edited", cm, c.user, map[string]any{"body": map[string]any{"from": old}}))
+	q.record()
+	writeJSON(q.w, http.StatusOK, s.commentJSON(cm))
+	s.emit(q.w, s.commentEvent("edited", cm, q.c.user, map[string]any{"body": map[string]any{"from": old}}))
 }
 
-func (s *Sandbox) deleteIssueComment(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	cm := s.commentByID(rp, kindIssue, r.PathValue("id"))
-	switch {
-	case cm == nil:
-		notFound(w)
-		return
-	case !s.mayChange(c, cm):
-		forbidden(w, "Resource not accessible by integration")
+func (s *Sandbox) deleteIssueComment(q *repoRequest) {
+	cm := q.changeableIssueComment()
+	if cm == nil {
 		return
 	}
 	delete(s.st.Comments, cm.ID)
-	if is := rp.Issues[cm.Number]; is != nil && is.Comments > 0 {
+	if is := q.rp.Issues[cm.Number]; is != nil && is.Comments > 0 {
 		is.Comments--
 	}
 	s.changed()
-	s.record(r, c, nil)
-	w.WriteHeader(http.StatusNoContent)
-	s.emit(w, s.commentEvent("deleted", cm, c.user, nil))
+	q.record()
+	q.w.WriteHeader(http.StatusNoContent)
+	s.emit(q.w, s.commentEvent("deleted", cm, q.c.user, nil))
 }
 
-func (s *Sandbox) replyReviewComment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Body *string `json:"body"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	is := s.issueOf(rp, r.PathValue("n"))
-	parent := s.commentByID(rp, kindReview, r.PathValue("id"))
+func (s *Sandbox) replyReviewComment(q *repoRequest, in *commentInput) {
+	is := s.issueOf(q.rp, q.r.PathValue("n"))
+	parent := s.commentByID(q.rp, kindReview, q.r.PathValue("id"))
 	if is == nil || is.PR == nil || parent == nil || parent.Number != is.Number {
-		notFound(w)
+		notFound(q.w)
 		return
 	}
-	if in.Body == nil || *in.Body == "" {
-		validationFailed(w, "body wasn't supplied.")
+	if !in.supplied(q.w) {
 		return
 	}
 	root := parent.ID
 	if parent.InReplyTo != 0 {
 		root = parent.InReplyTo
 	}
-	cm := s.addComment(rp, &comment{Kind: kindReview, Number: is.Number, Path: parent.Path, Line: parent.Line, CommitID: parent.CommitID,
-		InReplyTo: root, Body: *in.Body, User: c.user.Login, ViaApp: true})
-	s.record(r, c, raw)
-	writeJSON(w, http.StatusCreated, s.commentJSON(cm))
-	s.emit(w, s.commentEvent("created", cm, c.user, nil))
+	s.commentCreated(q, &comment{Kind: kindReview, Number: is.Number, Path: parent.Path, Line: parent.Line, CommitID: parent.CommitID,
+		InReplyTo: root, Body: *in.Body, User: q.c.user.Login, ViaApp: true})
 }
 
-func (s *Sandbox) createCommitComment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Body *string `json:"body"`
-		Path string  `json:"path"`
-		Line int     `json:"line"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
+// commitCommentInput is the body of a request that comments on a commit.
+type commitCommentInput struct {
+	commentInput
+	Path string `json:"path"`
+	Line int    `json:"line"`
+}
+
+func (s *Sandbox) createCommitComment(q *repoRequest, in *commitCommentInput) {
+	if !in.supplied(q.w) {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	if in.Body == nil || *in.Body == "" {
-		validationFailed(w, "body wasn't supplied.")
-		return
-	}
-	cm := s.addComment(rp, &comment{Kind: kindCommit, CommitID: r.PathValue("sha"), Path: in.Path, Line: in.Line,
-		Body: *in.Body, User: c.user.Login, ViaApp: true})
-	s.record(r, c, raw)
-	writeJSON(w, http.StatusCreated, s.commentJSON(cm))
-	s.emit(w, s.commentEvent("created", cm, c.user, nil))
+	s.commentCreated(q, &comment{Kind: kindCommit, CommitID: q.r.PathValue("sha"), Path: in.Path, Line: in.Line,
+		Body: *in.Body, User: q.c.user.Login, ViaApp: true})
+}
+
+// reactionInput is the body of a request that reacts to a comment.
+type reactionInput struct {
+	Content string `json:"content"`
 }
 
 func (s *Sandbox) react(kind string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Content string `json:"content"`
-		}
-		raw, ok := readJSON(w, r, &in)
-		if !ok {
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		c, rp, ok := s.access(w, r, false)
-		if !ok {
-			return
-		}
-		cm := s.commentByID(rp, kind, r.PathValue("id"))
+	return repoRouteJSON(s, readAccess, func(q *repoRequest, in *reactionInput) {
+		cm := q.comment(kind)
 		if cm == nil {
-			notFound(w)
 			return
 		}
-		valid := false
-		for _, x := range reactionContents {
-			valid = valid || x == in.Content
-		}
-		if !valid {
-			validationFailed(w, fmt.Sprintf("content %q is not a reaction GitHub knows", in.Content))
+		if !slices.Contains(reactionContents, in.Content) {
+			validationFailed(q.w, fmt.Sprintf("content %q is not a reaction GitHub knows", in.Content))
 			return
 		}
 		for _, x := range cm.Reactions {
-			if x.Content == in.Content && x.User == c.user.Login {
-				writeJSON(w, http.StatusOK, s.reactionJSON(x))
+			if x.Content == in.Content && x.User == q.c.user.Login {
+				writeJSON(q.w, http.StatusOK, s.reactionJSON(x))
 				return
 			}
 		}
-		x := reaction{ID: s.newID(), Content: in.Content, User: c.user.Login, At: s.now().UTC()}
+		x := reaction{ID: s.newID(), Content: in.Content, User: q.c.user.Login, At: s.now().UTC()}
 		cm.Reactions = append(cm.Reactions, x)
 		s.changed()
-		s.record(r, c, raw)
-		writeJSON(w, http.StatusCreated, s.reactionJSON(x))
-	}
+		q.record()
+		writeJSON(q.w, http.StatusCreated, s.reactionJSON(x))
+	})
 }
 
 func (s *Sandbox) reactionJSON(x reaction) map[string]any {

@@ -33,30 +33,23 @@ type deploymentStatus struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-func (s *Sandbox) createDeployment(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Ref         string `json:"ref"`
-		Task        string `json:"task"`
-		Environment string `json:"environment"`
-		Description string `json:"description"`
-		Payload     any    `json:"payload"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, true)
-	if !ok {
-		return
-	}
+// deploymentInput is the body of a request that creates a deployment.
+type deploymentInput struct {
+	Ref         string `json:"ref"`
+	Task        string `json:"task"`
+	Environment string `json:"environment"`
+	Description string `json:"description"`
+	Payload     any    `json:"payload"`
+}
+
+func (s *Sandbox) createDeployment(q *repoRequest, in *deploymentInput) {
+	w, rp := q.w, q.rp
 	if in.Ref == "" {
 		validationFailed(w, "\"ref\" wasn't supplied.")
 		return
 	}
 	d := &deployment{ID: s.newID(), Repo: rp.fullName(), Ref: in.Ref, SHA: fakeSHA(rp.fullName() + ":" + in.Ref), Task: in.Task,
-		Environment: in.Environment, Description: in.Description, Payload: in.Payload, Creator: c.user.Login, ViaApp: true,
+		Environment: in.Environment, Description: in.Description, Payload: in.Payload, Creator: q.c.user.Login, ViaApp: true,
 		CreatedAt: s.now().UTC()}
 	if d.Task == "" {
 		d.Task = "deploy"
@@ -69,57 +62,39 @@ func (s *Sandbox) createDeployment(w http.ResponseWriter, r *http.Request) {
 	}
 	s.st.Deployments[d.ID] = d
 	s.changed()
-	s.record(r, c, raw)
+	q.record()
 	writeJSON(w, http.StatusCreated, s.deploymentJSON(rp, d))
 }
 
-func (s *Sandbox) listDeployments(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
-	}
-	q := r.URL.Query()
+func (s *Sandbox) listDeployments(q *repoRequest) {
+	f := q.r.URL.Query() // the filters
 	var ds []*deployment
 	for _, d := range s.st.Deployments {
-		if d.Repo == rp.fullName() && (q.Get("environment") == "" || q.Get("environment") == d.Environment) &&
-			(q.Get("ref") == "" || q.Get("ref") == d.Ref) && (q.Get("task") == "" || q.Get("task") == d.Task) {
+		if d.Repo == q.rp.fullName() && (f.Get("environment") == "" || f.Get("environment") == d.Environment) &&
+			(f.Get("ref") == "" || f.Get("ref") == d.Ref) && (f.Get("task") == "" || f.Get("task") == d.Task) {
 			ds = append(ds, d)
 		}
 	}
 	slices.SortFunc(ds, func(a, b *deployment) int { return int(b.ID - a.ID) })
-	page, ok := s.paginate(w, r, len(ds))
-	if !ok {
-		return
+	if out, ok := pageJSON(q, ds, func(d *deployment) map[string]any { return s.deploymentJSON(q.rp, d) }); ok {
+		writeJSON(q.w, http.StatusOK, out)
 	}
-	out := []map[string]any{}
-	for _, d := range ds[page.from:page.to] {
-		out = append(out, s.deploymentJSON(rp, d))
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 var deploymentStates = []string{"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}
 
-func (s *Sandbox) createDeploymentStatus(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		State          string `json:"state"`
-		Description    string `json:"description"`
-		EnvironmentURL string `json:"environment_url"`
-		LogURL         string `json:"log_url"`
-	}
-	raw, ok := readJSON(w, r, &in)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, true)
-	if !ok {
-		return
-	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+// deploymentStatusInput is the body of a request that adds a deployment
+// status.
+type deploymentStatusInput struct {
+	State          string `json:"state"`
+	Description    string `json:"description"`
+	EnvironmentURL string `json:"environment_url"`
+	LogURL         string `json:"log_url"`
+}
+
+func (s *Sandbox) createDeploymentStatus(q *repoRequest, in *deploymentStatusInput) {
+	w, rp := q.w, q.rp
+	id, _ := strconv.ParseInt(q.r.PathValue("id"), 10, 64)
 	d, found := s.st.Deployments[id]
 	if !found || d.Repo != rp.fullName() {
 		notFound(w)
@@ -130,10 +105,10 @@ func (s *Sandbox) createDeploymentStatus(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	st := deploymentStatus{ID: s.newID(), State: in.State, Description: in.Description, EnvironmentURL: in.EnvironmentURL,
-		LogURL: in.LogURL, Creator: c.user.Login, CreatedAt: s.now().UTC()}
+		LogURL: in.LogURL, Creator: q.c.user.Login, CreatedAt: s.now().UTC()}
 	d.Statuses = append(d.Statuses, st)
 	s.changed()
-	s.record(r, c, raw)
+	q.record()
 	au := s.api("repos", rp.Owner, rp.Name, "deployments", fmt.Sprint(d.ID))
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"url": au + "/statuses/" + fmt.Sprint(st.ID), "id": st.ID, "node_id": nodeID("DES_", st.ID), "state": st.State,

@@ -5,50 +5,29 @@ import (
 	"net/http"
 )
 
-func (s *Sandbox) getRepo(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
+func (s *Sandbox) getRepo(q *repoRequest) {
+	m := s.fullRepoJSON(q.rp)
+	if q.c.kind == "user" {
+		m["permissions"] = permissionsJSON(s.roleOf(q.rp.fullName(), q.c.user.Login))
 	}
-	m := s.fullRepoJSON(rp)
-	if c.kind == "user" {
-		role := s.roleOf(rp.fullName(), c.user.Login)
-		m["permissions"] = map[string]bool{"admin": role == "admin", "maintain": role == "admin" || role == "maintain",
-			"push": rolePermission[role] == "write" || role == "admin", "triage": role != "read", "pull": true}
-	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(q.w, http.StatusOK, m)
 }
 
-func (s *Sandbox) getIssue(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
+func (s *Sandbox) getIssue(q *repoRequest) {
+	if is := q.issue(); is != nil {
+		writeJSON(q.w, http.StatusOK, s.issueJSON(q.rp, is))
 	}
-	is := s.issueOf(rp, r.PathValue("n"))
-	if is == nil {
-		notFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.issueJSON(rp, is))
 }
 
-func (s *Sandbox) getPull(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, rp, ok := s.access(w, r, false)
-	if !ok {
-		return
+func (s *Sandbox) getPull(q *repoRequest) {
+	is := q.issue()
+	switch {
+	case is == nil:
+	case is.PR == nil:
+		notFound(q.w) // an issue, not a pull request
+	default:
+		writeJSON(q.w, http.StatusOK, s.pullJSON(q.rp, is))
 	}
-	is := s.issueOf(rp, r.PathValue("n"))
-	if is == nil || is.PR == nil {
-		notFound(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.pullJSON(rp, is))
 }
 
 // pullHookJSON is a pull request as webhooks carry it; under s.mu.
