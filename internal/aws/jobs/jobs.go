@@ -67,8 +67,8 @@ func conditionFailed(err error) bool {
 // item is j's table item.
 func item(j *jobs.Job) (map[string]types.AttributeValue, error) {
 	it := key(jobPrefix, j.ID, jobSort)
-	it[ThreadAttribute] = str(threadKey(j.Thread.Repo, j.Thread.Number))
-	it[CreatedAttribute] = str(createdKey(j.CreatedAt) + "#" + j.ID)
+	it[ThreadAttribute] = str(jobs.ThreadKey(j.Thread.Repo, j.Thread.Number))
+	it[CreatedAttribute] = str(jobs.CreatedKey(j.CreatedAt) + "#" + j.ID)
 	it[ListAttribute] = str(ListPartition)
 	it[attrVersion] = num(j.Version)
 	name, body, err := encode(j)
@@ -81,7 +81,7 @@ func item(j *jobs.Job) (map[string]types.AttributeValue, error) {
 
 // Create implements jobs.Store with a PutItem on an absent key.
 func (s *Store) Create(ctx context.Context, j *jobs.Job) error {
-	if err := check(j); err != nil {
+	if err := jobs.Validate(j); err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
 	c := j.Clone()
@@ -111,7 +111,7 @@ func (s *Store) Create(ctx context.Context, j *jobs.Job) error {
 
 // Update implements jobs.Store with a PutItem conditioned on the version read.
 func (s *Store) Update(ctx context.Context, j *jobs.Job) error {
-	if err := check(j); err != nil {
+	if err := jobs.Validate(j); err != nil {
 		return fmt.Errorf("update job: %w", err)
 	}
 	c := j.Clone()
@@ -185,7 +185,7 @@ func (s *Store) Latest(ctx context.Context, repo string, number int) (*jobs.Job,
 		IndexName:                 aws.String(ThreadIndex),
 		KeyConditionExpression:    aws.String("#t = :t"),
 		ExpressionAttributeNames:  map[string]string{"#t": ThreadAttribute},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(threadKey(repo, number))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(jobs.ThreadKey(repo, number))},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(1),
 	})
@@ -205,22 +205,3 @@ func (s *Store) Latest(ctx context.Context, repo string, number int) (*jobs.Job,
 	}
 	return j, nil
 }
-
-// check refuses a job the store could not index.
-func check(j *jobs.Job) error {
-	switch {
-	case j == nil:
-		return errors.New("no job")
-	case j.ID == "":
-		return errors.New("job without an id")
-	case j.Thread.Repo == "":
-		return fmt.Errorf("job %s has no thread repository", j.ID)
-	}
-	return nil
-}
-
-// threadKey is the thread a job is Latest on: "owner/name#number".
-func threadKey(repo string, number int) string { return fmt.Sprintf("%s#%d", repo, number) }
-
-// createdKey writes t in UTC at a fixed width, so text order is time order.
-func createdKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

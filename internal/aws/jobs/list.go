@@ -34,7 +34,7 @@ func (s *Store) List(ctx context.Context, limit int, before time.Time) ([]*jobs.
 		// A job created at before sorts after it ("<time>#<id>" > "<time>").
 		*in.KeyConditionExpression += " AND #c < :before"
 		in.ExpressionAttributeNames["#c"] = CreatedAttribute
-		in.ExpressionAttributeValues[":before"] = str(createdKey(before))
+		in.ExpressionAttributeValues[":before"] = str(jobs.CreatedKey(before))
 	}
 	var ids []string
 	for len(ids) < limit {

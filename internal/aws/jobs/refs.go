@@ -25,7 +25,7 @@ const liveCondition = "(attribute_not_exists(#exp) OR #exp > :now)"
 
 // PutRef implements jobs.Store with a PutItem on an absent or expired key.
 func (s *Store) PutRef(ctx context.Context, key, value string, ttl time.Duration) (string, error) {
-	if err := checkRef(key, value, ttl); err != nil {
+	if err := jobs.ValidRef(key, value, ttl); err != nil {
 		return "", err
 	}
 	for range putRefTries {
@@ -136,15 +136,3 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 func refKey(k string) map[string]types.AttributeValue { return key(refPrefix, k, refSort) }
-
-func checkRef(key, value string, ttl time.Duration) error {
-	switch {
-	case key == "":
-		return errors.New("put ref: empty key")
-	case value == "":
-		return fmt.Errorf("put ref %s: empty value (\"\" is SwapRef's delete)", key)
-	case ttl < 0:
-		return fmt.Errorf("put ref %s: negative ttl %s", key, ttl)
-	}
-	return nil
-}

@@ -127,7 +127,7 @@ func (s *Store) Close() error {
 
 // Create implements jobs.Store.
 func (s *Store) Create(ctx context.Context, j *jobs.Job) error {
-	if err := check(j); err != nil {
+	if err := jobs.Validate(j); err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
 	c := j.Clone()
@@ -141,7 +141,7 @@ func (s *Store) Create(ctx context.Context, j *jobs.Job) error {
 	}
 	var created bool
 	err = s.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.createStmt).ExecContext(ctx, c.ID, threadKey(c.Thread.Repo, c.Thread.Number), createdKey(c.CreatedAt), body)
+		res, err := tx.StmtContext(ctx, s.createStmt).ExecContext(ctx, c.ID, jobs.ThreadKey(c.Thread.Repo, c.Thread.Number), jobs.CreatedKey(c.CreatedAt), body)
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func (s *Store) Create(ctx context.Context, j *jobs.Job) error {
 
 // Update implements jobs.Store.
 func (s *Store) Update(ctx context.Context, j *jobs.Job) error {
-	if err := check(j); err != nil {
+	if err := jobs.Validate(j); err != nil {
 		return fmt.Errorf("update job: %w", err)
 	}
 	c := j.Clone()
@@ -172,7 +172,7 @@ func (s *Store) Update(ctx context.Context, j *jobs.Job) error {
 	}
 	var written, exists bool
 	err = s.commits.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.updateStmt).ExecContext(ctx, threadKey(c.Thread.Repo, c.Thread.Number), createdKey(c.CreatedAt), body, c.ID, j.Version)
+		res, err := tx.StmtContext(ctx, s.updateStmt).ExecContext(ctx, jobs.ThreadKey(c.Thread.Repo, c.Thread.Number), jobs.CreatedKey(c.CreatedAt), body, c.ID, j.Version)
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Store) Latest(ctx context.Context, repo string, number int) (*jobs.Job,
 	if repo == "" {
 		return nil, errors.New("latest job: empty repository")
 	}
-	j, err := decode(s.latestStmt.QueryRowContext(ctx, threadKey(repo, number)))
+	j, err := decode(s.latestStmt.QueryRowContext(ctx, jobs.ThreadKey(repo, number)))
 	if err != nil {
 		return nil, fmt.Errorf("latest job of %s#%d: %w", repo, number, err)
 	}
@@ -230,7 +230,7 @@ func (s *Store) List(ctx context.Context, limit int, before time.Time) ([]*jobs.
 	}
 	bound := beyond
 	if !before.IsZero() {
-		bound = createdKey(before)
+		bound = jobs.CreatedKey(before)
 	}
 	rows, err := s.listStmt.QueryContext(ctx, bound, limit)
 	if err != nil {
@@ -265,22 +265,3 @@ func decode(row interface{ Scan(...any) error }) (*jobs.Job, error) {
 	}
 	return &j, nil
 }
-
-// check refuses a job the store could not index.
-func check(j *jobs.Job) error {
-	switch {
-	case j == nil:
-		return errors.New("no job")
-	case j.ID == "":
-		return errors.New("job without an id")
-	case j.Thread.Repo == "":
-		return fmt.Errorf("job %s has no thread repository", j.ID)
-	}
-	return nil
-}
-
-// threadKey is the thread a job is Latest on: "owner/name#number".
-func threadKey(repo string, number int) string { return fmt.Sprintf("%s#%d", repo, number) }
-
-// createdKey writes t in UTC at a fixed width, so text order is time order.
-func createdKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

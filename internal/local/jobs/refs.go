@@ -13,7 +13,7 @@ import (
 // PutRef implements jobs.Store. An expired reference counts as absent, though
 // Sweep may not have deleted it yet.
 func (s *Store) PutRef(ctx context.Context, key, value string, ttl time.Duration) (string, error) {
-	if err := checkRef(key, value, ttl); err != nil {
+	if err := jobs.ValidRef(key, value, ttl); err != nil {
 		return "", err
 	}
 	now := s.now()
@@ -114,18 +114,6 @@ func (s *Store) Check(ctx context.Context) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM jobs WHERE 0) + (SELECT count(*) FROM job_refs WHERE 0)`).Scan(&n); err != nil {
 		return fmt.Errorf("jobs tables: %w", err)
-	}
-	return nil
-}
-
-func checkRef(key, value string, ttl time.Duration) error {
-	switch {
-	case key == "":
-		return errors.New("put ref: empty key")
-	case value == "":
-		return fmt.Errorf("put ref %s: empty value (\"\" is SwapRef's delete)", key)
-	case ttl < 0:
-		return fmt.Errorf("put ref %s: negative ttl %s", key, ttl)
 	}
 	return nil
 }
