@@ -49,13 +49,26 @@ type Minter struct {
 	// Now defaults to time.Now.
 	Now func() time.Time
 
-	mu     sync.Mutex
-	cache  map[int64]InstallationToken
-	scoped map[string]InstallationToken // ScopedToken's, by installation and permissions
+	mu    sync.Mutex
+	cache map[tokenKey]InstallationToken
+}
+
+// tokenKey is what a cached token was minted for: an installation and the
+// permissions asked for (canonical; "" for all the App was granted).
+type tokenKey struct {
+	installation int64
+	perms        string
 }
 
 // InstallationToken returns a cached token or mints a new one.
 func (m *Minter) InstallationToken(ctx context.Context, installationID int64) (InstallationToken, error) {
+	return m.token(ctx, tokenKey{installation: installationID}, nil)
+}
+
+// token returns the token cached for key while more than RefreshBefore of
+// its life remains, or mints one with opts (nil: every permission the App
+// was granted) and caches it.
+func (m *Minter) token(ctx context.Context, key tokenKey, opts *github.InstallationTokenOptions) (InstallationToken, error) {
 	now := time.Now
 	if m.Now != nil {
 		now = m.Now
@@ -68,17 +81,17 @@ func (m *Minter) InstallationToken(ctx context.Context, installationID int64) (I
 	// installation, and holding it makes concurrent callers share the mint.
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t, ok := m.cache[installationID]; ok && t.ExpiresAt.Sub(now()) > early {
+	if t, ok := m.cache[key]; ok && t.ExpiresAt.Sub(now()) > early {
 		return t, nil
 	}
-	t, err := m.mint(ctx, installationID, nil)
+	t, err := m.mint(ctx, key.installation, opts)
 	if err != nil {
 		return InstallationToken{}, err
 	}
 	if m.cache == nil {
-		m.cache = map[int64]InstallationToken{}
+		m.cache = map[tokenKey]InstallationToken{}
 	}
-	m.cache[installationID] = t
+	m.cache[key] = t
 	return t, nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -24,29 +23,7 @@ func (m *Minter) ScopedToken(ctx context.Context, installationID int64, perms ma
 	if err != nil {
 		return InstallationToken{}, err
 	}
-	now := time.Now
-	if m.Now != nil {
-		now = m.Now
-	}
-	early := m.RefreshBefore
-	if early == 0 {
-		early = 5 * time.Minute
-	}
-	key := fmt.Sprint(installationID, " ", canonical(perms))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if t, ok := m.scoped[key]; ok && t.ExpiresAt.Sub(now()) > early {
-		return t, nil
-	}
-	t, err := m.mint(ctx, installationID, opts)
-	if err != nil {
-		return InstallationToken{}, err
-	}
-	if m.scoped == nil {
-		m.scoped = map[string]InstallationToken{}
-	}
-	m.scoped[key] = t
-	return t, nil
+	return m.token(ctx, tokenKey{installation: installationID, perms: canonical(perms)}, opts)
 }
 
 // tokenOptions turns perms into go-github's options, refusing levels other

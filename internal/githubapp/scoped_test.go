@@ -64,4 +64,15 @@ func TestScopedTokenSendsPermissions(t *testing.T) {
 	if len(bodies) != 2 {
 		t.Fatalf("refused permissions still called GitHub (%d calls)", len(bodies))
 	}
+	// The full token shares the cache but not an entry with a scoped one.
+	full, err := m.InstallationToken(ctx, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full == a || len(bodies) != 3 || bodies[2]["permissions"] != nil {
+		t.Fatalf("InstallationToken = %v after scoped %v; GitHub was asked for %v, want a third token with no permissions named", full, a, bodies)
+	}
+	if again, _ := m.ScopedToken(ctx, 7, nil); again != full {
+		t.Fatalf("ScopedToken without permissions = %v, want the cached full token %v", again, full)
+	}
 }
