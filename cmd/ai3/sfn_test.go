@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sbalswa/ai3-mvp/internal/localsfn/sfnapi"
 )
@@ -59,22 +57,13 @@ func startSfnServe(t *testing.T, args ...string) (url string, stop func()) {
 	return m[1], stop
 }
 
-func sfnClient(url string) *sfn.Client {
-	return sfn.New(sfn.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local", ""),
-		BaseEndpoint: aws.String(url),
-		APIOptions:   []func(*middleware.Stack) error{sfnapi.NoHostPrefix},
-	})
-}
-
 // TestSfnServeKeepsExecutionsAcrossRestarts serves with --data, leaves one
 // execution finished and one waiting, restarts, and finds both.
 func TestSfnServeKeepsExecutionsAcrossRestarts(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
 	url, stop := startSfnServe(t, "--data", data)
-	c := sfnClient(url)
+	c := sfnapi.NewClient(url)
 	mk := func(name, def string) *string {
 		out, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/r")})
 		if err != nil {
@@ -105,7 +94,7 @@ func TestSfnServeKeepsExecutionsAcrossRestarts(t *testing.T) {
 	stop()
 
 	url, _ = startSfnServe(t, "--data", data)
-	c = sfnClient(url)
+	c = sfnapi.NewClient(url)
 	d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: q.ExecutionArn})
 	if err != nil || d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `"ok"` {
 		t.Fatalf("finished execution after restart: %+v %v", d, err)

@@ -6,9 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sbalswa/ai3-mvp/internal/aws/sfnexec"
 	"github.com/sbalswa/ai3-mvp/internal/jobs/executortest"
@@ -31,13 +29,7 @@ func TestExecutorContract(t *testing.T) {
 		}
 		srv := httptest.NewServer(sfnapi.New(x, sfnapi.Options{}))
 		t.Cleanup(func() { srv.Close(); x.Close() })
-		client := sfn.New(sfn.Options{
-			Region:           "us-east-1",
-			Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
-			BaseEndpoint:     aws.String(srv.URL),
-			APIOptions:       []func(*middleware.Stack) error{sfnapi.NoHostPrefix},
-			RetryMaxAttempts: 1,
-		})
+		client := sfnapi.NewClient(srv.URL)
 		machines := map[string]string{}
 		for name, def := range executortest.Definitions() {
 			out, err := client.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(name),

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sbalswa/ai3-mvp/internal/localsfn"
 	"github.com/sbalswa/ai3-mvp/internal/localsfn/sfnapi"
@@ -36,19 +34,8 @@ func newAPI(t testing.TB, opts localsfn.Options) *api {
 	a := &api{ex: ex}
 	a.srv = httptest.NewServer(sfnapi.New(ex, sfnapi.Options{Region: opts.Region, Account: opts.Account}))
 	t.Cleanup(func() { a.srv.Close(); ex.Close() })
-	a.client = newClient(a.srv.URL)
+	a.client = sfnapi.NewClient(a.srv.URL)
 	return a
-}
-
-// newClient is how a user points the SDK at the server.
-func newClient(url string) *sfn.Client {
-	return sfn.New(sfn.Options{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", ""),
-		BaseEndpoint:     aws.String(url),
-		APIOptions:       []func(*middleware.Stack) error{sfnapi.NoHostPrefix},
-		RetryMaxAttempts: 1,
-	})
 }
 
 const role = "arn:aws:iam::000000000000:role/test"
