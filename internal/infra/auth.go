@@ -1,7 +1,10 @@
 package infra
 
 import (
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
@@ -110,6 +113,8 @@ func NewAuth(s *stack, name string, vaultUsers []string) (*Auth, error) {
 		Description: "Mints GitHub App installation tokens; the only reader of the App private key",
 		Env: pulumi.StringMap{
 			"GITHUB_APP_ID":             pulumi.String(strconv.FormatInt(s.cfg.GitHubAppID, 10)),
+			"GITHUB_INSTALLATION_ID":    pulumi.String(strconv.FormatInt(s.cfg.GitHubInstallationID, 10)),
+			"TOKEN_PERMISSIONS":         pulumi.String(TokenPermissions()),
 			"GITHUB_APP_KEY_SECRET_ARN": c.AppKeySecret.Arn,
 			"GITHUB_API_URL":            pulumi.String(s.cfg.GitHubAPIURL),
 		},
@@ -118,6 +123,16 @@ func NewAuth(s *stack, name string, vaultUsers []string) (*Auth, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// TokenPermissions is the credentials Lambda's TOKEN_PERMISSIONS: the App's
+// permissions, "name=level" joined by commas, sorted.
+func TokenPermissions() string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(AppPermissions)) {
+		out = append(out, k+"="+AppPermissions[k])
+	}
+	return strings.Join(out, ",")
 }
 
 // keyPolicy lets the account administer the key but not use it; the vault's

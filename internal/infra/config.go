@@ -14,16 +14,19 @@ import (
 // Config is the stack's configuration (Pulumi.<stack>.yaml, namespace
 // "ai3"). Pulumi.yaml declares the same keys with their descriptions.
 type Config struct {
-	GitHubOrg      string // organization the App serves
-	GitHubAppID    int64  // the App's numeric id
-	GitHubClientID string // the App's OAuth client id
-	BotHandle      string // mention handle, without "@"
-	GitHubURL      string // web URL (GHES: https://ghe.example.com)
-	GitHubAPIURL   string // REST API URL (GHES: https://ghe.example.com/api/v3)
-	AlarmEmail     string // where alarms are mailed; none when empty
-	LogRetention   int    // days CloudWatch keeps every log group
-	Architecture   string // Lambda architecture: arm64 or x86_64
-	WAFRateLimit   int    // requests per 5 minutes per IP before WAF blocks
+	GitHubOrg   string // organization the App serves
+	GitHubAppID int64  // the App's numeric id
+	// GitHubInstallationID is the App's installation on the organization:
+	// the only one the credentials Lambda mints tokens for.
+	GitHubInstallationID int64
+	GitHubClientID       string // the App's OAuth client id
+	BotHandle            string // mention handle, without "@"
+	GitHubURL            string // web URL (GHES: https://ghe.example.com)
+	GitHubAPIURL         string // REST API URL (GHES: https://ghe.example.com/api/v3)
+	AlarmEmail           string // where alarms are mailed; none when empty
+	LogRetention         int    // days CloudWatch keeps every log group
+	Architecture         string // Lambda architecture: arm64 or x86_64
+	WAFRateLimit         int    // requests per 5 minutes per IP before WAF blocks
 	// ManageAPIGatewayAccount sets the region's API Gateway CloudWatch role
 	// (required for access logs); false when the account already has one.
 	ManageAPIGatewayAccount bool
@@ -37,6 +40,12 @@ type Config struct {
 	HasAppPrivateKey  bool
 	HasOAuthSecret    bool
 }
+
+// ConfigKeys are every key LoadConfig reads (namespace "ai3"); Pulumi.yaml
+// declares each with its type and description.
+var ConfigKeys = []string{"githubOrg", "githubAppId", "githubClientId", "githubInstallationId", "botHandle", "githubUrl",
+	"githubApiUrl", "alarmEmail", "logRetentionDays", "architecture", "wafRateLimit", "manageApiGatewayAccount",
+	"webhookSecret", "githubAppPrivateKey", "oauthClientSecret"}
 
 // logRetentions are the retention periods CloudWatch Logs accepts.
 var logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
@@ -53,6 +62,9 @@ func (c Config) GOARCH() string {
 // the key and says how to set it.
 func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	get := func(key, def string) string {
+		if !slices.Contains(ConfigKeys, key) {
+			panic("infra: config key " + key + " is not in ConfigKeys") // a programming error, caught by every test
+		}
 		if v := config.Get(ctx, "ai3:"+key); v != "" {
 			return v
 		}
@@ -82,6 +94,11 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	} else {
 		c.GitHubAppID = id
 	}
+	if id, err := strconv.ParseInt(get("githubInstallationId", ""), 10, 64); err != nil || id <= 0 {
+		bad("githubInstallationId", "must be the numeric id of the App's installation on the organization (the number at the end of the installation's settings URL)")
+	} else {
+		c.GitHubInstallationID = id
+	}
 	for key, u := range map[string]string{"githubUrl": c.GitHubURL, "githubApiUrl": c.GitHubAPIURL} {
 		if p, err := url.Parse(u); err != nil || p.Scheme != "https" || p.Host == "" {
 			bad(key, fmt.Sprintf("must be an https URL, got %q", u))
@@ -104,6 +121,9 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		bad("manageApiGatewayAccount", "must be true or false")
 	}
 	secret := func(key string) (pulumi.StringOutput, bool) {
+		if !slices.Contains(ConfigKeys, key) {
+			panic("infra: config key " + key + " is not in ConfigKeys")
+		}
 		full := "ai3:" + key
 		if _, ok := ctx.GetConfig(full); !ok {
 			return pulumi.StringOutput{}, false

@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -168,13 +170,14 @@ func (d *deployment) one(t *testing.T, typ, name string) res {
 // testConfig is a complete stack configuration.
 func testConfig() map[string]string {
 	return map[string]string{
-		"ai3:githubOrg":           "octo-org",
-		"ai3:githubAppId":         "424242",
-		"ai3:githubClientId":      "Iv1.0123456789abcdef",
-		"ai3:alarmEmail":          "ops@example.com",
-		"ai3:webhookSecret":       testWebhookSecret,
-		"ai3:githubAppPrivateKey": testAppKey,
-		"ai3:oauthClientSecret":   testOAuthSecret,
+		"ai3:githubOrg":            "octo-org",
+		"ai3:githubAppId":          "424242",
+		"ai3:githubClientId":       "Iv1.0123456789abcdef",
+		"ai3:githubInstallationId": "777",
+		"ai3:alarmEmail":           "ops@example.com",
+		"ai3:webhookSecret":        testWebhookSecret,
+		"ai3:githubAppPrivateKey":  testAppKey,
+		"ai3:oauthClientSecret":    testOAuthSecret,
 	}
 }
 
@@ -198,10 +201,13 @@ func run(t *testing.T, cfg map[string]string, secretKeys []string) (*deployment,
 		o.ToMapOutput().ApplyT(func(v map[string]any) (int, error) { outs <- v; return 0, nil })
 		return nil
 	}, pulumi.WithMocks("ai3", testStack, m))
-	if err != nil {
-		return nil, err
-	}
 	d := &deployment{}
+	if err != nil {
+		m.mu.Lock()
+		d.all = append([]res(nil), m.all...)
+		m.mu.Unlock()
+		return d, err
+	}
 	select {
 	case d.outputs = <-outs:
 	case <-time.After(30 * time.Second):
@@ -228,4 +234,66 @@ func deployed(t *testing.T) *deployment {
 		t.Fatalf("deploy: %v", sharedErr)
 	}
 	return shared
+}
+
+// sha is Lambda's source code hash of b.
+func sha(b []byte) string {
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// fn returns the function of a lambdas/* package.
+func (d *deployment) fn(t *testing.T, pkg string) res {
+	t.Helper()
+	return d.one(t, "aws:lambda/function:Function", "ai3-"+testStack+"-"+pkg)
+}
+
+// env returns a function's environment variables.
+func (r res) env() map[string]string {
+	out := map[string]string{}
+	e, ok := r.In["environment"]
+	if !ok {
+		return out
+	}
+	vars, ok := e.ObjectValue()["variables"]
+	if !ok {
+		return out
+	}
+	for k, v := range vars.ObjectValue() {
+		if v.IsSecret() {
+			out[string(k)] = "<secret>"
+			continue
+		}
+		out[string(k)] = v.StringValue()
+	}
+	return out
+}
+
+// policy parses a policy document input.
+func (r res) policy(t *testing.T, key string) policyDocument {
+	t.Helper()
+	var doc policyDocument
+	if err := json.Unmarshal([]byte(r.str(key)), &doc); err != nil {
+		t.Fatalf("%s %s: policy %q: %v", r.Type, r.Name, r.str(key), err)
+	}
+	return doc
+}
+
+// strings walks v and calls fn with every string inside it, telling
+// whether it sits under a secret.
+func walkStrings(v resource.PropertyValue, secret bool, fn func(s string, secret bool)) {
+	switch {
+	case v.IsSecret():
+		walkStrings(v.SecretValue().Element, true, fn)
+	case v.IsString():
+		fn(v.StringValue(), secret)
+	case v.IsArray():
+		for _, e := range v.ArrayValue() {
+			walkStrings(e, secret, fn)
+		}
+	case v.IsObject():
+		for _, e := range v.ObjectValue() {
+			walkStrings(e, secret, fn)
+		}
+	}
 }

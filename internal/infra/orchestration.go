@@ -58,25 +58,30 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 		return nil, err
 	}
 	auth, ing := a.Auth, a.Ingestion
-	env := func(extra pulumi.StringMap) pulumi.StringMap {
-		m := pulumi.StringMap{
-			"JOBS_TABLE": c.Jobs.Name, "MARKS_TABLE": ing.Marks.Name, "USER_TOKENS_TABLE": auth.UserTokens.Name,
+	// stepEnv is what the step, workflow-run and finalizer Lambdas read
+	// (lambdas/internal/stepwire); the comment Lambda reads more (commandEnv).
+	stepEnv := func() pulumi.StringMap {
+		return pulumi.StringMap{
+			"JOBS_TABLE": c.Jobs.Name, "USER_TOKENS_TABLE": auth.UserTokens.Name,
 			"TOKENS_KMS_KEY_ID": auth.Key.Arn, "ARCHIVE_BUCKET": ing.Bucket.Bucket, "CREDENTIALS_FUNCTION": auth.Credentials.Function.Arn,
 			"GITHUB_API_URL": pulumi.String(s.cfg.GitHubAPIURL), "GITHUB_URL": pulumi.String(s.cfg.GitHubURL),
-			"GITHUB_ORG": pulumi.String(s.cfg.GitHubOrg), "GITHUB_APP_ID": pulumi.String(strconv.FormatInt(s.cfg.GitHubAppID, 10)),
 			"GITHUB_CLIENT_ID": pulumi.String(s.cfg.GitHubClientID), "OAUTH_CLIENT_SECRET_ARN": auth.OAuthSecret.Arn,
-			"OAUTH_LOGIN_URL": ing.URL(LoginPath), "BOT_HANDLE": pulumi.String(s.cfg.BotHandle),
+			"BOT_HANDLE": pulumi.String(s.cfg.BotHandle),
 		}
-		for k, v := range extra {
-			m[k] = v
-		}
+	}
+	commandEnv := func() pulumi.StringMap {
+		m := stepEnv()
+		m["MARKS_TABLE"] = ing.Marks.Name
+		m["GITHUB_ORG"] = pulumi.String(s.cfg.GitHubOrg)
+		m["GITHUB_APP_ID"] = pulumi.String(strconv.FormatInt(s.cfg.GitHubAppID, 10))
+		m["OAUTH_LOGIN_URL"] = ing.URL(LoginPath)
+		m["STATE_MACHINES"] = c.machineMap()
 		return m
 	}
 	shared := func(readPayloads bool) []Statement {
 		st := append([]Statement{
 			{Sid: "Jobs", Actions: append(slices.Clone(tableActions), "dynamodb:Query", "dynamodb:BatchGetItem"),
 				Resources: S(c.Jobs.Arn, pulumi.Sprintf("%s/index/%s", c.Jobs.Arn, jobs.ThreadIndex), pulumi.Sprintf("%s/index/%s", c.Jobs.Arn, jobs.CreatedIndex))},
-			{Sid: "HandlerMarks", Actions: tableActions, Resources: S(ing.Marks.Arn)},
 			{Sid: "InstallationTokens", Actions: []string{"lambda:InvokeFunction"}, Resources: S(auth.Credentials.Function.Arn)},
 			{Sid: "OAuthClientSecret", Actions: []string{"secretsmanager:GetSecretValue"}, Resources: S(auth.OAuthSecret.Arn)},
 		}, auth.VaultStatements()...)
@@ -85,9 +90,17 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 		}
 		return st
 	}
+	// The step Lambda completes its own task token when the GitHub Actions
+	// run it waits on has already ended; the machines need its ARN first, so
+	// its policy names their (deterministic) ARNs.
+	var stepMachines []pulumi.StringInput
+	for _, wf := range workflows.Names() {
+		stepMachines = append(stepMachines, pulumi.String(s.arn("states", s.region, "stateMachine:"+s.name("wf-"+wf))))
+	}
 	if c.Step, err = s.function(c, FunctionArgs{
 		Package: "step", Description: "Runs one workflow step and reports it into the job's status comment",
-		Timeout: 900, Memory: 512, Env: env(nil), Policy: shared(false),
+		Timeout: 900, Memory: 512, Env: stepEnv(),
+		Policy: append(shared(false), Statement{Sid: "TaskTokens", Actions: taskTokenActions, Resources: stepMachines}),
 	}); err != nil {
 		return nil, err
 	}
@@ -103,29 +116,33 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 	states := []Statement{
 		{Sid: "Executions", Actions: []string{"states:StartExecution"}, Resources: machineARNs},
 		{Sid: "ExecutionControl", Actions: []string{"states:StopExecution", "states:DescribeExecution"}, Resources: executionARNs},
-		{Sid: "TaskTokens", Actions: []string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}, Resources: machineARNs},
+		{Sid: "TaskTokens", Actions: taskTokenActions, Resources: machineARNs},
 	}
 	if c.Comment, err = s.function(c, FunctionArgs{
 		Package: "comment", Description: "Mentions and commands in GitHub comments",
-		Timeout: 60, Memory: 512, Env: env(pulumi.StringMap{"STATE_MACHINES": c.machineMap()}),
-		Policy: append(shared(true), states...), DeadLetter: ing.deadLetterARN,
+		Timeout: 60, Memory: 512, Env: commandEnv(),
+		Policy:     append(shared(true), append(states, Statement{Sid: "HandlerMarks", Actions: tableActions, Resources: S(ing.Marks.Arn)})...),
+		DeadLetter: ing.deadLetterARN,
 	}); err != nil {
 		return nil, err
 	}
 	if c.WorkflowRun, err = s.function(c, FunctionArgs{
 		Package: "workflow-run", Description: "Resumes workflow steps waiting on GitHub Actions runs",
-		Timeout: 30, Env: env(nil), Policy: append(shared(true), states...), DeadLetter: ing.deadLetterARN,
+		Timeout: 30, Env: stepEnv(), Policy: append(shared(true), states...), DeadLetter: ing.deadLetterARN,
 	}); err != nil {
 		return nil, err
 	}
 	if c.Finalizer, err = s.function(c, FunctionArgs{
 		Package: "finalizer", Description: "Records a finished execution and renders the final status",
-		Timeout: 60, Env: env(nil), Policy: shared(false), DeadLetter: ing.deadLetterARN,
+		Timeout: 60, Env: stepEnv(), Policy: shared(false), DeadLetter: ing.deadLetterARN,
 	}); err != nil {
 		return nil, err
 	}
 	return c, c.statusRule(ing.deadLetterARN)
 }
+
+// taskTokenActions complete or extend a waiting step's task token.
+var taskTokenActions = []string{"states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"}
 
 // machines creates one state machine per workflow, of its declared type,
 // whose definition is the compiler's ASL with each task resolved to the ARN
