@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sbalswa/ai3-mvp/internal/aws/dynamotable"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 )
 
@@ -129,8 +130,8 @@ func (s *Store) SwapRef(ctx context.Context, key, old, value string) error {
 
 // Check reports whether the table answers (the health handler's check).
 func (s *Store) Check(ctx context.Context) error {
-	if _, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)}); err != nil {
-		return fmt.Errorf("dynamodb jobs: table %s: %w", s.table, err)
+	if err := dynamotable.Check(ctx, s.api, s.table); err != nil {
+		return fmt.Errorf("dynamodb jobs: %w", err)
 	}
 	return nil
 }

@@ -50,11 +50,12 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sbalswa/ai3-mvp/internal/aws/dynamotable"
 )
 
 // The table's key, time-to-live and index names: the Pulumi program and the
@@ -141,30 +142,8 @@ func CreateTable(ctx context.Context, c TableCreator, name string) error {
 	if _, err := c.CreateTable(ctx, TableInput(name)); err != nil {
 		return fmt.Errorf("dynamodb jobs: create table %s: %w", name, err)
 	}
-	for {
-		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("dynamodb jobs: describe table %s: %w", name, err)
-		}
-		if active(out.Table) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := dynamotable.WaitActive(ctx, c, name); err != nil {
+		return fmt.Errorf("dynamodb jobs: %w", err)
 	}
-}
-
-func active(t *types.TableDescription) bool {
-	if t == nil || t.TableStatus != types.TableStatusActive {
-		return false
-	}
-	for _, ix := range t.GlobalSecondaryIndexes {
-		if ix.IndexStatus != types.IndexStatusActive {
-			return false
-		}
-	}
-	return true
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sbalswa/ai3-mvp/internal/aws/dynamotable"
 	"github.com/sbalswa/ai3-mvp/internal/events"
 )
 
@@ -154,8 +155,8 @@ func (s *Store) Release(ctx context.Context, key string) error {
 
 // Check reports whether the table answers (the health handler's check).
 func (s *Store) Check(ctx context.Context) error {
-	if _, err := s.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)}); err != nil {
-		return fmt.Errorf("dynamodb marks: table %s: %w", s.table, err)
+	if err := dynamotable.Check(ctx, s.client, s.table); err != nil {
+		return fmt.Errorf("dynamodb marks: %w", err)
 	}
 	return nil
 }
@@ -178,18 +179,8 @@ func CreateTable(ctx context.Context, c TableCreator, table string) error {
 	if err != nil {
 		return fmt.Errorf("dynamodb marks: create table %s: %w", table, err)
 	}
-	for {
-		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-		if err != nil {
-			return fmt.Errorf("dynamodb marks: describe table %s: %w", table, err)
-		}
-		if out.Table.TableStatus == types.TableStatusActive {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := dynamotable.WaitActive(ctx, c, table); err != nil {
+		return fmt.Errorf("dynamodb marks: %w", err)
 	}
+	return nil
 }
