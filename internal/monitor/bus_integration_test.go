@@ -1,14 +1,12 @@
 package monitor_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +14,8 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/local"
 	"github.com/sbalswa/ai3-mvp/internal/local/bus"
 	"github.com/sbalswa/ai3-mvp/internal/monitor"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The embedded shape end to end: a failing handler is retried with backoff,
 // dead-lettered after its last attempt, and the real alert handler logs the
@@ -45,7 +27,7 @@ func TestFailingHandlerReachesAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var logs, metrics syncBuffer
+	var logs, metrics testenv.SyncBuffer
 	log := slog.New(monitor.ContextHandler{Handler: slog.NewJSONHandler(&logs, nil)})
 	emf := monitor.NewEMF(&metrics, monitor.Namespace)
 	b, err := bus.Open(ctx, db, bus.Options{MaxAttempts: 3, BackoffBase: 10 * time.Millisecond, PollInterval: 5 * time.Millisecond, Logger: log})

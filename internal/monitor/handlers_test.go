@@ -8,13 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 )
 
 // logLines parses JSON log output into records.
@@ -175,7 +175,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestHealthRunBeatsUntilCancelled(t *testing.T) {
-	var metrics lockedBuffer
+	var metrics testenv.SyncBuffer
 	h := NewHealth(slog.New(slog.DiscardHandler), NewEMF(&metrics, Namespace), map[string]Check{"x": func(context.Context) error { return nil }})
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	defer cancel()
@@ -186,18 +186,6 @@ func TestHealthRunBeatsUntilCancelled(t *testing.T) {
 		t.Fatalf("%d heartbeats in 400ms at a 20ms interval", n)
 	}
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func TestContextHandlerAddsDeliveryID(t *testing.T) {
 	var buf bytes.Buffer

@@ -15,19 +15,6 @@ import (
 	"time"
 )
 
-// SyncBuffer is a bytes.Buffer safe for a process's writes and a test's reads.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *SyncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 var (
 	buildOnce sync.Once
 	builtBin  string

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ type LambdaSpec struct {
 // Lambda is a Lambda function running under aws-lambda-rie for one test.
 type Lambda struct {
 	endpoint string
-	logs     *lockedBuffer
+	logs     *SyncBuffer
 	invokes  atomic.Int64 // invocations answered so far
 }
 
@@ -58,7 +57,7 @@ func StartLambda(t testing.TB, spec LambdaSpec) *Lambda {
 		base = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	}
 	cmd.Env = append(base, spec.Env...)
-	logs := &lockedBuffer{}
+	logs := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start aws-lambda-rie: %v", err)
@@ -117,21 +116,4 @@ func (f *Lambda) JSONLines() []string {
 		}
 	}
 	return out
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

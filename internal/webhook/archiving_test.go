@@ -1,7 +1,6 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sbalswa/ai3-mvp/internal/events"
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -72,19 +72,6 @@ func (a *archivingBus) CommitPublishAndFinish(ctx context.Context, staged events
 	return nil
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers (a log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // With a staging archive and an ArchivingPublisher, the receiver hands the
 // staged payload, the envelope and the claim to CommitPublishAndFinish and
 // does nothing else itself: no Commit, Publish, PublishAndFinish or
@@ -115,7 +102,7 @@ func TestArchivingPublisher(t *testing.T) {
 			claims := &countingClaims{memClaims: mc}
 			arch := &stagingArchive{memArchive: &memArchive{}, stageDown: tc.stageDown}
 			ab := &archivingBus{finishingBus: &finishingBus{memBus: &memBus{}, claims: mc, steal: tc.steal}, arch: arch, down: tc.down}
-			var log syncBuffer
+			var log testenv.SyncBuffer
 			now := time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
 			r, err := webhook.New(context.Background(), webhook.Config{
 				Secrets: staticSecrets{secrets: [][]byte{secret}}, Claims: claims, Archive: arch, Publisher: ab,

@@ -17,6 +17,7 @@ import (
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
+	"github.com/sbalswa/ai3-mvp/internal/testenv"
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
@@ -121,7 +122,7 @@ func TestAPIGatewayTransport(t *testing.T) {
 // request id, under which the log has the details.
 func TestHTTPTransportSlowBody(t *testing.T) {
 	bus := &memBus{}
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	r, err := webhook.New(context.Background(), webhook.Config{
 		Secrets: staticSecrets{secrets: [][]byte{secret}}, Claims: &memClaims{}, Archive: &memArchive{}, Publisher: bus,
 		BodyTimeout: 200 * time.Millisecond, Log: slog.New(slog.NewTextHandler(&logs, nil)),
