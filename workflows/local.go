@@ -24,20 +24,9 @@ type Callbacks interface {
 }
 
 // Errors the handlers fail with. The executor (like the Lambda Go runtime)
-// names an ASL error after the error's type, so these names are what Retry
-// and Catch match.
-
-// TransientError is a passing problem; the workflows retry it.
-type TransientError struct{ Msg string }
-
-// Error returns the message.
-func (e *TransientError) Error() string { return e.Msg }
-
-// InputError means the execution input lacks what the task needs.
-type InputError struct{ Msg string }
-
-// Error returns the message.
-func (e *InputError) Error() string { return e.Msg }
+// names an ASL error after the error's type, so the names are what Retry and
+// Catch match: the simulation fails with the real steps' steps.TransientError
+// and steps.InputError, and with DeployFailedError, which only it raises.
 
 // DeployFailedError means a deployment or its smoke test failed.
 type DeployFailedError struct{ Msg string }
@@ -126,12 +115,12 @@ func (l *local) step(ctx context.Context, p *payload, in *input) (any, error) {
 		if f := checks[p.Check]; f != nil {
 			return f(ctx, p, in)
 		}
-		return nil, &InputError{Msg: fmt.Sprintf("step %s: unknown check %q", p.Step, p.Check)}
+		return nil, &steps.InputError{Msg: fmt.Sprintf("step %s: unknown check %q", p.Step, p.Check)}
 	case steps.KindGo:
 		if p.Func == "checks.summary" {
 			return checksSummary(ctx, p, in)
 		}
-		return nil, &InputError{Msg: fmt.Sprintf("step %s: no simulated Go function %q", p.Step, p.Func)}
+		return nil, &steps.InputError{Msg: fmt.Sprintf("step %s: no simulated Go function %q", p.Step, p.Func)}
 	case steps.KindActions:
 		return l.actions(ctx, p, in)
 	case steps.KindApproval:
@@ -139,19 +128,19 @@ func (l *local) step(ctx context.Context, p *payload, in *input) (any, error) {
 	case steps.KindHTTP:
 		return map[string]any{"url": p.URL, "status": 200, "simulated": true}, nil
 	}
-	return nil, &InputError{Msg: fmt.Sprintf("step %s: unknown kind %q", p.Step, p.Kind)}
+	return nil, &steps.InputError{Msg: fmt.Sprintf("step %s: unknown kind %q", p.Step, p.Kind)}
 }
 
 func (l *local) wrap(h func(context.Context, *payload, *input) (any, error)) Handler {
 	return func(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		var p payload
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, &InputError{Msg: fmt.Sprintf("decode payload: %v", err)}
+			return nil, &steps.InputError{Msg: fmt.Sprintf("decode payload: %v", err)}
 		}
 		var in input
 		if len(p.Input) > 0 && string(p.Input) != "null" {
 			if err := json.Unmarshal(p.Input, &in); err != nil {
-				return nil, &InputError{Msg: fmt.Sprintf("decode execution input: %v", err)}
+				return nil, &steps.InputError{Msg: fmt.Sprintf("decode execution input: %v", err)}
 			}
 		}
 		if err := l.simulated(&p, &in); err != nil {
@@ -180,7 +169,7 @@ func (l *local) simulated(p *payload, in *input) error {
 		a := l.attempts[key]
 		l.mu.Unlock()
 		if a <= n {
-			return &TransientError{Msg: fmt.Sprintf("step %s: simulated transient failure %d of %d", p.Step, a, n)}
+			return &steps.TransientError{Msg: fmt.Sprintf("step %s: simulated transient failure %d of %d", p.Step, a, n)}
 		}
 	}
 	if p.TaskToken == "" && contains(in.Simulate.Fail, p.Step) {
@@ -200,7 +189,7 @@ func contains(list []string, s string) bool {
 
 func needPR(in *input) error {
 	if in.PullRequest == nil {
-		return &InputError{Msg: "the execution input has no pull_request"}
+		return &steps.InputError{Msg: "the execution input has no pull_request"}
 	}
 	return nil
 }
@@ -251,7 +240,7 @@ func checkMergeable(_ context.Context, _ *payload, in *input) (any, error) {
 	pr := in.PullRequest
 	switch {
 	case pr.Mergeable == nil:
-		return nil, &TransientError{Msg: "GitHub has not computed mergeability yet"}
+		return nil, &steps.TransientError{Msg: "GitHub has not computed mergeability yet"}
 	case !*pr.Mergeable || pr.MergeableState == "dirty":
 		return result{Message: "the branch has conflicts with its base"}, nil
 	}
@@ -268,7 +257,7 @@ func checksSummary(_ context.Context, p *payload, _ *input) (any, error) {
 	for _, n := range names {
 		var s struct{ Output result }
 		if err := json.Unmarshal(p.Steps[n], &s); err != nil {
-			return nil, &InputError{Msg: fmt.Sprintf("result of step %s: %v", n, err)}
+			return nil, &steps.InputError{Msg: fmt.Sprintf("result of step %s: %v", n, err)}
 		}
 		mark := "✅"
 		if !s.Output.OK {
@@ -288,7 +277,7 @@ func checksSummary(_ context.Context, p *payload, _ *input) (any, error) {
 // the run's end through the task token.
 func (l *local) actions(ctx context.Context, p *payload, in *input) (any, error) {
 	if p.TaskToken == "" || p.File == "" {
-		return nil, &InputError{Msg: "github.actions needs a TaskToken and a workflow_file"}
+		return nil, &steps.InputError{Msg: "github.actions needs a TaskToken and a workflow_file"}
 	}
 	fails := contains(in.Simulate.Fail, p.Step)
 	l.complete(ctx, func(ctx context.Context) error {
@@ -305,7 +294,7 @@ func (l *local) actions(ctx context.Context, p *payload, in *input) (any, error)
 // itself, with "reject" it rejects, otherwise it waits for a person.
 func (l *local) approval(ctx context.Context, p *payload, in *input) (any, error) {
 	if p.TaskToken == "" {
-		return nil, &InputError{Msg: "approval needs a TaskToken"}
+		return nil, &steps.InputError{Msg: "approval needs a TaskToken"}
 	}
 	switch in.Approval {
 	case "auto":

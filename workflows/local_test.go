@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sbalswa/ai3-mvp/internal/steps"
 )
 
 // callbacks records token completions.
@@ -101,13 +103,13 @@ func TestChecks(t *testing.T) {
 	}
 	// Mergeability not computed yet is a transient error, which checks retries.
 	_, err := call(t, hs, "ai3-step", pr("mergeable", `"mergeable":null`))
-	var te *TransientError
+	var te *steps.TransientError
 	if !errors.As(err, &te) {
 		t.Errorf("mergeable null: got %v, want a TransientError", err)
 	}
 	// No pull request: a clear input error.
 	_, err = call(t, hs, "ai3-step", `{"kind":"pr.checks","check":"title","input":{}}`)
-	var ie *InputError
+	var ie *steps.InputError
 	if !errors.As(err, &ie) {
 		t.Errorf("no pull_request: got %v, want an InputError", err)
 	}
@@ -178,7 +180,7 @@ func TestSimulatedTransientFailuresThenSuccess(t *testing.T) {
 	p := `{"step":"smoke_test","kind":"http.check","url":"https://staging.example","execution":"e9","input":{"simulate":{"transient":{"smoke_test":2}}}}`
 	for i := range 2 {
 		_, err := call(t, hs, "ai3-step", p)
-		var te *TransientError
+		var te *steps.TransientError
 		if !errors.As(err, &te) {
 			t.Fatalf("attempt %d: got %v, want a TransientError", i+1, err)
 		}
