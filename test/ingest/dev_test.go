@@ -25,52 +25,15 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
-// devServer is one run of the real `ai3 dev` binary.
-type devServer struct {
-	cmd    *exec.Cmd
-	addr   string
-	stdout *syncBuf
-	stderr *syncBuf
-}
+// devServer is one run of the real `ai3 dev` binary, with the webhook
+// posting the ingest tests need.
+type devServer struct{ *testenv.Dev }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func buildAI3(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ai3")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ai3")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/ai3: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildAI3(t *testing.T) string { return testenv.BuildAI3(t) }
 
 func startDev(t *testing.T, bin, dataDir string, env ...string) *devServer {
 	t.Helper()
-	d := &devServer{addr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), stdout: &syncBuf{}, stderr: &syncBuf{}}
-	d.cmd = exec.Command(bin, "dev", "--addr", d.addr, "--data", dataDir)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "WEBHOOK_SECRET=") && !strings.HasPrefix(kv, "GITHUB_") {
-			d.cmd.Env = append(d.cmd.Env, kv)
-		}
-	}
-	d.cmd.Env = append(d.cmd.Env, env...)
-	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = d.cmd.Process.Kill(); _ = d.cmd.Wait() })
-	if err := testenv.WaitTCP(d.addr, 20*time.Second); err != nil {
-		t.Fatalf("ai3 dev: %v\nstdout:\n%s\nstderr:\n%s", err, d.stdout, d.stderr)
-	}
-	return d
+	return &devServer{testenv.StartDev(t, bin, dataDir, env...)}
 }
 
 func (d *devServer) post(t *testing.T, id string, key, body []byte) int {
@@ -80,7 +43,7 @@ func (d *devServer) post(t *testing.T, id string, key, body []byte) int {
 
 func (d *devServer) postEvent(t *testing.T, event, id string, key, body []byte) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+d.addr+"/webhook", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr+"/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", event)
 	req.Header.Set("X-GitHub-Delivery", id)
@@ -135,9 +98,9 @@ func TestDevServer(t *testing.T) {
 	body := []byte(`{"action":"opened","repository":{"full_name":"acme/widgets"},"sender":{"login":"octocat"}}`)
 
 	first := startDev(t, bin, data)
-	m := regexp.MustCompile(`webhook secret: a new random secret was saved \(mode 0600\) in (\S+);`).FindStringSubmatch(first.stdout.String())
+	m := regexp.MustCompile(`webhook secret: a new random secret was saved \(mode 0600\) in (\S+);`).FindStringSubmatch(first.Stdout.String())
 	if m == nil {
-		t.Fatalf("first run did not say where the new secret is:\n%s", first.stdout)
+		t.Fatalf("first run did not say where the new secret is:\n%s", first.Stdout)
 	}
 	info, err := os.Stat(filepath.Join(data, "webhook-secret"))
 	if err != nil || info.Mode().Perm() != 0o600 || m[1] != filepath.Join(data, "webhook-secret") {
@@ -148,7 +111,7 @@ func TestDevServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	key = bytes.TrimSpace(key)
-	if strings.Contains(first.stdout.String()+first.stderr.String(), string(key)) {
+	if strings.Contains(first.Stdout.String()+first.Stderr.String(), string(key)) {
 		t.Fatal("ai3 dev printed the webhook secret")
 	}
 	if st := first.post(t, "dev-1", key, body); st != 200 {
@@ -157,8 +120,8 @@ func TestDevServer(t *testing.T) {
 	if st := first.post(t, "dev-2", []byte("wrong"), body); st != 401 {
 		t.Fatalf("wrongly signed delivery: %d", st)
 	}
-	waitLogged(t, first.stderr.String, []string{"dev-1"})
-	resp, err := http.Get("http://" + first.addr + "/healthz")
+	waitLogged(t, first.Stderr.String, []string{"dev-1"})
+	resp, err := http.Get("http://" + first.Addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("/healthz: %v %v", resp, err)
 	}
@@ -173,24 +136,24 @@ func TestDevServer(t *testing.T) {
 			t.Fatalf("%s: %d", id, st)
 		}
 	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
+	_ = first.Cmd.Wait()
 
 	second := startDev(t, bin, data)
-	if strings.Contains(second.stdout.String(), "new random secret") {
-		t.Fatalf("a new secret was announced on restart:\n%s", second.stdout)
+	if strings.Contains(second.Stdout.String(), "new random secret") {
+		t.Fatalf("a new secret was announced on restart:\n%s", second.Stdout)
 	}
-	waitLogged(t, func() string { return first.stderr.String() + second.stderr.String() }, ids)
+	waitLogged(t, func() string { return first.Stderr.String() + second.Stderr.String() }, ids)
 	if st := second.post(t, "dev-1", key, body); st != 200 {
 		t.Fatalf("redelivery after restart: %d", st)
 	}
-	if err := second.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := second.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	if err := second.cmd.Wait(); err != nil {
-		t.Fatalf("ai3 dev did not stop cleanly on SIGINT: %v\n%s", err, second.stderr)
+	if err := second.Cmd.Wait(); err != nil {
+		t.Fatalf("ai3 dev did not stop cleanly on SIGINT: %v\n%s", err, second.Stderr)
 	}
 
 	// `ai3 payloads` finds every accepted payload (those acknowledged
@@ -285,18 +248,18 @@ func TestDevServerKillWhileHandlerHeld(t *testing.T) {
 
 	first := startDev(t, bin, data, env...)
 	if st := first.postEvent(t, "issue_comment", "held-1", []byte("held-secret"), body); st != 200 {
-		t.Fatalf("delivery: %d\n%s", st, first.stderr)
+		t.Fatalf("delivery: %d\n%s", st, first.Stderr)
 	}
 	select {
 	case req := <-gh.seen: // the handler is now inside a GitHub call that never returns
 		t.Logf("handler held on %s", req)
 	case <-time.After(20 * time.Second):
-		t.Fatalf("the comment handler never called GitHub; logs:\n%s", first.stderr)
+		t.Fatalf("the comment handler never called GitHub; logs:\n%s", first.Stderr)
 	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = first.cmd.Wait()
+	_ = first.Cmd.Wait()
 	gh.mu.Lock()
 	before := len(gh.got)
 	gh.mu.Unlock()
@@ -312,7 +275,7 @@ func TestDevServerKillWhileHandlerHeld(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the restart the held delivery's handler never ran again; logs:\n%s", second.stderr)
+			t.Fatalf("after the restart the held delivery's handler never ran again; logs:\n%s", second.Stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

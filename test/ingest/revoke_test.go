@@ -54,7 +54,7 @@ func TestDevServerRevocationDeletesToken(t *testing.T) {
 	post := func(id, action string, sender tokens.User) {
 		t.Helper()
 		body := fmt.Appendf(nil, `{"action":%q,"sender":{"login":%q,"id":%d,"type":"User"}}`, action, sender.Login, sender.ID)
-		req, _ := http.NewRequest(http.MethodPost, "http://"+d.addr+"/webhook", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr+"/webhook", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-GitHub-Event", "github_app_authorization")
 		req.Header.Set("X-GitHub-Delivery", id)
@@ -88,7 +88,7 @@ func TestDevServerRevocationDeletesToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the revoked user's token is still stored; logs:\n%s", d.stderr)
+			t.Fatalf("the revoked user's token is still stored; logs:\n%s", d.Stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
