@@ -174,7 +174,9 @@ func (c *Monitoring) dashboard(ing *Ingestion) error {
 				[]any{"AWS/Lambda", "Errors", "FunctionName", receiver}),
 			widget("Dead letters", 0, 6,
 				[]any{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq, map[string]any{"stat": "Maximum"}},
-				[]any{monitor.Namespace, "DeadLetters"}),
+				// the alert's DeadLetters has a Target dimension: sum every target
+				[]any{map[string]any{"id": "dl", "label": "DeadLetters (all targets)",
+					"expression": `SUM(SEARCH('{` + monitor.Namespace + `,Target} MetricName="DeadLetters"', 'Sum', 300))`}}),
 			widget("Payload size (bytes) and heartbeat", 12, 6,
 				[]any{monitor.Namespace, "PayloadBytes", map[string]any{"stat": "Maximum"}},
 				[]any{monitor.Namespace, "Heartbeat"}),
