@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+
+	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,4 +144,11 @@ func (p Param) check(v string) error {
 		}
 	}
 	return nil
+}
+
+// Express reports whether the workflow called name runs as an EXPRESS state
+// machine (false for unknown names).
+func Express(name string) bool {
+	w, err := Get(name)
+	return err == nil && w.Type() == asl.Express
 }

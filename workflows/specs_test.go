@@ -62,3 +62,9 @@ func TestSpecParse(t *testing.T) {
 		t.Errorf("Usage = %q", u)
 	}
 }
+
+func TestExpress(t *testing.T) {
+	if !Express("checks") || Express("ci") || Express("deploy") || Express("nope") {
+		t.Fatal("checks is the EXPRESS workflow; ci and deploy are STANDARD; unknown names are not")
+	}
+}

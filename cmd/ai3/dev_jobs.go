@@ -76,7 +76,8 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	// GitHub budget: one pacer, kept in the job store, spaces them all.
 	pacer := &pace.Pacer{Store: store, Logger: env.Log}
 	svc := steps.New(steps.Deps{Store: store, Callbacks: late, Users: env.Vault, Installations: gh.Installations,
-		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log, Pacer: pacer})
+		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log, Pacer: pacer,
+		Express: workflows.Express}) // as in AWS: EXPRESS jobs end from their steps
 	final := svc.Finalizer()
 	changes := make(chan localsfn.StatusChange, 1024)
 	x, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Log: env.Log,

@@ -102,13 +102,15 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// executionName returns the execution name (the job id) of an execution ARN
-// (arn:aws:states:region:account:execution:machine:name).
+// executionName returns the execution name (the job id) of an execution ARN:
+// arn:aws:states:region:account:execution:machine:name for STANDARD, and
+// arn:aws:states:region:account:express:machine:name:id for EXPRESS.
 func executionName(arn string) string {
-	if i := strings.LastIndexByte(arn, ':'); i >= 0 {
-		return arn[i+1:]
+	parts := strings.Split(arn, ":")
+	if len(parts) >= 8 {
+		return parts[7]
 	}
-	return arn
+	return parts[len(parts)-1]
 }
 
 // causeText unwraps the JSON a Lambda error cause arrives as

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/jobs/render"
@@ -66,6 +67,11 @@ type Deps struct {
 	HTTPClient *http.Client
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Express reports whether a workflow runs as an EXPRESS state machine.
+	// AWS sends no execution status events for EXPRESS executions, so for
+	// them the steps end the job themselves: when every step succeeded, or
+	// when a failure is reported. Nil means every workflow is STANDARD.
+	Express func(workflow string) bool
 	// Sleep waits between comment-write attempts (tests shorten it).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// WriteAttempts bounds the tries of one comment write (default 6).
@@ -230,8 +236,8 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 
 // finish records a step's outcome and publishes it. A step that another
 // writer already ended (a callback raced the kind) keeps its final state.
-func (s *Service) finish(ctx context.Context, jobID, step string, f func(st *jobs.Step)) {
-	_, err := s.update(ctx, jobID, func(j *jobs.Job) bool {
+func (s *Service) finish(ctx context.Context, jobID, step string, f func(st *jobs.Step)) *jobs.Job {
+	j, err := s.update(ctx, jobID, func(j *jobs.Job) bool {
 		st := stepOf(j, step)
 		if st.Status.Final() && st.Status != jobs.Failed {
 			return false
@@ -247,11 +253,20 @@ func (s *Service) finish(ctx context.Context, jobID, step string, f func(st *job
 	})
 	if err != nil {
 		s.d.Log.ErrorContext(ctx, "record step outcome", "job_id", jobID, "step", step, "err", err)
-		return
+		return nil
+	}
+	if s.express(j) && !j.Status.Final() && allSucceeded(j) {
+		// The last step of an EXPRESS execution: no status event will come.
+		arn := j.ExecutionARN
+		if err := s.Finalizer().Handle(ctx, StatusChange{ExecutionArn: arn, Name: jobID, Status: "SUCCEEDED"}); err != nil {
+			s.d.Log.WarnContext(ctx, "end job", "job_id", jobID, "err", err)
+		}
+		return j
 	}
 	if err := s.rep.Publish(ctx, jobID); err != nil && !errors.Is(err, errRevoked) {
 		s.d.Log.WarnContext(ctx, "status comment not updated", "job_id", jobID, "err", err)
 	}
+	return j
 }
 
 // revoked fails the step because the user's token is gone and says so on the
@@ -298,10 +313,34 @@ func (s *Service) Report(ctx context.Context, raw json.RawMessage) (json.RawMess
 	if jobID == "" || p.Step == "" {
 		return nil, &InputError{Msg: "the report payload names no execution or step"}
 	}
-	s.finish(ctx, jobID, p.Step, func(st *jobs.Step) {
+	j := s.finish(ctx, jobID, p.Step, func(st *jobs.Step) {
 		st.Status, st.Error, st.Cause = jobs.Failed, p.Error.Error, causeText(p.Error.Cause)
 	})
+	if j != nil && s.express(j) {
+		// The execution goes on to its Fail state: end the job as AWS's
+		// status event would for a STANDARD execution.
+		cause := fmt.Sprintf("step %s of workflow %s failed", p.Step, j.Workflow)
+		errName := asl.StepFailedError
+		if err := s.Finalizer().Handle(ctx, StatusChange{ExecutionArn: p.Execution, Name: jobID, Status: "FAILED", Error: &errName, Cause: &cause}); err != nil {
+			return nil, &TransientError{Msg: fmt.Sprintf("end job %s: %v", jobID, err)}
+		}
+	}
 	return json.RawMessage(`{"reported":true}`), nil
+}
+
+// express reports whether j's workflow runs as an EXPRESS state machine.
+func (s *Service) express(j *jobs.Job) bool {
+	return s.d.Express != nil && s.d.Express(j.Workflow)
+}
+
+// allSucceeded reports whether every step of j succeeded (or was skipped).
+func allSucceeded(j *jobs.Job) bool {
+	for _, st := range j.Steps {
+		if st.Status != jobs.Succeeded && st.Status != jobs.Skipped {
+			return false
+		}
+	}
+	return len(j.Steps) > 0
 }
 
 // update applies f to the job and writes it with a versioned conditional

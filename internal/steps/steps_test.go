@@ -103,6 +103,41 @@ func TestFailedStepEndsTheJob(t *testing.T) {
 	}
 }
 
+// TestExpressJobsEndWithoutStatusEvents: AWS sends no status events for
+// EXPRESS executions, so their jobs end from the steps — the last success,
+// or the failure report.
+func TestExpressJobsEndWithoutStatusEvents(t *testing.T) {
+	var flaky atomic.Int64
+	express := func(e *env, d *steps.Deps) {
+		e.noStatusEvents = true
+		d.Express = func(string) bool { return true }
+	}
+	e := newEnv(t, withFuncs(&flaky), express)
+	ok := asl.NewWorkflow("quick", asl.Express).ReportFailuresWith(steps.ReportTask)
+	ok.Step("a", goStep("demo.ok"))
+	ok.Step("b", goStep("demo.ok"))
+	ok.Step("c", goStep("demo.ok")).Needs("a", "b")
+	j, arn := e.start(ok, nil)
+	if d, j := e.wait(arn, j.ID); d.Status != "SUCCEEDED" || j.Status != jobs.Succeeded || j.FinishedAt.IsZero() {
+		t.Fatalf("execution %s, job %s (finished %v)", d.Status, j.Status, j.FinishedAt)
+	}
+	if c := e.comment(j); !strings.Contains(c, "succeeded") || !strings.Contains(row(c, "c"), "succeeded") {
+		t.Errorf("final comment: %q", c)
+	}
+	bad := asl.NewWorkflow("quickfail", asl.Express).ReportFailuresWith(steps.ReportTask)
+	bad.Step("a", goStep("demo.ok"))
+	bad.Step("broken", goStep("demo.broken")).Needs("a")
+	bad.Step("never", goStep("demo.ok")).Needs("broken")
+	j, arn = e.start(bad, nil)
+	d, j := e.wait(arn, j.ID)
+	if d.Status != "FAILED" || j.Status != jobs.Failed || !strings.Contains(j.Cause, "step broken failed: the widget is broken") {
+		t.Fatalf("execution %s, job %s %q", d.Status, j.Status, j.Cause)
+	}
+	if j.Steps["never"].Status != jobs.Skipped {
+		t.Errorf("never ran: %s", j.Steps["never"].Status)
+	}
+}
+
 func TestBadPayloadsAreRefused(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct{ name, payload, want string }{

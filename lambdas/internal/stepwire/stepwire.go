@@ -53,6 +53,8 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Wired, error) {
 			return nil
 		},
 		ExecutionURL: func(j *jobs.Job) string { return render.ConsoleURL(region, j.ExecutionARN) },
+		// AWS sends no status events for EXPRESS executions: their steps end them.
+		Express: workflows.Express,
 	})
 	return &Wired{Service: svc, Archive: e.Archive, Log: e.Log}, nil
 }
