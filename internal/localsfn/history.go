@@ -95,6 +95,24 @@ func (h *history) add(th *thread, now time.Time, typ, key string, details func()
 	return id
 }
 
+// addAfter records an event whose previousEventId is prev rather than the
+// thread's last event; the thread's next event follows it.
+func (h *history) addAfter(th *thread, prev int64, now time.Time, typ, key string, details func() map[string]any) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.next++
+	id := h.next
+	if h.record {
+		ev := Event{ID: id, PreviousEventID: prev, Timestamp: now, Type: typ, DetailsKey: key}
+		if details != nil {
+			ev.Details = details()
+		}
+		h.events = append(h.events, ev)
+	}
+	th.last = id
+	return id
+}
+
 func (h *history) snapshot() []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -19,7 +19,9 @@ type env struct {
 	th        *thread
 	entered   time.Time
 	enteredID int64
-	retry     int
+	// enteredPrev is the previousEventId of the state's entered event.
+	enteredPrev int64
+	retry       int
 	token     string
 	item      *mapItem
 	cx        any
@@ -160,6 +162,7 @@ func (x *execution) runState(ctx context.Context, st *State, raw any, th *thread
 		e.token = resume.token
 		e.resumed = true
 	}
+	e.enteredPrev = th.last
 	e.enteredID = x.stateEvent(th, st, "StateEntered", "stateEnteredEventDetails", raw)
 	next = st.Next
 	switch st.Type {
@@ -194,7 +197,25 @@ func (e *env) runtimeFailure(err error) *Failure {
 	if errors.As(err, &ie) && ie.name != "" {
 		name = ie.name
 	}
-	return stateRuntimeError(name, e.state.Name, e.enteredID, err.Error())
+	f := stateRuntimeError(name, e.state.Name, e.enteredID, err.Error())
+	if name == ErrQueryEvaluationError {
+		e.evaluationFailed(f, ie)
+	}
+	return f
+}
+
+// evaluationFailed records AWS's EvaluationFailed event for a failed
+// JSONata evaluation: it follows the event before the state was entered,
+// and the state's next event follows it.
+func (e *env) evaluationFailed(f *Failure, ie *ioError) {
+	x := e.x
+	x.hist.addAfter(e.th, e.enteredPrev, x.ex.clock.Now(), "EvaluationFailed", "evaluationFailedEventDetails", func() map[string]any {
+		d := map[string]any{"error": f.Error, "cause": f.Cause, "state": e.state.Name}
+		if ie != nil && ie.location != "" {
+			d["location"] = ie.location
+		}
+		return d
+	})
 }
 
 func (x *execution) runPass(e *env, raw any) (any, *Failure) {

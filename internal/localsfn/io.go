@@ -32,6 +32,9 @@ type ioProcessor interface {
 type ioError struct {
 	name string
 	msg  string
+	// location is the definition field whose expression failed
+	// ("Items", "Assign/result"), reported in EvaluationFailed events.
+	location string
 }
 
 func (e *ioError) Error() string { return e.msg }

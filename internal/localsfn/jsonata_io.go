@@ -92,7 +92,7 @@ func (io *jsonataIO) selectItems(effective any, e *env) (any, error) {
 	}
 	if _, ok := v.([]any); !ok {
 		src := io.items.source()
-		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", src, jsonType(v), bareOrJSON(v))}
+		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '%s' for value: %s", src, jsonType(v), bareOrJSON(v)), location: "Items"}
 	}
 	return v, nil
 }
@@ -213,10 +213,10 @@ func (n jLiteral) eval(map[string]any, any) (any, error) { return n.v, nil }
 func (n *jExpr) eval(vars map[string]any, input any) (any, error) {
 	v, err := n.expr.Eval(input, vars)
 	if errors.Is(err, jsonata.ErrUndefined) {
-		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", n.src, n.field)}
+		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", n.src, n.field), location: n.field}
 	}
 	if err != nil {
-		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %v", n.src, n.field, err)}
+		return nil, &ioError{name: ErrQueryEvaluationError, msg: fmt.Sprintf("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %v", n.src, n.field, err), location: n.field}
 	}
 	return fromJSONata(v), nil
 }

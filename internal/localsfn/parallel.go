@@ -158,7 +158,12 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	}
 	sel, err := st.io.selectItems(eff, e)
 	if err != nil {
-		return nil, e.runtimeFailure(err)
+		f := e.runtimeFailure(err)
+		if f.Error == ErrQueryEvaluationError {
+			// AWS fails the Map state after the EvaluationFailed event
+			x.hist.add(e.th, x.ex.clock.Now(), "MapStateFailed", "", nil)
+		}
+		return nil, f
 	}
 	items, ok := sel.([]any)
 	if !ok {
