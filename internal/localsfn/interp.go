@@ -22,10 +22,10 @@ type env struct {
 	// enteredPrev is the previousEventId of the state's entered event.
 	enteredPrev int64
 	retry       int
-	token     string
-	item      *mapItem
-	cx        any
-	vars      *scope
+	token       string
+	item        *mapItem
+	cx          any
+	vars        *scope
 	// states is JSONata's $states: input, result, errorOutput, context.
 	statesResult, statesError any
 	hasResult, hasError       bool
