@@ -113,6 +113,13 @@ func (h *history) addAfter(th *thread, prev int64, now time.Time, typ, key strin
 	return id
 }
 
+// follow makes the thread's next event follow event id.
+func (h *history) follow(th *thread, id int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	th.last = id
+}
+
 func (h *history) snapshot() []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

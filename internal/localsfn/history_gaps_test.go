@@ -4,7 +4,6 @@ package localsfn
 const (
 	mapEvents = "Map: AWS records a DISTRIBUTED Map's run with MapRun* events, and links the events of concurrent " +
 		"iterations (MapIterationStarted, MapStateSucceeded/Failed previousEventId) in an order the executor does not reproduce yet"
-	parallelLinks   = "Parallel: AWS links ParallelStateStarted/Failed and the branches' events (previousEventId) differently"
 	recordedIDList  = "the recording holds [0] for one event id (a recording artefact the comparison does not map)"
 	recordedAccount = "the recording kept AWS's account id 111111111111 inside a variable's value, where ours is 000000000000"
 )
@@ -39,11 +38,8 @@ var historyKnownGaps = map[string]string{
 	"scenarios__test_map_state_tolerated_failure_values__percentage_literal":          mapEvents,
 	"scenarios__test_max_concurrency_path__0":                                         mapEvents,
 	"scenarios__test_parallel_state__PARALLEL_STATE":                                  recordedIDList,
-	"scenarios__test_parallel_state_catch":                                            parallelLinks,
-	"scenarios__test_parallel_state_fail":                                             parallelLinks,
-	"scenarios__test_parallel_state_nested":                                           parallelLinks,
+	"scenarios__test_parallel_state_nested":                                           recordedIDList,
 	"scenarios__test_parallel_state_order":                                            recordedIDList,
-	"scenarios__test_parallel_state_retry":                                            parallelLinks,
 	"variables-assign__test_base_cases__BASE_PATHS":                                   recordedAccount,
 	"variables-assign__test_base_cases__BASE_SCOPE_MAP":                               mapEvents,
 	"variables-assign__test_base_parallel_cases__BASE_SCOPE_PARALLEL":                 recordedIDList,

@@ -22,10 +22,12 @@ type env struct {
 	// enteredPrev is the previousEventId of the state's entered event.
 	enteredPrev int64
 	retry       int
-	token       string
-	item        *mapItem
-	cx          any
-	vars        *scope
+	// attempts counts the retries made by each of the state's retriers.
+	attempts []int64
+	token    string
+	item     *mapItem
+	cx       any
+	vars     *scope
 	// states is JSONata's $states: input, result, errorOutput, context.
 	statesResult, statesError any
 	hasResult, hasError       bool
@@ -419,6 +421,7 @@ func (x *execution) runFail(e *env, raw any) *Failure {
 func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, string, *Failure) {
 	st := e.state
 	attempts := make([]int64, len(st.Retry))
+	e.attempts = attempts
 	for {
 		result, f := x.attempt(ctx, e, raw)
 		if f == nil {
@@ -493,6 +496,16 @@ func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, str
 
 // matchRetrier returns the first retrier whose ErrorEquals matches, or -1.
 // Only the first match counts: an exhausted retrier does not fall through.
+// willRetry says whether the state's Retry will run it again after f
+// (Parallel and Map record no Failed event for an attempt that is retried).
+func (e *env) willRetry(f *Failure) bool {
+	if f == errAborted {
+		return false
+	}
+	i := matchRetrier(e.state.Retry, f)
+	return i >= 0 && i < len(e.attempts) && e.attempts[i] < e.state.Retry[i].MaxAttempts
+}
+
 func matchRetrier(rs []Retrier, f *Failure) int {
 	for i, r := range rs {
 		if f.matches(r.ErrorEquals) {

@@ -27,6 +27,7 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 	}
 	var mu sync.Mutex
 	var first *Failure
+	var firstLast int64 // the failed branch's last event
 	var wg sync.WaitGroup
 	for i, b := range st.Branches {
 		if v, ok := done[i]; ok {
@@ -43,7 +44,7 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 			if f != nil {
 				mu.Lock()
 				if first == nil && f != errAborted {
-					first = f
+					first, firstLast = f, th.last
 					cancel()
 				}
 				mu.Unlock()
@@ -54,8 +55,13 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 		}()
 	}
 	wg.Wait()
+	if first != nil && e.willRetry(first) {
+		x.hist.follow(e.th, firstLast) // the next attempt follows the failed branch
+		return nil, first
+	}
 	if first != nil {
-		x.hist.add(e.th, x.ex.clock.Now(), "ParallelStateFailed", "", nil)
+		// AWS links ParallelStateFailed to the failed branch's last event
+		x.hist.addAfter(e.th, firstLast, x.ex.clock.Now(), "ParallelStateFailed", "", nil)
 		return nil, first
 	}
 	if ctx.Err() != nil {
