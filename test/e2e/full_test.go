@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,38 +104,9 @@ func TestWholeSystem(t *testing.T) {
 }
 
 // example is one payload of @octokit/webhooks-examples.
-type example struct {
-	event string
-	body  []byte
-}
+type example = testenv.WebhookExample
 
-// octokitExamples reads every payload of @octokit/webhooks-examples with its
-// event name.
-func octokitExamples(t testing.TB) []example {
-	t.Helper()
-	dir := testenv.NodePackageDir(t, "@octokit/webhooks-examples")
-	raw, err := os.ReadFile(filepath.Join(dir, "api.github.com", "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var groups []struct {
-		Name     string            `json:"name"`
-		Examples []json.RawMessage `json:"examples"`
-	}
-	if err := json.Unmarshal(raw, &groups); err != nil {
-		t.Fatal(err)
-	}
-	var out []example
-	for _, g := range groups {
-		for _, ex := range g.Examples {
-			out = append(out, example{g.Name, ex})
-		}
-	}
-	if len(out) < 300 {
-		t.Fatalf("found %d examples; has the package layout changed?", len(out))
-	}
-	return out
-}
+func octokitExamples(t testing.TB) []example { return testenv.OctokitExamples(t) }
 
 // sendExamples posts every example signed, as GitHub would, and checks each
 // is accepted (200), reaches the bus's handlers, and makes the bot write
@@ -146,8 +115,8 @@ func (s *sandboxDev) sendExamples(t *testing.T) {
 	t.Helper()
 	exs := octokitExamples(t)
 	for i, ex := range exs {
-		if code := s.postWebhook(t, ex.event, fmt.Sprintf("example-%04d", i), "1", ex.body); code != 200 {
-			t.Fatalf("%s example %d answered %d, want 200", ex.event, i, code)
+		if code := s.postWebhook(t, ex.Event, fmt.Sprintf("example-%04d", i), "1", ex.Body); code != 200 {
+			t.Fatalf("%s example %d answered %d, want 200", ex.Event, i, code)
 		}
 	}
 	deadline := time.Now().Add(60 * time.Second)

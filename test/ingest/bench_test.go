@@ -39,14 +39,14 @@ func realPayload(b *testing.B, n int) example {
 	var best example
 	for _, ex := range octokitExamples(b) {
 		var c bytes.Buffer
-		if err := json.Compact(&c, ex.body); err != nil {
+		if err := json.Compact(&c, ex.Body); err != nil {
 			b.Fatal(err)
 		}
-		if c.Len() >= n && (best.body == nil || c.Len() < len(best.body)) {
-			best = example{ex.event, c.Bytes()}
+		if c.Len() >= n && (best.Body == nil || c.Len() < len(best.Body)) {
+			best = example{Event: ex.Event, Body: c.Bytes()}
 		}
 	}
-	if best.body == nil {
+	if best.Body == nil {
 		b.Fatalf("no example payload of %d bytes or more", n)
 	}
 	return best
@@ -85,19 +85,19 @@ func BenchmarkIngestHTTP(b *testing.B) {
 			s := newStack(b, options{noWorkers: !c.workers})
 			ex := realPayload(b, 25<<10)
 			if c.incompressed {
-				ex.body = incompressiblePayload(len(ex.body))
+				ex.Body = incompressiblePayload(len(ex.Body))
 			}
-			sig := webhook.Sign(secret, ex.body)
+			sig := webhook.Sign(secret, ex.Body)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.clients}, Timeout: time.Minute}
 			var n atomic.Int64
-			b.SetBytes(int64(len(ex.body)))
+			b.SetBytes(int64(len(ex.Body)))
 			b.SetParallelism(c.clients / runtime.GOMAXPROCS(0))
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					id := deliveryID(n.Add(1))
-					if status, resp := s.post(b, client, ex.event, id, ex.body, sig); status != 200 {
+					if status, resp := s.post(b, client, ex.Event, id, ex.Body, sig); status != 200 {
 						b.Errorf("%s: %d %s", id, status, resp)
 						return
 					}

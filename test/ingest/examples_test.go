@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -17,38 +16,10 @@ import (
 	"github.com/sbalswa/ai3-mvp/internal/webhook"
 )
 
-type example struct {
-	event string
-	body  []byte
-}
+// example is one payload of @octokit/webhooks-examples.
+type example = testenv.WebhookExample
 
-// octokitExamples reads every payload of @octokit/webhooks-examples
-// (api.github.com/index.json), with its event name.
-func octokitExamples(t testing.TB) []example {
-	t.Helper()
-	dir := testenv.NodePackageDir(t, "@octokit/webhooks-examples")
-	raw, err := os.ReadFile(filepath.Join(dir, "api.github.com", "index.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var groups []struct {
-		Name     string            `json:"name"`
-		Examples []json.RawMessage `json:"examples"`
-	}
-	if err := json.Unmarshal(raw, &groups); err != nil {
-		t.Fatal(err)
-	}
-	var out []example
-	for _, g := range groups {
-		for _, ex := range g.Examples {
-			out = append(out, example{g.Name, ex})
-		}
-	}
-	if len(out) < 300 {
-		t.Fatalf("found %d examples; has the package layout changed?", len(out))
-	}
-	return out
-}
+func octokitExamples(t testing.TB) []example { return testenv.OctokitExamples(t) }
 
 // Every example, signed, reaches the stub handler exactly once with its
 // event name as detail-type and its payload intact.
@@ -58,17 +29,17 @@ func TestEveryGitHubExampleReachesTheStub(t *testing.T) {
 	client := &http.Client{Timeout: 30 * time.Second}
 	for i, ex := range exs {
 		id := fmt.Sprintf("ex-%04d", i)
-		status, body := s.post(t, client, ex.event, id, ex.body, webhook.Sign(secret, ex.body))
+		status, body := s.post(t, client, ex.Event, id, ex.Body, webhook.Sign(secret, ex.Body))
 		if status != 200 {
-			t.Fatalf("%s example %d: %d %s", ex.event, i, status, body)
+			t.Fatalf("%s example %d: %d %s", ex.Event, i, status, body)
 		}
 	}
 	got := s.stub.waitFor(t, len(exs), 60*time.Second)
 	for i, ex := range exs {
 		id := fmt.Sprintf("ex-%04d", i)
 		g := got[id]
-		if g.event != ex.event || g.calls < 1 || !bytes.Equal(g.payload, ex.body) {
-			t.Errorf("%s example %d reached the stub as event %q after %d calls (payload equal: %v)", ex.event, i, g.event, g.calls, bytes.Equal(g.payload, ex.body))
+		if g.event != ex.Event || g.calls < 1 || !bytes.Equal(g.payload, ex.Body) {
+			t.Errorf("%s example %d reached the stub as event %q after %d calls (payload equal: %v)", ex.Event, i, g.event, g.calls, bytes.Equal(g.payload, ex.Body))
 		}
 	}
 	if n := s.count(t, "bus_events"); n != len(exs) {
@@ -90,9 +61,9 @@ func TestCorruptedSignaturesStoreNothing(t *testing.T) {
 		func(string, []byte) string { return "" },
 	}
 	for i, ex := range octokitExamples(t) {
-		sig := corruptions[i%len(corruptions)](webhook.Sign(secret, ex.body), ex.body)
-		if status, body := s.post(t, client, ex.event, fmt.Sprintf("bad-%04d", i), ex.body, sig); status != 401 {
-			t.Fatalf("%s example %d with a corrupted signature: %d %s", ex.event, i, status, body)
+		sig := corruptions[i%len(corruptions)](webhook.Sign(secret, ex.Body), ex.Body)
+		if status, body := s.post(t, client, ex.Event, fmt.Sprintf("bad-%04d", i), ex.Body, sig); status != 401 {
+			t.Fatalf("%s example %d with a corrupted signature: %d %s", ex.Event, i, status, body)
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // let any (wrong) delivery reach the stub
