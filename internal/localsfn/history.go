@@ -120,6 +120,13 @@ func (h *history) follow(th *thread, id int64) {
 	th.last = id
 }
 
+// last is the thread's last event id.
+func (h *history) last(th *thread) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return th.last
+}
+
 func (h *history) snapshot() []Event {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -192,6 +192,12 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	var mu sync.Mutex
 	var first *Failure
 	failed := 0
+	// AWS links an iteration's MapIterationStarted to the last state event
+	// of the iteration that ended before it (mapLast), MapStateSucceeded to
+	// the last MapIteration* event (lastEnd), and MapStateFailed to the
+	// failing iteration's last state event (firstLast).
+	mapLast, lastEnd := x.hist.last(e.th), x.hist.last(e.th)
+	var firstLast int64
 	sem := make(chan struct{}, limits.concurrency)
 	var wg sync.WaitGroup
 	for i, item := range items {
@@ -213,7 +219,9 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 			in, err := st.io.itemInput(eff, item, ie)
 			var out any
 			var f *Failure
-			th := &thread{last: e.th.last}
+			mu.Lock()
+			th := &thread{last: mapLast}
+			mu.Unlock()
 			if err != nil {
 				f = e.runtimeFailure(err)
 			} else {
@@ -226,23 +234,26 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			innerLast := x.hist.last(th)
 			if f == nil {
 				results[i] = out
 				x.partialDone(e, i, out)
-				x.hist.add(th, x.ex.clock.Now(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", func() map[string]any {
+				lastEnd = x.hist.add(th, x.ex.clock.Now(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", func() map[string]any {
 					return map[string]any{"name": st.Name, "index": i}
 				})
+				mapLast = innerLast
 				return
 			}
 			if f == errAborted {
 				return
 			}
-			x.hist.add(th, x.ex.clock.Now(), "MapIterationFailed", "mapIterationFailedEventDetails", func() map[string]any {
+			lastEnd = x.hist.add(th, x.ex.clock.Now(), "MapIterationFailed", "mapIterationFailedEventDetails", func() map[string]any {
 				return map[string]any{"name": st.Name, "index": i}
 			})
+			mapLast = innerLast
 			if !f.retriable() {
 				if first == nil {
-					first = f
+					first, firstLast = f, innerLast
 					cancel()
 				}
 				return
@@ -255,20 +266,28 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 				} else {
 					first = f
 				}
+				firstLast = innerLast
 				cancel()
 			}
 		}()
 	}
 	wg.Wait()
+	if first != nil && e.willRetry(first) {
+		x.hist.follow(e.th, firstLast) // the next attempt follows the failed iteration
+		return nil, first
+	}
 	if first != nil {
-		x.hist.add(e.th, x.ex.clock.Now(), "MapStateFailed", "", nil)
+		x.hist.addAfter(e.th, firstLast, x.ex.clock.Now(), "MapStateFailed", "", nil)
 		return nil, first
 	}
 	if ctx.Err() != nil {
 		x.hist.add(e.th, x.ex.clock.Now(), "MapStateAborted", "", nil)
 		return nil, errAborted
 	}
-	x.hist.add(e.th, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
+	// MapStateSucceeded does not move the thread: MapStateExited follows
+	// the same event.
+	x.hist.addAfter(&thread{}, lastEnd, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
+	x.hist.follow(e.th, lastEnd)
 	return results, nil
 }
 
