@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -218,11 +217,7 @@ func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Exec
 		case <-ctx.Done():
 			return nil
 		case c := <-changes:
-			b, _ := json.Marshal(c)
-			var sc steps.StatusChange
-			if err := json.Unmarshal(b, &sc); err != nil {
-				return err
-			}
+			sc := steps.StatusChange(c) // the same event, as the steps package names it
 			for attempt := range 5 {
 				err := f.Handle(ctx, sc)
 				if err == nil || errors.Is(err, context.Canceled) {
