@@ -68,6 +68,8 @@ type State struct {
 
 	// Map
 	Processor            *Machine
+	distributed          bool   // ItemProcessor's ProcessorConfig.Mode is DISTRIBUTED
+	label                string // Label: names the Map Run
 	MaxConcurrency       int64
 	maxConcurrencyPath   *path
 	toleratedCount       int64

@@ -191,6 +191,10 @@ func parseMap(st *State, m map[string]any, ql string) error {
 	if _, ok := m["ItemReader"]; ok {
 		return fmt.Errorf("ItemReader: %w", ErrUnsupported)
 	}
+	if cfg, ok := proc["ProcessorConfig"].(map[string]any); ok {
+		st.distributed = cfg["Mode"] == "DISTRIBUTED"
+	}
+	st.label, _ = m["Label"].(string)
 	var err error
 	if st.Processor, err = parseMachine(proc, ql); err != nil {
 		return fmt.Errorf("ItemProcessor: %w", err)

@@ -77,9 +77,23 @@ type history struct {
 
 // thread is one line of execution (the machine, a branch, an iteration):
 // each event's previousEventId is the last event of its thread.
-type thread struct{ last int64 }
+type thread struct {
+	last int64
+	// child is the history of a DISTRIBUTED Map's child execution this
+	// thread runs in (nil: the execution's own).
+	child *history
+}
+
+// of is the history the thread's events go to.
+func (h *history) of(th *thread) *history {
+	if th.child != nil {
+		return th.child
+	}
+	return h
+}
 
 func (h *history) add(th *thread, now time.Time, typ, key string, details func() map[string]any) int64 {
+	h = h.of(th)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.next++
@@ -98,6 +112,7 @@ func (h *history) add(th *thread, now time.Time, typ, key string, details func()
 // addAfter records an event whose previousEventId is prev rather than the
 // thread's last event; the thread's next event follows it.
 func (h *history) addAfter(th *thread, prev int64, now time.Time, typ, key string, details func() map[string]any) int64 {
+	h = h.of(th)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.next++
@@ -115,6 +130,7 @@ func (h *history) addAfter(th *thread, prev int64, now time.Time, typ, key strin
 
 // follow makes the thread's next event follow event id.
 func (h *history) follow(th *thread, id int64) {
+	h = h.of(th)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	th.last = id
@@ -122,6 +138,7 @@ func (h *history) follow(th *thread, id int64) {
 
 // last is the thread's last event id.
 func (h *history) last(th *thread) int64 {
+	h = h.of(th)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return th.last
@@ -157,6 +174,7 @@ func (h *history) lastID() int64 {
 
 // bump assigns the next event id without recording an event.
 func (h *history) bump(th *thread) int64 {
+	h = h.of(th)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.next++

@@ -37,7 +37,7 @@ func (x *execution) runParallel(ctx context.Context, e *env, raw any) (any, *Fai
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			th := &thread{last: e.th.last}
+			th := &thread{last: e.th.last, child: e.th.child}
 			sc := e.vars.child()
 			out, f := x.runMachine(bctx, b, b.StartAt, eff, th, sc, nil)
 			x.releaseScope(sc)
@@ -79,6 +79,8 @@ type mapLimits struct {
 	percent     float64 // -1: not set
 }
 
+// mapLimits resolves MaxConcurrency; the tolerated failures are resolved by
+// mapTolerance, after MapStateStarted (AWS fails a negative count there).
 func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 	st := e.state
 	l := mapLimits{concurrency: int(st.MaxConcurrency), count: -1, percent: -1}
@@ -93,31 +95,6 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 		}
 		l.concurrency = int(n)
 	}
-	if st.hasTolerance {
-		l.count, l.percent = st.toleratedCount, st.toleratedPercent
-		if p := st.toleratedCountPath; p != nil {
-			v, ok := p.resolve(eff, e)
-			n, isInt := pathInt(v)
-			if !ok || !isInt {
-				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", quotedValue(v), p.text))
-			}
-			if n < 0 {
-				return l, e.runtimeFailure(fmt.Errorf("ToleratedFailureCount cannot be negative."))
-			}
-			l.count = n
-		}
-		if p := st.toleratedPercentPath; p != nil {
-			v, ok := p.resolve(eff, e)
-			f, isNum := toFloat(v)
-			if !ok || !isNum {
-				return l, e.runtimeFailure(fmt.Errorf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid number: %s", encodeJSON(v), p.text))
-			}
-			if f < 0 || f > 100 {
-				return l, e.runtimeFailure(fmt.Errorf("ToleratedFailurePercentage must be between 0 and 100."))
-			}
-			l.percent = f
-		}
-	}
 	if v, ok, err := e.numExpr("MaxConcurrency"); err != nil {
 		return l, e.runtimeFailure(err)
 	} else if ok {
@@ -126,26 +103,57 @@ func (x *execution) mapLimits(e *env, eff any) (mapLimits, *Failure) {
 		}
 		l.concurrency = int(v)
 	}
-	if v, ok, err := e.numExpr("ToleratedFailureCount"); err != nil {
-		return l, e.runtimeFailure(err)
-	} else if ok {
-		if v < 0 || v != float64(int64(v)) {
-			return l, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailureCount cannot be negative."})
-		}
-		l.count = int64(v)
-	}
-	if v, ok, err := e.numExpr("ToleratedFailurePercentage"); err != nil {
-		return l, e.runtimeFailure(err)
-	} else if ok {
-		if v < 0 || v > 100 {
-			return l, e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailurePercentage must be between 0 and 100."})
-		}
-		l.percent = v
-	}
 	if l.concurrency == 0 || l.concurrency > maxInlineConcurrency {
 		l.concurrency = maxInlineConcurrency
 	}
 	return l, nil
+}
+
+// mapTolerance resolves the tolerated failures into l.
+func (x *execution) mapTolerance(e *env, eff any, l *mapLimits) *Failure {
+	st := e.state
+	if st.hasTolerance {
+		l.count, l.percent = st.toleratedCount, st.toleratedPercent
+		if p := st.toleratedCountPath; p != nil {
+			v, ok := p.resolve(eff, e)
+			n, isInt := pathInt(v)
+			if !ok || !isInt {
+				return e.runtimeFailure(fmt.Errorf("The ToleratedFailureCountPath field refers to value %s which is not a valid integer: %s", quotedValue(v), p.text))
+			}
+			if n < 0 {
+				return e.runtimeFailure(fmt.Errorf("ToleratedFailureCount cannot be negative."))
+			}
+			l.count = n
+		}
+		if p := st.toleratedPercentPath; p != nil {
+			v, ok := p.resolve(eff, e)
+			f, isNum := toFloat(v)
+			if !ok || !isNum {
+				return e.runtimeFailure(fmt.Errorf("The ToleratedFailurePercentagePath field refers to value %s which is not a valid number: %s", encodeJSON(v), p.text))
+			}
+			if f < 0 || f > 100 {
+				return e.runtimeFailure(fmt.Errorf("ToleratedFailurePercentage must be between 0 and 100."))
+			}
+			l.percent = f
+		}
+	}
+	if v, ok, err := e.numExpr("ToleratedFailureCount"); err != nil {
+		return e.runtimeFailure(err)
+	} else if ok {
+		if v < 0 || v != float64(int64(v)) {
+			return e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailureCount cannot be negative."})
+		}
+		l.count = int64(v)
+	}
+	if v, ok, err := e.numExpr("ToleratedFailurePercentage"); err != nil {
+		return e.runtimeFailure(err)
+	} else if ok {
+		if v < 0 || v > 100 {
+			return e.runtimeFailure(&ioError{name: ErrQueryEvaluationError, msg: "ToleratedFailurePercentage must be between 0 and 100."})
+		}
+		l.percent = v
+	}
+	return nil
 }
 
 func (l mapLimits) exceeded(failed, total int) bool {
@@ -182,6 +190,14 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	x.hist.add(e.th, x.ex.clock.Now(), "MapStateStarted", "mapStateStartedEventDetails", func() map[string]any {
 		return map[string]any{"length": len(items)}
 	})
+	if f := x.mapTolerance(e, eff, &limits); f != nil {
+		return nil, f
+	}
+	if st.distributed {
+		x.hist.add(e.th, x.ex.clock.Now(), "MapRunStarted", "mapRunStartedEventDetails", func() map[string]any {
+			return map[string]any{"mapRunArn": x.mapRunArn(st)}
+		})
+	}
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	results := make([]any, len(items))
@@ -220,14 +236,17 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 			var out any
 			var f *Failure
 			mu.Lock()
-			th := &thread{last: mapLast}
+			th := &thread{last: mapLast, child: e.th.child}
 			mu.Unlock()
+			if st.distributed {
+				// each iteration is a child execution with its own history,
+				// whose first event (ExecutionStarted) is id 1
+				th = &thread{child: &history{next: 1}}
+			}
 			if err != nil {
 				f = e.runtimeFailure(err)
 			} else {
-				x.hist.add(th, x.ex.clock.Now(), "MapIterationStarted", "mapIterationStartedEventDetails", func() map[string]any {
-					return map[string]any{"name": st.Name, "index": i}
-				})
+				x.iterationEvent(st, th, "MapIterationStarted", i)
 				sc := e.vars.child()
 				out, f = x.runMachine(mctx, st.Processor, st.Processor.StartAt, in, th, sc, nil)
 				x.releaseScope(sc)
@@ -238,18 +257,14 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 			if f == nil {
 				results[i] = out
 				x.partialDone(e, i, out)
-				lastEnd = x.hist.add(th, x.ex.clock.Now(), "MapIterationSucceeded", "mapIterationSucceededEventDetails", func() map[string]any {
-					return map[string]any{"name": st.Name, "index": i}
-				})
+				lastEnd = x.iterationEvent(st, th, "MapIterationSucceeded", i)
 				mapLast = innerLast
 				return
 			}
 			if f == errAborted {
 				return
 			}
-			lastEnd = x.hist.add(th, x.ex.clock.Now(), "MapIterationFailed", "mapIterationFailedEventDetails", func() map[string]any {
-				return map[string]any{"name": st.Name, "index": i}
-			})
+			lastEnd = x.iterationEvent(st, th, "MapIterationFailed", i)
 			mapLast = innerLast
 			if !f.retriable() {
 				if first == nil {
@@ -272,6 +287,19 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 		}()
 	}
 	wg.Wait()
+	if st.distributed {
+		// the parent's history shows the Map Run, not its child executions
+		switch {
+		case first != nil:
+			firstLast = x.hist.add(e.th, x.ex.clock.Now(), "MapRunFailed", "mapRunFailedEventDetails", func() map[string]any {
+				return failureDetails(first)
+			})
+		case ctx.Err() != nil:
+			x.hist.add(e.th, x.ex.clock.Now(), "MapRunAborted", "", nil)
+		default:
+			lastEnd = x.hist.add(e.th, x.ex.clock.Now(), "MapRunSucceeded", "", nil)
+		}
+	}
 	if first != nil && e.willRetry(first) {
 		x.hist.follow(e.th, firstLast) // the next attempt follows the failed iteration
 		return nil, first
@@ -286,7 +314,7 @@ func (x *execution) runMap(ctx context.Context, e *env, raw any) (any, *Failure)
 	}
 	// MapStateSucceeded does not move the thread: MapStateExited follows
 	// the same event.
-	x.hist.addAfter(&thread{}, lastEnd, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
+	x.hist.addAfter(&thread{child: e.th.child}, lastEnd, x.ex.clock.Now(), "MapStateSucceeded", "", nil)
 	x.hist.follow(e.th, lastEnd)
 	return results, nil
 }
@@ -361,4 +389,37 @@ type partialRow struct {
 	state  string
 	index  int
 	output string
+}
+
+// iterationEvent records an inline Map iteration's MapIteration* event (a
+// DISTRIBUTED Map's iterations are child executions: none is recorded).
+func (x *execution) iterationEvent(st *State, th *thread, typ string, i int) int64 {
+	if st.distributed {
+		return 0
+	}
+	return x.hist.add(th, x.ex.clock.Now(), typ, lowerFirst(typ)+"EventDetails", func() map[string]any {
+		return map[string]any{"name": st.Name, "index": i}
+	})
+}
+
+// mapRunArn names a DISTRIBUTED Map's run: the state machine, the state's
+// Label (else its name) and a unique id.
+func (x *execution) mapRunArn(st *State) string {
+	label := st.label
+	if label == "" {
+		label = st.Name
+	}
+	return fmt.Sprintf("arn:aws:states:%s:%s:mapRun:%s/%s:%s", x.ex.region, x.ex.account, x.rec.name, label, newUUID())
+}
+
+// failureDetails are the {error, cause} of a failure event.
+func failureDetails(f *Failure) map[string]any {
+	d := map[string]any{}
+	if f.HasError {
+		d["error"] = f.Error
+	}
+	if f.HasCause {
+		d["cause"] = f.Cause
+	}
+	return d
 }
