@@ -206,20 +206,6 @@ func (e *env) runtimeFailure(err error) *Failure {
 	return f
 }
 
-// evaluationFailed records AWS's EvaluationFailed event for a failed
-// JSONata evaluation: it follows the event before the state was entered,
-// and the state's next event follows it.
-func (e *env) evaluationFailed(f *Failure, ie *ioError) {
-	x := e.x
-	x.hist.addAfter(e.th, e.enteredPrev, x.ex.clock.Now(), "EvaluationFailed", "evaluationFailedEventDetails", func() map[string]any {
-		d := map[string]any{"error": f.Error, "cause": f.Cause, "state": e.state.Name}
-		if ie != nil && ie.location != "" {
-			d["location"] = ie.location
-		}
-		return d
-	})
-}
-
 func (x *execution) runPass(e *env, raw any) (any, *Failure) {
 	eff, err := e.state.io.input(raw, e)
 	if err != nil {
@@ -496,15 +482,6 @@ func (x *execution) runWithRetry(ctx context.Context, e *env, raw any) (any, str
 
 // matchRetrier returns the first retrier whose ErrorEquals matches, or -1.
 // Only the first match counts: an exhausted retrier does not fall through.
-// willRetry says whether the state's Retry will run it again after f
-// (Parallel and Map record no Failed event for an attempt that is retried).
-func (e *env) willRetry(f *Failure) bool {
-	if f == errAborted {
-		return false
-	}
-	i := matchRetrier(e.state.Retry, f)
-	return i >= 0 && i < len(e.attempts) && e.attempts[i] < e.state.Retry[i].MaxAttempts
-}
 
 func matchRetrier(rs []Retrier, f *Failure) int {
 	for i, r := range rs {
