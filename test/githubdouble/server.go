@@ -15,7 +15,6 @@ package githubdouble
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -100,11 +99,13 @@ func WithConfig(f func(*sandbox.Config)) Option {
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{}
-	var handler http.Handler = http.NotFoundHandler()
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	// The stand-in needs its own URL, so the server listens first and serves
+	// only once the stand-in exists (a request arriving early waits).
+	s.srv = httptest.NewUnstartedServer(nil)
 	t.Cleanup(s.srv.Close)
+	base := "http://" + s.srv.Listener.Addr().String()
 	cfg := sandbox.Config{
-		BaseURL: s.srv.URL, ClientID: "Iv1.double0client", ClientSecret: "double-client-secret",
+		BaseURL: base, ClientID: "Iv1.double0client", ClientSecret: "double-client-secret",
 		RunStart: 10 * time.Millisecond, RunFinish: 10 * time.Millisecond,
 		Deliver: s.record,
 	}
@@ -116,7 +117,9 @@ func New(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("githubdouble: %v", err)
 	}
 	t.Cleanup(func() { _ = sb.Close() })
-	s.Sandbox, handler = sb, sb
+	s.Sandbox = sb
+	s.srv.Config.Handler = sb
+	s.srv.Start()
 	s.URL, s.ClientID, s.ClientSecret = s.srv.URL, cfg.ClientID, cfg.ClientSecret
 	return s
 }
