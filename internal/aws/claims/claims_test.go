@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sbalswa/ai3-mvp/internal/aws/claims"
@@ -20,12 +18,7 @@ import (
 
 func dynaliteClient(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	endpoint := testenv.Dynalite(t)
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	return testenv.DynamoDB(testenv.Dynalite(t))
 }
 
 func TestContractAgainstDynalite(t *testing.T) {

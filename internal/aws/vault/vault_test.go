@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -45,11 +44,7 @@ func newTable(t *testing.T, client *dynamodb.Client) string {
 }
 
 func dynalite(t *testing.T) *dynamodb.Client {
-	endpoint := testenv.Dynalite(t)
-	return dynamodb.New(dynamodb.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
-	})
+	return testenv.DynamoDB(testenv.Dynalite(t))
 }
 
 func TestTokenStoreContract(t *testing.T) {
