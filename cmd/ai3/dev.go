@@ -76,6 +76,23 @@ type devEnv struct {
 // Go registers a background loop (bus workers, executor, schedulers).
 func (e *devEnv) Go(f func(ctx context.Context) error) { e.background = append(e.background, f) }
 
+// Every registers a background loop that runs f at once, then every d,
+// until the server stops (sweeps of expired rows).
+func (e *devEnv) Every(d time.Duration, f func(ctx context.Context)) {
+	e.Go(func(ctx context.Context) error {
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for {
+			f(ctx)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+	})
+}
+
 // Cleanup registers f to run at shutdown, after the background loops
 // stopped and before the database closes.
 func (e *devEnv) Cleanup(f func() error) { e.cleanups = append(e.cleanups, f) }

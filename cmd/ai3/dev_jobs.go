@@ -147,7 +147,15 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	env.Go(func(ctx context.Context) error {
 		return finalize(ctx, env, store, exec, final, svc.Reporter(), changes)
 	})
-	env.Go(func(ctx context.Context) error { return sweepRefs(ctx, env, store) })
+	// Expired job references (comment leases, Actions run indexes) go hourly,
+	// as DynamoDB's TTL removes them in AWS.
+	env.Every(time.Hour, func(ctx context.Context) {
+		if n, err := store.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			env.Log.Warn("sweep job references", "err", err)
+		} else if n > 0 {
+			env.Log.Info("swept expired job references", "count", n)
+		}
+	})
 	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
 	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs\n",
 		env.BaseURL, env.BaseURL, env.BaseURL)
@@ -232,25 +240,6 @@ func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Exec
 			}
 		case <-tick.C:
 			reconcile()
-		}
-	}
-}
-
-// sweepRefs forgets expired job references (comment leases, Actions run
-// indexes) hourly, as DynamoDB's TTL does in AWS.
-func sweepRefs(ctx context.Context, env *devEnv, store *localjobs.Store) error {
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		if n, err := store.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			env.Log.Warn("sweep job references", "err", err)
-		} else if n > 0 {
-			env.Log.Info("swept expired job references", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
 		}
 	}
 }

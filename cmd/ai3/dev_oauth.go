@@ -74,18 +74,9 @@ func mountOAuth(ctx context.Context, env *devEnv, out io.Writer) error {
 		web.RedirectURL = strings.TrimSuffix(env.BaseURL, "/") + "/oauth/callback"
 	}
 	web.Mount(env.Mux)
-	env.Go(func(ctx context.Context) error {
-		tick := time.NewTicker(oauth.StateTTL)
-		defer tick.Stop()
-		for {
-			if err := nonces.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
-				log.Warn("sweep login states", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-tick.C:
-			}
+	env.Every(oauth.StateTTL, func(ctx context.Context) {
+		if err := nonces.Sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("sweep login states", "err", err)
 		}
 	})
 	fmt.Fprintln(out, "ai3 dev: OAuth login at /oauth/login (client", id+")")

@@ -95,10 +95,8 @@ func mountWebhook(ctx context.Context, env *devEnv, out io.Writer) error {
 	health := monitor.NewHealth(env.Log, metrics, checks)
 	env.Go(b.Run)
 	env.Go(func(ctx context.Context) error { return health.Run(ctx, time.Minute) })
-	env.Go(func(ctx context.Context) error {
-		defer metricsFile.Close()
-		return sweep(ctx, env, claimStore, payloads)
-	})
+	env.Cleanup(metricsFile.Close) // after the loops that write metrics stopped
+	env.Every(time.Hour, func(ctx context.Context) { sweep(ctx, env, claimStore, payloads) })
 	return nil
 }
 
@@ -156,24 +154,15 @@ func (f fixedSecrets) Secrets(context.Context) ([][]byte, error) { return f, nil
 // sweep forgets expired delivery claims and payloads archived longer than
 // archive.Retention (90 days, as the S3 bucket's lifecycle) hourly, so the
 // claims table holds about one day of deliveries and the archive 90.
-func sweep(ctx context.Context, env *devEnv, s *claims.Store, a *archive.Archive) error {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := s.Sweep(ctx, time.Now()); err != nil {
-			env.Log.Warn("sweep webhook claims", "err", err)
-		} else if n > 0 {
-			env.Log.Info("swept expired webhook claims", "count", n)
-		}
-		if n, err := a.Sweep(ctx, time.Now().Add(-archive.Retention)); err != nil {
-			env.Log.Warn("sweep archived payloads", "err", err)
-		} else if n > 0 {
-			env.Log.Info("swept archived payloads past retention", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+func sweep(ctx context.Context, env *devEnv, s *claims.Store, a *archive.Archive) {
+	if n, err := s.Sweep(ctx, time.Now()); err != nil {
+		env.Log.Warn("sweep webhook claims", "err", err)
+	} else if n > 0 {
+		env.Log.Info("swept expired webhook claims", "count", n)
+	}
+	if n, err := a.Sweep(ctx, time.Now().Add(-archive.Retention)); err != nil {
+		env.Log.Warn("sweep archived payloads", "err", err)
+	} else if n > 0 {
+		env.Log.Info("swept archived payloads past retention", "count", n)
 	}
 }
