@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GOBIN_DIR := $(CURDIR)/.tools/bin
 STATICCHECK_VERSION := v0.8.2
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
-GO_TEST_FLAGS ?= -race -timeout 30m
+GO_TEST_FLAGS ?= -race -timeout 10m
 # The Pulumi program's tests run without -race: a race build of pulumi-aws
 # takes about 25 minutes cold on a 2-core machine, and the program is
 # sequential declarations (its concurrency is the Pulumi SDK's).

@@ -94,8 +94,13 @@ func (x *execution) describe() *ExecutionDescription {
 func (x *execution) stop(f *Failure) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.cancel != nil && x.stopWith == nil {
-		x.stopWith = f
+	if x.stopWith != nil {
+		return
+	}
+	x.stopWith = f
+	// Before run has started there is nothing to cancel yet: run sees
+	// stopWith and cancels itself at once.
+	if x.cancel != nil {
 		x.cancel(&stopCause{StatusAborted})
 	}
 }
@@ -106,6 +111,9 @@ func (x *execution) run(parent context.Context, at string, input any, resume *re
 	defer cancel(nil)
 	x.mu.Lock()
 	x.cancel = cancel
+	if x.stopWith != nil { // stopped between StartExecution and here
+		cancel(&stopCause{StatusAborted})
+	}
 	x.mu.Unlock()
 	limit := time.Duration(x.rec.machine.TimeoutSeconds) * time.Second
 	if x.rec.typ == Express && (limit == 0 || limit > expressLimit) {

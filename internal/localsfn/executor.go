@@ -378,8 +378,12 @@ func (e *Executor) StopExecution(ctx context.Context, arn, errName, cause string
 		return nil // already ended
 	}
 	x.stop(stopFailure(errName, cause))
-	<-x.done
-	return nil
+	select {
+	case <-x.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // GetExecutionHistory returns the execution's events in order. EXPRESS

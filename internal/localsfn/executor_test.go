@@ -94,6 +94,57 @@ func TestStopExecution(t *testing.T) {
 	}
 }
 
+// A stop that arrives before the execution's goroutine has begun (right
+// after StartExecution returned) still aborts it: CI once hung 30 minutes
+// in StopExecution because the stop found nothing to cancel yet.
+func TestStopBeforeTheRunBegins(t *testing.T) {
+	ex := newTestExecutor(t, Options{Clock: NewFakeClock(testEpoch)})
+	ctx := context.Background()
+	arn, err := ex.CreateStateMachine(ctx, "m", []byte(waitHour), Standard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ex.machine(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newExecution(ex, rec, arn+":x", "x", "{}", map[string]any{}, testEpoch)
+	x.stop(stopFailure("Operator.Stop", "early"))
+	done := make(chan struct{})
+	go func() { x.run(ctx, rec.machine.StartAt, map[string]any{}, nil); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a run stopped before it began is still running")
+	}
+	if d := x.describe(); d.Status != StatusAborted || d.Error != "Operator.Stop" || d.Cause != "early" {
+		t.Fatalf("got %s %q %q, want ABORTED Operator.Stop early", d.Status, d.Error, d.Cause)
+	}
+}
+
+// The same race through the public API, many times over.
+func TestStopRightAfterStart(t *testing.T) {
+	ex := newTestExecutor(t, Options{Clock: NewFakeClock(testEpoch)})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m, err := ex.CreateStateMachine(ctx, "m", []byte(waitHour), Standard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		out, err := ex.StartExecution(ctx, StartExecutionInput{StateMachineArn: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ex.StopExecution(ctx, out.ExecutionArn, "", ""); err != nil {
+			t.Fatalf("stop %d: %v", i, err)
+		}
+		if d, _ := ex.DescribeExecution(ctx, out.ExecutionArn); d.Status != StatusAborted {
+			t.Fatalf("execution %d: %s after stop", i, d.Status)
+		}
+	}
+}
+
 func TestMachineTimeout(t *testing.T) {
 	clock := NewFakeClock(testEpoch)
 	ex := newTestExecutor(t, Options{Clock: clock})
