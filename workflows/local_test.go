@@ -46,7 +46,7 @@ func (c *callbacks) wait(t *testing.T, token string) string {
 		if got != token {
 			t.Fatalf("completed %s, want %s", got, token)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatalf("token %s never completed", token)
 	}
 	c.mu.Lock()

@@ -152,7 +152,7 @@ func (r *rig) say(login, body string) *events.Envelope {
 	if _, err := r.gh.CommentAs(repo, r.pr, login, body); err != nil {
 		r.t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ws := r.gh.Webhooks()
 		for _, w := range ws[before:] {

@@ -48,10 +48,10 @@ func TestFailingHandlerReachesAlert(t *testing.T) {
 	if err := b.Publish(ctx, env); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(metrics.String(), `"DeadLetters":1`) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no DeadLetters metric within 10s; logs:\n%s", logs.String())
+			t.Fatalf("no DeadLetters metric within 30s; logs:\n%s", logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

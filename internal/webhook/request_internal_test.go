@@ -102,9 +102,12 @@ func TestBudgetBoundsUnverifiedBytes(t *testing.T) {
 			errs <- err
 		})
 	}
+	// Watch for at least a second, and on a slow machine until the budget
+	// has been used (half of it) and some reader has given up (its error
+	// is in errs), so that the release below does not come before either.
 	peak := int64(0)
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
+	watched, deadline := time.Now().Add(time.Second), time.Now().Add(20*time.Second)
+	for time.Now().Before(watched) || ((peak < total/2 || len(errs) == 0) && time.Now().Before(deadline)) {
 		peak = max(peak, b.held())
 		time.Sleep(time.Millisecond)
 	}

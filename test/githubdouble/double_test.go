@@ -150,7 +150,7 @@ func TestDoubleAnnouncesWritesAndPlaysActions(t *testing.T) {
 			t.Fatalf("%s: %s", c.path, resp.Status)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(gh.Webhooks()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -74,7 +74,7 @@ func TestPayloadRestoredFromArchive(t *testing.T) {
 		if env.DeliveryID != "kept" || !env.PayloadComplete || !bytes.Equal(env.Payload, body) {
 			t.Fatalf("handler got %s complete=%v with %d payload bytes, want the whole payload", env.DeliveryID, env.PayloadComplete, len(env.Payload))
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("no delivery")
 	}
 	dl := a.wait(t)

@@ -107,13 +107,13 @@ func (r *recorder) calls() []string {
 func (r *recorder) waitFor(t testing.TB, n int) []string {
 	t.Helper()
 	var ids []string
-	timeout := time.After(10 * time.Second)
+	timeout := time.After(30 * time.Second)
 	for len(ids) < n {
 		select {
 		case id := <-r.seen:
 			ids = append(ids, id)
 		case <-timeout:
-			t.Fatalf("handler %s: %d of %d deliveries after 10s (calls: %v)", r.name, len(ids), n, r.calls())
+			t.Fatalf("handler %s: %d of %d deliveries after 30s (calls: %v)", r.name, len(ids), n, r.calls())
 		}
 	}
 	return ids
@@ -150,8 +150,8 @@ func (a *alerts) wait(t testing.TB) events.DeadLetter {
 	select {
 	case dl := <-a.seen:
 		return dl
-	case <-time.After(10 * time.Second):
-		t.Fatal("no dead letter reached the alert handler within 10s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("no dead letter reached the alert handler within 30s")
 		return events.DeadLetter{}
 	}
 }
@@ -303,10 +303,10 @@ func TestDeadLetterAfterLastAttemptAlerts(t *testing.T) {
 
 func waitUntil(t testing.TB, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
+			t.Fatal("condition not met within 30s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

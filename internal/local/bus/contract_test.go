@@ -51,7 +51,7 @@ func publisherContract(t *testing.T, shared bool) {
 			Publisher: b,
 			Received: func(t *testing.T, n int) []*events.Envelope {
 				t.Helper()
-				deadline := time.Now().Add(10 * time.Second)
+				deadline := time.Now().Add(30 * time.Second)
 				for {
 					mu.Lock()
 					if len(got) >= n {
@@ -61,7 +61,7 @@ func publisherContract(t *testing.T, shared bool) {
 					}
 					mu.Unlock()
 					if time.Now().After(deadline) {
-						t.Fatalf("fewer than %d envelopes reached the handler within 10s", n)
+						t.Fatalf("fewer than %d envelopes reached the handler within 30s", n)
 					}
 					time.Sleep(5 * time.Millisecond)
 				}

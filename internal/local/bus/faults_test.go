@@ -19,7 +19,9 @@ import (
 func TestHungHandlerDoesNotLoseEvent(t *testing.T) {
 	ctx := context.Background()
 	opts := fastOpts()
-	opts.HandlerTimeout = 100 * time.Millisecond
+	// Long enough that the retry, which returns at once, is not itself
+	// timed out on a slow machine (its goroutine must run within it).
+	opts.HandlerTimeout = time.Second
 	b := newBus(t, openDB(t, filepath.Join(t.TempDir(), "bus.db")), opts)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -107,12 +109,12 @@ func TestShutdownMidDeliveryGivesBack(t *testing.T) {
 	opts := fastOpts()
 	opts.MaxAttempts = 1 // a counted attempt would dead-letter it
 	b := newBus(t, db, opts)
-	started := make(chan struct{}, 1)
+	started, stopped := make(chan struct{}, 1), make(chan struct{})
 	slow := newRecorder(events.TargetStub)
 	slow.step = func(call int, env *events.Envelope) error {
 		if call == 1 {
 			started <- struct{}{}
-			time.Sleep(50 * time.Millisecond)
+			<-stopped // still at work when Run is stopped
 			return errors.New("interrupted by shutdown")
 		}
 		return nil
@@ -124,6 +126,7 @@ func TestShutdownMidDeliveryGivesBack(t *testing.T) {
 	stop := run(t, b)
 	<-started
 	stop()
+	close(stopped)
 	if dls, _ := b.DeadLetters(ctx); len(dls) != 0 {
 		t.Fatalf("interrupted delivery was dead-lettered: %+v", dls[0].Letter)
 	}

@@ -105,7 +105,13 @@ func TestRestartWithExecutionsInFlight(t *testing.T) {
 	asking := first.start(t, m, "in-flight", `{"n":1}`)
 	tok := receive(t, tokens)
 	waiting := first.start(t, waits, "waiting", `{}`)
-	time.Sleep(50 * time.Millisecond) // let the Wait state be entered
+	// The restart must find it inside the Wait state.
+	for deadline := time.Now().Add(20 * time.Second); !slices.Contains(eventTypes(first.history(t, waiting)), string(types.HistoryEventTypeWaitStateEntered)); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Wait state was never entered: %v", eventTypes(first.history(t, waiting)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	before := first.history(t, asking)
 	first.srv.Close()
 	first.ex.Close()
