@@ -76,7 +76,8 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	pacer := &pace.Pacer{Store: store, Logger: env.Log}
 	svc := steps.New(steps.Deps{Store: store, Callbacks: late, Users: env.Vault, Installations: gh.Installations,
 		APIURL: gh.APIURL, Render: renderJob, BotHandle: gh.Bot, Log: env.Log, Pacer: pacer,
-		Express: workflows.Express}) // as in AWS: EXPRESS jobs end from their steps
+		Express:    workflows.Express, // as in AWS: EXPRESS jobs end from their steps
+		Executions: late})             // the finaliser's Reconcile describes through it
 	final := svc.Finalizer()
 	changes := make(chan localsfn.StatusChange, 1024)
 	x, err := localsfn.New(ctx, localsfn.Options{DB: xdb, Log: env.Log,
@@ -145,7 +146,7 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 		fmt.Fprintf(out, "ai3 dev: resumed %d workflow executions\n", resumed)
 	}
 	env.Go(func(ctx context.Context) error {
-		return finalize(ctx, env, store, exec, final, svc.Reporter(), changes)
+		return finalize(ctx, env, final, changes)
 	})
 	// Expired job references (comment leases, Actions run indexes) go hourly,
 	// as DynamoDB's TTL removes them in AWS.
@@ -180,43 +181,15 @@ func dropCommentLeases(ctx context.Context, store jobs.Store, rep *steps.Reporte
 type lateExecutor struct{ jobs.Executor }
 
 // finalize ends jobs: at once from the executor's status changes, and every
-// 30 s (and at start) by asking the executor about every job still running,
-// so a change lost in a crash still ends its job; a finished job whose final
-// state is not on its comment yet is written then too.
-func finalize(ctx context.Context, env *devEnv, store jobs.Store, exec jobs.Executor, f *steps.Finalizer, rep *steps.Reporter, changes <-chan localsfn.StatusChange) error {
+// 30 s (and at start) through the finaliser's Reconcile, as the finalizer
+// Lambda's schedule does in AWS, so a change lost in a crash still ends its
+// job and a final state missing from its comment is written.
+func finalize(ctx context.Context, env *devEnv, f *steps.Finalizer, changes <-chan localsfn.StatusChange) error {
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	reconcile := func() {
-		list, err := store.List(ctx, 200, time.Time{})
-		if err != nil {
+		if _, err := f.Reconcile(ctx, steps.ReconcileLimit); err != nil && ctx.Err() == nil {
 			env.Log.Warn("reconcile jobs", "err", err)
-			return
-		}
-		for _, j := range list {
-			if j.Status.Final() && j.Rendered < j.Version {
-				// Its final state never reached the comment (a crash).
-				if err := rep.Publish(ctx, j.ID); err != nil {
-					env.Log.Warn("publish final status", "job_id", j.ID, "err", err)
-				}
-				continue
-			}
-			if j.Status.Final() || j.ExecutionARN == "" {
-				continue
-			}
-			d, err := exec.Describe(ctx, j.ExecutionARN)
-			if err != nil || d.Status == localsfn.StatusRunning {
-				continue
-			}
-			c := steps.StatusChange{ExecutionArn: d.ARN, Name: j.ID, Status: d.Status}
-			if d.Error != "" {
-				c.Error = &d.Error
-			}
-			if d.Cause != "" {
-				c.Cause = &d.Cause
-			}
-			if err := f.Handle(ctx, c); err != nil {
-				env.Log.Warn("finalise job", "job_id", j.ID, "err", err)
-			}
 		}
 	}
 	reconcile()

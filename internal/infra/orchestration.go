@@ -133,12 +133,17 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 		return nil, err
 	}
 	if c.Finalizer, err = s.function(c, FunctionArgs{
-		Package: "finalizer", Description: "Records a finished execution and renders the final status",
-		Timeout: 60, Env: stepEnv(), Policy: shared(false), DeadLetter: ing.deadLetterARN,
+		Package: "finalizer", Description: "Records a finished execution and renders the final status; reconciles jobs on a schedule",
+		// The scheduled reconcile may write several comments, each paced.
+		Timeout: 300, Env: stepEnv(), DeadLetter: ing.deadLetterARN,
+		Policy: append(shared(false), Statement{Sid: "DescribeExecutions", Actions: []string{"states:DescribeExecution"}, Resources: executionARNs}),
 	}); err != nil {
 		return nil, err
 	}
-	return c, c.statusRule(ing.deadLetterARN)
+	if err := c.statusRule(ing.deadLetterARN); err != nil {
+		return nil, err
+	}
+	return c, c.reconcileRule(ing.deadLetterARN)
 }
 
 // taskTokenActions complete or extend a waiting step's task token.
@@ -266,6 +271,26 @@ func (c *Orchestration) machineMap() pulumi.StringOutput {
 		b, err := json.Marshal(m)
 		return string(b), err
 	}).(pulumi.StringOutput)
+}
+
+// ReconcileSchedule is how often the finalizer reconciles jobs: it ends
+// those whose status event was lost or whose EXPRESS execution went silent,
+// and writes final states missing from their comments (steps.Finalizer's
+// Reconcile).
+const ReconcileSchedule = "rate(5 minutes)"
+
+// reconcileRule invokes the finalizer on ReconcileSchedule.
+func (c *Orchestration) reconcileRule(deadLetterARN pulumi.StringInput) error {
+	s := c.s
+	rule, err := cloudwatch.NewEventRule(s.ctx, s.name("rule-reconcile"), &cloudwatch.EventRuleArgs{
+		Name: pulumi.String(s.name("reconcile")), EventBusName: pulumi.String("default"),
+		ScheduleExpression: pulumi.String(ReconcileSchedule),
+		Description:        pulumi.String("Jobs whose end was lost or not yet shown, to the finalizer"),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return err
+	}
+	return s.target(c, "rule-reconcile", rule, c.Finalizer, deadLetterARN)
 }
 
 // statusRule sends the machines' execution status changes (default bus) to

@@ -339,4 +339,30 @@ func TestEventRules(t *testing.T) {
 	if got := d.one(t, "aws:cloudwatch/eventTarget:EventTarget", prefix+"rule-execution-status").str("arn"); got != d.fn(t, "finalizer").Out["arn"].StringValue() {
 		t.Errorf("execution status goes to %s, want the finalizer", got)
 	}
+	// The schedule that runs the finalizer's Reconcile, allowed to invoke it.
+	sched := d.one(t, "aws:cloudwatch/eventRule:EventRule", prefix+"rule-reconcile")
+	if sched.str("scheduleExpression") != ReconcileSchedule || sched.str("eventBusName") != "default" || sched.str("eventPattern") != "" {
+		t.Errorf("reconcile rule %v", sched.In)
+	}
+	if got := d.one(t, "aws:cloudwatch/eventTarget:EventTarget", prefix+"rule-reconcile").str("arn"); got != d.fn(t, "finalizer").Out["arn"].StringValue() {
+		t.Errorf("the reconcile schedule goes to %s, want the finalizer", got)
+	}
+	if perm := d.one(t, "aws:lambda/permission:Permission", prefix+"rule-reconcile"); perm.str("sourceArn") != sched.Out["arn"].StringValue() {
+		t.Errorf("reconcile invoke permission %v", perm.In)
+	}
+	// Reconcile describes executions: the finalizer may, only of ai3's machines.
+	var describes []string
+	for _, s := range d.one(t, "aws:iam/rolePolicy:RolePolicy", prefix+"finalizer").policy(t, "policy").Statement {
+		if slices.Contains(s.Action, "states:DescribeExecution") {
+			describes = append(describes, s.Resource...)
+		}
+	}
+	if len(describes) != len(workflows.Names()) {
+		t.Errorf("the finalizer may describe executions of %v, want one ARN pattern per workflow", describes)
+	}
+	for _, r := range describes {
+		if !strings.Contains(r, ":execution:"+prefix+"wf-") && !strings.Contains(r, ":express:"+prefix+"wf-") {
+			t.Errorf("the finalizer may describe %s, not an execution of ai3's machines", r)
+		}
+	}
 }

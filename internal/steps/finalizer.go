@@ -36,8 +36,16 @@ type Finalizer struct{ s *Service }
 func (s *Service) Finalizer() *Finalizer { return &Finalizer{s: s} }
 
 // HandleEvent takes an EventBridge event (or its bare detail) as JSON, as
-// the finalizer Lambda receives it.
+// the finalizer Lambda receives it: an execution's status change, or the
+// scheduled event of the reconcile rule, which runs Reconcile.
 func (f *Finalizer) HandleEvent(ctx context.Context, raw json.RawMessage) error {
+	if isScheduled(raw) {
+		n, err := f.Reconcile(ctx, ReconcileLimit)
+		if n > 0 {
+			f.s.d.Log.InfoContext(ctx, "reconciled jobs", "count", n)
+		}
+		return err
+	}
 	var ev struct {
 		Detail *StatusChange `json:"detail"`
 	}

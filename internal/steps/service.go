@@ -72,6 +72,9 @@ type Deps struct {
 	// them the steps end the job themselves: when every step succeeded, or
 	// when a failure is reported. Nil means every workflow is STANDARD.
 	Express func(workflow string) bool
+	// Executions describes executions, for the Finalizer's Reconcile (the
+	// jobs.Executor); nil: Reconcile only rewrites comments left behind.
+	Executions Describer
 	// Sleep waits between comment-write attempts (tests shorten it).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// WriteAttempts bounds the tries of one comment write (default 6).

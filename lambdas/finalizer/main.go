@@ -2,7 +2,10 @@
 // Execution Status Change" events for ai3's state machines: it ends the job
 // named like the execution (succeeded, failed with the failing step, error
 // and cause, timed out, aborted), releases its lock and writes the final
-// status comment.
+// status comment. A scheduled rule (every five minutes) also invokes it to
+// reconcile the newest jobs: those whose status event was lost, EXPRESS jobs
+// that went silent, and final states not yet on their comments
+// (steps.Finalizer.Reconcile).
 package main
 
 import (

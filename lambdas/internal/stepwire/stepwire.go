@@ -38,6 +38,7 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Wired, error) {
 	svc := steps.New(steps.Deps{
 		Store:         e.Jobs,
 		Callbacks:     e.Executor,
+		Executions:    e.Executor, // the finalizer's scheduled Reconcile
 		Users:         e.Vault,
 		Installations: e.Installations,
 		APIURL:        e.APIURL,
