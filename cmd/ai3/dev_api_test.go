@@ -73,7 +73,7 @@ func TestListDeliveriesStates(t *testing.T) {
 	publish("d-run", "workflow_run", "completed")
 
 	var got []delivery
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if got, err = listDeliveries(ctx, db, payloads, 10); err != nil {
 			t.Fatal(err)

@@ -90,7 +90,7 @@ func TestDevServerLimits(t *testing.T) {
 	select {
 	case c := <-accepted:
 		c.Close()
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("the waiting connection was not accepted after one closed")
 	}
 	second.Close()

@@ -81,7 +81,7 @@ func TestSfnServeKeepsExecutionsAcrossRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	for deadline := time.Now().Add(60 * time.Second); ; {
 		d, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: q.ExecutionArn})
 		if err == nil && d.Status == types.ExecutionStatusSucceeded {
 			break
@@ -144,7 +144,7 @@ func TestSfnServeWithAWSCLI(t *testing.T) {
 	started := run("start-execution", "--state-machine-arn", machine, "--input", `{"who":"cli"}`)
 	execution, _ := started["executionArn"].(string)
 	var desc map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if desc = run("describe-execution", "--execution-arn", execution); desc["status"] != "RUNNING" {
 			break
 		}

@@ -150,7 +150,7 @@ func TestResumeAfterKill(t *testing.T) {
 	arn := "arn:aws:states:us-east-1:000000000000:execution:durable:kill-me"
 	clock.BlockUntil(1)
 	clock.Advance(time.Hour)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for log.count(t, "token:") == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the token task was never invoked; calls %v", log.lines(t))
@@ -234,8 +234,11 @@ func TestCheckpointFaultLosesNothing(t *testing.T) {
 	if n, err := ex.Resume(context.Background()); err != nil || n != 1 {
 		t.Fatalf("resume: %d %v", n, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for log.count(t, "token:") == 0 && time.Now().Before(deadline) {
+	deadline := time.Now().Add(30 * time.Second)
+	for log.count(t, "token:") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed token task was never invoked; calls %v", log.lines(t))
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	lines := log.lines(t)
@@ -264,7 +267,7 @@ func TestResumeKeepsFinishedIterations(t *testing.T) {
 	clock := NewFakeClock(testEpoch)
 	ex, db := openExecutor(t, dbPath, clock, log)
 	arn := start(t, ex, "each", def, `[1,2,3]`)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for log.count(t, "item-") < 2 || clock.Waiters() < 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("iterations 1 and 2 never finished: %v", log.lines(t))

@@ -484,7 +484,7 @@ func say(t *testing.T, gh *githubdouble.Server, pr int, login, body string) []by
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf(`"id":%d,`, id)
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		for _, w := range gh.Webhooks()[before:] {
 			if w.Event == "issue_comment" && strings.Contains(string(w.Payload), want) {
 				return w.Payload

@@ -159,7 +159,7 @@ func TestStepLambdasUnderRIE(t *testing.T) {
 
 	// The double runs the workflow and sends its workflow_run webhooks.
 	var hook []byte
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for hook == nil && time.Now().Before(deadline) {
 		for _, w := range gh.Webhooks() {
 			if w.Event == "workflow_run" && strings.Contains(string(w.Payload), `"action":"completed"`) {

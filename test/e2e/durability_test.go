@@ -85,17 +85,18 @@ func TestKillDuringStandardRuns(t *testing.T) {
 	pr := c.pull("alice", "feat: durable")
 	c.comment("alice", pr, "@ai3-mvp run deploy smoke_url=http://"+c.addr+"/healthz")
 	deploy := c.waitJobOf("deploy", "alice")
-	// Start ci so that its first runs are still queued when deploy asks for
-	// approval (builds take the stand-in's 3 s).
-	for len(c.runsOf(deploy)) == 0 {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	// Start ci once deploy waits for its approval (it waits until someone
+	// answers), so that ci's first runs (the stand-in's runs take 3 s) are
+	// still in flight at the kill however slow the machine is. (Starting ci
+	// 1.5 s after deploy's build, to have its runs queued when deploy asked,
+	// raced with the build: under load ci's lint had ended by the kill.)
+	c.waitWrite("the approval request", replyWith(pr, "kind=reply id="+deploy+"#approval"))
 	c.comment("alice", pr, "@ai3-mvp run ci")
 	ci := c.waitJobOf("ci", "alice")
-	c.waitWrite("the approval request", replyWith(pr, "kind=reply id="+deploy+"#approval"))
-	for len(c.runsOf(ci)) < 2 {
-		time.Sleep(20 * time.Millisecond)
+	for deadline := time.Now().Add(60 * time.Second); len(c.runsOf(ci)) < 2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ci dispatched %v within 60 s, want lint and unit\n%s", c.runsOf(ci), c.Logs())
+		}
 	}
 	mid := c.job(ci)
 	if mid.Status != "running" || mid.Steps["lint"].Status == "succeeded" {

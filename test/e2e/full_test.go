@@ -233,7 +233,7 @@ func (s *sandboxDev) checkStatusComment(t *testing.T, j jobDetail) {
 		}
 		return out
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	var es []write
 	for {
 		es = edits()

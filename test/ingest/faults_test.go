@@ -75,7 +75,7 @@ func TestFaultThenRedelivery(t *testing.T) {
 			if status, resp := s.post(t, client, "issues", "fault-1", body, webhook.Sign(secret, body)); status != 200 || contains(resp, `"duplicate":true`) {
 				t.Fatalf("redelivery after the fault: %d %s", status, resp)
 			}
-			got := s.stub.waitFor(t, 1, 10*time.Second)
+			got := s.stub.waitFor(t, 1, 30*time.Second)
 			time.Sleep(100 * time.Millisecond) // a second delivery would show by now
 			if g := s.stub.snapshot()["fault-1"]; g.calls != 1 || g.event != "issues" {
 				t.Fatalf("stub saw %+v (all: %d), want one issues event", g, len(got))
@@ -113,7 +113,7 @@ func TestCrashBetweenClaimAndPublish(t *testing.T) {
 	if status, resp := s.post(t, client, "issues", "crash-1", body, webhook.Sign(secret, body)); status != 200 {
 		t.Fatalf("redelivery once the lease ended: %d %s, want 200", status, resp)
 	}
-	s.stub.waitFor(t, 1, 10*time.Second)
+	s.stub.waitFor(t, 1, 30*time.Second)
 	if err := s.claims.Finish(context.Background(), crashed); !errors.Is(err, webhook.ErrNotHolder) {
 		t.Fatalf("the dead process could still finish: %v", err)
 	}
@@ -148,7 +148,7 @@ func TestHundredConcurrentCopies(t *testing.T) {
 	if accepted == 0 {
 		t.Fatal("no copy was accepted")
 	}
-	s.stub.waitFor(t, 1, 10*time.Second)
+	s.stub.waitFor(t, 1, 30*time.Second)
 	time.Sleep(200 * time.Millisecond)
 	if g := s.stub.snapshot()["same-1"]; g.calls != 1 {
 		t.Fatalf("the stub handled the delivery %d times, want 1", g.calls)
@@ -191,7 +191,7 @@ func TestStoreFaultRollsBackPayloadAndEvent(t *testing.T) {
 	if status, resp := s.post(t, client, "issues", "store-fault-1", body, webhook.Sign(secret, body)); status != 200 || contains(resp, `"duplicate":true`) {
 		t.Fatalf("redelivery after the fault: %d %s", status, resp)
 	}
-	s.stub.waitFor(t, 1, 10*time.Second)
+	s.stub.waitFor(t, 1, 30*time.Second)
 	time.Sleep(100 * time.Millisecond) // a second delivery would show by now
 	if g := s.stub.snapshot()["store-fault-1"]; g.calls != 1 || !bytes.Equal(g.payload, body) {
 		t.Fatalf("stub saw %+v, want the payload once", g)
