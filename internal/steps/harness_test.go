@@ -153,7 +153,7 @@ func (e *env) wait(arn, jobID string) (*localsfn.ExecutionDescription, *jobs.Job
 		e.t.Fatal(err)
 	}
 	var j *jobs.Job
-	eventually(e.t, 10*time.Second, "the job to end", func() bool {
+	eventually(e.t, 30*time.Second, "the job to end", func() bool {
 		j, err = e.store.Get(e.ctx, jobID)
 		return err == nil && j.Status.Final() && j.Rendered >= j.Version
 	})
@@ -167,7 +167,7 @@ func (e *env) comment(j *jobs.Job) string { return e.gh.comment(e.t, j.StatusCom
 func (e *env) waitStep(jobID, step string, s jobs.Status) *jobs.Job {
 	e.t.Helper()
 	var j *jobs.Job
-	eventually(e.t, 10*time.Second, step+" to be "+string(s), func() bool {
+	eventually(e.t, 30*time.Second, step+" to be "+string(s), func() bool {
 		j, _ = e.store.Get(e.ctx, jobID)
 		return j != nil && j.Steps[step] != nil && j.Steps[step].Status == s
 	})
@@ -189,7 +189,7 @@ func row(comment, step string) string {
 func (e *env) waitRun(jobID, step string) *jobs.Job {
 	e.t.Helper()
 	var j *jobs.Job
-	eventually(e.t, 10*time.Second, step+" to wait on its run", func() bool {
+	eventually(e.t, 30*time.Second, step+" to wait on its run", func() bool {
 		j, _ = e.store.Get(e.ctx, jobID)
 		return j != nil && j.Steps[step].Status == jobs.Waiting && j.Steps[step].Link != ""
 	})

@@ -90,7 +90,7 @@ func (h *hub) complete(t testing.TB, id int64, conclusion string) {
 	if err := h.SetRunConclusion(id, conclusion); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, fmt.Sprintf("run %d to complete", id), func() bool {
+	eventually(t, 30*time.Second, fmt.Sprintf("run %d to complete", id), func() bool {
 		h.mu.Lock()
 		due := h.timers
 		h.timers = nil

@@ -46,7 +46,7 @@ func TestApproval(t *testing.T) {
 				}
 				return n
 			}
-			eventually(t, 10*time.Second, "the approval request", func() bool { return asks() > 0 })
+			eventually(t, 30*time.Second, "the approval request", func() bool { return asks() > 0 })
 			// A Lambda retry of the same invocation asks nothing more.
 			if _, err := e.svc.Step(e.ctx, e.payload("approval")); err != nil {
 				t.Fatal(err)
