@@ -73,13 +73,17 @@ func Run(t *testing.T, open func(t *testing.T, retention time.Duration) events.M
 	})
 
 	t.Run("done marks end with retention", func(t *testing.T) {
-		m := open(t, 1500*time.Millisecond)
+		// Retention is long enough for Done and the next Acquire to land
+		// inside it on a loaded machine (dynalite under -race), short
+		// enough to wait out.
+		const retention = 4 * time.Second
+		m := open(t, retention)
 		acquire(t, m, "old", time.Minute, events.MarkAcquired)
 		if err := m.Done(ctx, "old"); err != nil {
 			t.Fatal(err)
 		}
 		acquire(t, m, "old", time.Minute, events.MarkDone)
-		time.Sleep(2100 * time.Millisecond)
+		time.Sleep(retention + 600*time.Millisecond)
 		acquire(t, m, "old", time.Minute, events.MarkAcquired)
 	})
 

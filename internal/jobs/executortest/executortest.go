@@ -175,8 +175,8 @@ func token(t *testing.T, e Env) string {
 	select {
 	case tok := <-e.Tokens:
 		return tok
-	case <-time.After(10 * time.Second):
-		t.Fatal("no task token within 10 s")
+	case <-time.After(30 * time.Second):
+		t.Fatal("no task token within 30 s")
 	}
 	return ""
 }
@@ -190,10 +190,10 @@ func describe(t *testing.T, e Env, arn string) *jobs.Execution {
 	return x
 }
 
-// until polls Describe until the execution ends (10 s at most).
+// until polls Describe until the execution ends (30 s at most).
 func until(t *testing.T, e Env, arn string) *jobs.Execution {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		x := describe(t, e, arn)
 		if x.Status != "RUNNING" {
