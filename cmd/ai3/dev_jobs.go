@@ -118,9 +118,10 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	deps := &commands.Deps{Bot: gh.Bot, Jobs: store, Executor: exec, Authorizer: gh.Authorizer, Tokens: env.Vault,
 		LoginURL: strings.TrimSuffix(env.BaseURL, "/") + "/oauth/login", Render: renderJob, Log: env.Log,
 		Decided: func(ctx context.Context, jobID string) error { return svc.Reporter().Publish(ctx, jobID) },
-		JobURL:  func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) }}
+		JobURL:  func(j *jobs.Job) string { return render.DashboardURL(dashboard, j.ID) },
+		Pacer:   pacer} // the status comment a run posts spends the user's budget too
 	comments := &commands.Handler{Bot: gh.Bot, AppID: gh.AppID, Registry: commands.NewRegistry(deps),
-		Authorizer: gh.Authorizer, Tokens: env.Vault, Archive: env.Payloads, LoginURL: deps.LoginURL, Log: env.Log,
+		Authorizer: gh.Authorizer, Tokens: env.Vault, Archive: env.Payloads, LoginURL: deps.LoginURL, Log: env.Log, Pacer: pacer,
 		GitHub: githubapp.Clients{Users: env.Vault, Installations: gh.Installations, APIURL: gh.APIURL}}
 	var commentHandler events.Handler = comments
 	if gh.Sandbox != nil {

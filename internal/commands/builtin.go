@@ -30,8 +30,32 @@ type Deps struct {
 	// Decided re-renders a job's status comment after an approval was
 	// decided (the steps' reporter); optional — the next step would.
 	Decided func(ctx context.Context, jobID string) error
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Pacer spaces the user's GitHub writes (the status comment a run
+	// posts); nil: none.
+	Pacer Pacer
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// Pacer spaces one user's GitHub writes so that everything the bot writes
+// as them stays within GitHub's secondary rate limits: the same budget the
+// steps' status comment updates spend (internal/jobs/pace.Pacer, kept in the
+// job store).
+type Pacer interface {
+	// Wait returns when the user may make one more write (hold, when not
+	// nil, is told of each pause first).
+	Wait(ctx context.Context, userID int64, hold func(wait time.Duration) error) error
+}
+
+// pace waits for the user's next write slot; no Pacer or no user: at once.
+func pace(ctx context.Context, p Pacer, userID int64) error {
+	if p == nil || userID == 0 {
+		return nil
+	}
+	if err := p.Wait(ctx, userID, nil); err != nil {
+		return fmt.Errorf("wait for the user's write budget: %w", err)
+	}
+	return nil
 }
 
 func (d *Deps) now() time.Time {

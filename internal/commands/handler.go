@@ -49,8 +49,11 @@ type Handler struct {
 	Archive    events.Archive // follows payloads archived by reference
 	// LoginURL is where a user connects their GitHub account (/oauth/login).
 	LoginURL string
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Pacer spaces replies written with the user's token; nil: none. The
+	// 👀 reaction is not paced: it is the immediate sign the bot heard.
+	Pacer Pacer
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Name implements events.Handler.
@@ -305,6 +308,7 @@ func (h *Handler) refuse(ctx context.Context, log *slog.Logger, r *Request, d *g
 // run of the same delivery already did (found by the marker). c nil means
 // the user has no login: the installation answers.
 func (h *Handler) reply(ctx context.Context, r *Request, c *github.Client, msg string) error {
+	asUser := c != nil && c == r.GitHub
 	if c == nil {
 		var err error
 		if c, err = h.GitHub.Installation(ctx, r.InstallationID); err != nil {
@@ -317,6 +321,11 @@ func (h *Handler) reply(ctx context.Context, r *Request, c *github.Client, msg s
 		return err
 	} else if done {
 		return nil
+	}
+	if asUser {
+		if err := pace(ctx, h.Pacer, r.User.ID); err != nil {
+			return err
+		}
 	}
 	_, err := githubapp.Reply(ctx, c, r.Thread, msg+"\n\n"+m.String())
 	return err

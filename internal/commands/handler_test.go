@@ -103,6 +103,7 @@ type rig struct {
 	exec  *executor
 	store *flakyStore
 	users *userTokens
+	deps  *commands.Deps
 	pr    int
 }
 
@@ -131,6 +132,7 @@ func newRig(t *testing.T) *rig {
 		LoginURL: "https://ai3.example/oauth/login", Render: func(j *jobs.Job) string {
 			return fmt.Sprintf("%s is %s\n\n%s", j.ID, j.Status, jobs.Marker{Kind: "status", ID: j.ID})
 		}}
+	r.deps = deps
 	r.h = &commands.Handler{Bot: "ai3-mvp", AppID: gh.AppID(), Registry: commands.NewRegistry(deps), Authorizer: auth,
 		Tokens: r.users, LoginURL: deps.LoginURL, GitHub: githubapp.Clients{Users: r.users, Installations: minter, APIURL: gh.APIURL()}}
 	return r

@@ -185,6 +185,9 @@ func (d *Deps) postStatus(ctx context.Context, r *Request, j *jobs.Job, lookup b
 		}
 	}
 	if !found {
+		if err := pace(ctx, d.Pacer, r.User.ID); err != nil {
+			return err
+		}
 		if c, err = githubapp.Post(ctx, r.GitHub, j.Thread, d.Render(j)); err != nil {
 			return err
 		}
