@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,8 +66,10 @@ func TestEndpointsAuthenticateCallers(t *testing.T) {
 		{"GET", rp + "issues/comments/" + s.comment, read},
 		{"PATCH", rp + "issues/comments/" + s.comment, want{401, 401, 404, 403, 200, 200}},
 		{"GET", rp + "pulls/comments/" + s.review, read},
+		{"GET", rp + fmt.Sprintf("pulls/%d/comments", s.pull), read},
 		{"POST", rp + fmt.Sprintf("pulls/%d/comments/%s/replies", s.pull, s.review), comment},
 		{"GET", rp + "comments/" + s.commit, read},
+		{"GET", rp + "commits/" + strings.Repeat("a", 40) + "/comments", read},
 		{"POST", rp + "commits/" + strings.Repeat("b", 40) + "/comments", comment},
 		{"POST", rp + "issues/comments/" + s.comment + "/reactions", comment},
 		{"POST", rp + "pulls/comments/" + s.review + "/reactions", comment},
@@ -203,6 +206,124 @@ func TestCommentListPages(t *testing.T) {
 	if res := r.do("GET", path+"?per_page=100", tok, nil); len(res.list()) != 5 || res.header.Get("Link") != "" {
 		t.Errorf("one page: %d comments, Link %q", len(res.list()), res.header.Get("Link"))
 	}
+}
+
+// TestThreadCommentLists checks the review comments of a pull request and
+// the comments of a commit: only theirs, oldest first, paged with GitHub's
+// Link header, since on review comments (and issue comments), and the
+// routes that share a ServeMux pattern with them.
+func TestThreadCommentLists(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	r := newRig(t, func(c *sandbox.Config) { c.Now = clk.now })
+	n, _ := r.sb.CreatePull(repo, sandbox.PullOptions{Head: "feature"})
+	other, _ := r.sb.CreatePull(repo, sandbox.PullOptions{Head: "other"})
+	issue, _ := r.sb.CreateIssue(repo, sandbox.IssueOptions{})
+	sha, otherSHA := strings.Repeat("c", 40), strings.Repeat("d", 40)
+	var firstReview int64
+	for i := range 5 {
+		clk.advance(time.Minute)
+		id, err := r.sb.ReviewCommentAs(repo, n, "bob", "a.go", i+1, fmt.Sprint("r", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			firstReview = id
+		}
+		if _, err := r.sb.CommitCommentAs(repo, sha, "bob", fmt.Sprint("c", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.sb.CommentAs(repo, issue, "bob", fmt.Sprint("i", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.sb.ReviewCommentAs(repo, other, "bob", "a.go", 1, "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.sb.CommitCommentAs(repo, otherSHA, "bob", "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	tok := r.userToken("alice")
+	bodies := func(l []map[string]any) string {
+		var b []string
+		for _, c := range l {
+			b = append(b, fmt.Sprint(c["body"]))
+		}
+		return strings.Join(b, ",")
+	}
+	for _, c := range []struct{ path, prefix string }{
+		{fmt.Sprintf("repos/%s/pulls/%d/comments", repo, n), "r"},
+		{fmt.Sprintf("repos/%s/commits/%s/comments", repo, sha), "c"},
+	} {
+		res := r.do("GET", c.path+"?per_page=2&page=2", tok, nil)
+		if res.status != 200 || bodies(res.list()) != c.prefix+"2,"+c.prefix+"3" {
+			t.Fatalf("%s page 2: %d %s", c.path, res.status, res.raw)
+		}
+		link := res.header.Get("Link")
+		for _, want := range []string{`page=1&per_page=2>; rel="prev"`, `page=3&per_page=2>; rel="next"`, `page=3&per_page=2>; rel="last"`,
+			r.base + "/api/v3/" + c.path} {
+			if !strings.Contains(link, want) {
+				t.Errorf("%s: Link %q lacks %q", c.path, link, want)
+			}
+		}
+		if res := r.do("GET", c.path+"?per_page=100", tok, nil); len(res.list()) != 5 || res.header.Get("Link") != "" {
+			t.Errorf("%s one page: %s, Link %q", c.path, bodies(res.list()), res.header.Get("Link"))
+		}
+		if res := r.do("GET", c.path+"?page=0", tok, nil); res.status != 422 {
+			t.Errorf("%s bad page: %d", c.path, res.status)
+		}
+	}
+	// since keeps what was updated at or after it (comment i was written at 12:0(i+1)).
+	since := "?since=2026-03-01T12:04:00Z"
+	for path, want := range map[string]string{
+		fmt.Sprintf("repos/%s/pulls/%d/comments", repo, n):      "r3,r4",
+		fmt.Sprintf("repos/%s/issues/%d/comments", repo, issue): "i3,i4",
+	} {
+		if res := r.do("GET", path+since, tok, nil); res.status != 200 || bodies(res.list()) != want {
+			t.Errorf("%s%s: %d %s, want %s", path, since, res.status, res.raw, want)
+		}
+		if res := r.do("GET", path+"?since=yesterday", tok, nil); res.status != 422 {
+			t.Errorf("%s bad since: %d", path, res.status)
+		}
+	}
+	if res := r.do("GET", fmt.Sprintf("repos/%s/commits/%s/comments", repo, strings.Repeat("e", 40)), tok, nil); res.status != 200 || len(res.list()) != 0 {
+		t.Errorf("commit without comments: %d %s", res.status, res.raw)
+	}
+	// The routes sharing .../pulls/{a}/{b}.
+	if res := r.do("GET", fmt.Sprintf("repos/%s/pulls/comments/%d", repo, firstReview), tok, nil); res.status != 200 || res.obj()["body"] != "r0" {
+		t.Errorf("one review comment: %d %s", res.status, res.raw)
+	}
+	for _, p := range []string{fmt.Sprintf("pulls/%d/comments", issue), "pulls/999/comments", fmt.Sprintf("pulls/%d/files", n), "pulls/comments/999999"} {
+		if res := r.do("GET", "repos/"+repo+"/"+p, tok, nil); res.status != 404 {
+			t.Errorf("%s: %d, want 404", p, res.status)
+		}
+	}
+	// The webhooks of comments written from the browser.
+	seen := map[string]int{}
+	for _, h := range r.webhooks() {
+		if h.payload["action"] == "created" {
+			seen[h.event]++
+		}
+	}
+	if seen["pull_request_review_comment"] != 6 || seen["commit_comment"] != 6 {
+		t.Errorf("webhooks: %v", seen)
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }
 
 // TestReactionsAreOncePerUser checks 201 for a new reaction, 200 for the same

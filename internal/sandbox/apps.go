@@ -29,10 +29,12 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/issues/{a}/{b}", s.issueSubresource)
 	m.HandleFunc("PATCH /api/v3/repos/{owner}/{repo}/issues/comments/{id}", repoRouteJSON(s, readAccess, s.editIssueComment))
 	m.HandleFunc("DELETE /api/v3/repos/{owner}/{repo}/issues/comments/{id}", s.repoRoute(readAccess, s.deleteIssueComment))
-	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/comments/{id}", s.getComment(kindReview))
+	// .../pulls/{n}/comments and .../pulls/comments/{id} overlap the same way.
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/{a}/{b}", s.pullSubresource)
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/{n}/comments/{id}/replies", repoRouteJSON(s, readAccess, s.replyReviewComment))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/comments/{id}", s.getComment(kindCommit))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/commits/{sha}/comments", repoRouteJSON(s, readAccess, s.createCommitComment))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/commits/{sha}/comments", s.repoRoute(readAccess, s.listCommitComments))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/issues/comments/{id}/reactions", s.react(kindIssue))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/comments/{id}/reactions", s.react(kindReview))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/comments/{id}/reactions", s.react(kindCommit))

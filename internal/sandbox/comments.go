@@ -131,9 +131,64 @@ func (s *Sandbox) listIssueComments(q *repoRequest) {
 	if is == nil {
 		return
 	}
+	s.listComments(q, func(cm *comment) bool { return cm.Kind == kindIssue && cm.Number == is.Number }, true)
+}
+
+// pullSubresource serves GET .../pulls/{a}/{b}: a pull request's review
+// comments (.../pulls/{n}/comments) and one review comment
+// (.../pulls/comments/{id}), which overlap for ServeMux as the issues'
+// routes do.
+func (s *Sandbox) pullSubresource(w http.ResponseWriter, r *http.Request) {
+	a, b := r.PathValue("a"), r.PathValue("b")
+	switch {
+	case a == "comments":
+		r.SetPathValue("id", b)
+		s.getComment(kindReview)(w, r)
+	case b == "comments":
+		r.SetPathValue("n", a)
+		s.repoRoute(readAccess, s.listReviewComments)(w, r)
+	default:
+		notFound(w)
+	}
+}
+
+// listReviewComments answers GET .../pulls/{n}/comments: the review
+// comments of a pull request, oldest first (since, per_page, page).
+func (s *Sandbox) listReviewComments(q *repoRequest) {
+	is := q.issue()
+	if is == nil {
+		return
+	}
+	if is.PR == nil {
+		notFound(q.w)
+		return
+	}
+	s.listComments(q, func(cm *comment) bool { return cm.Kind == kindReview && cm.Number == is.Number }, true)
+}
+
+// listCommitComments answers GET .../commits/{sha}/comments: the comments
+// on a commit, oldest first (per_page, page; GitHub takes no since there).
+func (s *Sandbox) listCommitComments(q *repoRequest) {
+	sha := q.r.PathValue("sha")
+	s.listComments(q, func(cm *comment) bool { return cm.Kind == kindCommit && cm.CommitID == sha }, false)
+}
+
+// listComments answers one page of the repository's comments that keep
+// accepts, oldest first; with withSince the since parameter (ISO 8601)
+// keeps those updated at or after it, as GitHub does. Under s.mu.
+func (s *Sandbox) listComments(q *repoRequest, keep func(*comment) bool, withSince bool) {
+	var since time.Time
+	if v := q.r.URL.Query().Get("since"); withSince && v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			validationFailed(q.w, fmt.Sprintf("since %q is not an ISO 8601 timestamp (YYYY-MM-DDTHH:MM:SSZ)", v))
+			return
+		}
+		since = t
+	}
 	var all []*comment
 	for _, cm := range s.st.Comments {
-		if cm.Kind == kindIssue && cm.Repo == q.rp.fullName() && cm.Number == is.Number {
+		if cm.Repo == q.rp.fullName() && keep(cm) && !cm.UpdatedAt.Before(since) {
 			all = append(all, cm)
 		}
 	}
@@ -330,5 +385,51 @@ func (s *Sandbox) CreateReviewComment(fullName string, number int, login, path s
 	s.addUser(login)
 	cm := s.addComment(rp, &comment{Kind: kindReview, Number: number, Path: path, Line: line, CommitID: rp.Issues[number].PR.HeadSHA,
 		Body: body, User: login})
+	return cm.ID, nil
+}
+
+// ReviewCommentAs posts a top-level review comment on a pull request's diff
+// as login from the browser (performed_via_github_app is null) and delivers
+// its pull_request_review_comment webhook, as GitHub would. It returns the
+// comment's id.
+func (s *Sandbox) ReviewCommentAs(fullName string, number int, login, path string, line int, body string) (int64, error) {
+	if body == "" {
+		return 0, fmt.Errorf("sandbox: review comment on %s#%d: the body is empty", fullName, number)
+	}
+	s.mu.Lock()
+	rp := s.st.Repos[fullName]
+	if rp == nil || rp.Issues[number] == nil || rp.Issues[number].PR == nil {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("sandbox: no pull request %s#%d", fullName, number)
+	}
+	u := s.addUser(login)
+	cm := s.addComment(rp, &comment{Kind: kindReview, Number: number, Path: path, Line: line, CommitID: rp.Issues[number].PR.HeadSHA,
+		Body: body, User: login})
+	ev := s.commentEvent("created", cm, u, nil)
+	s.mu.Unlock()
+	s.save()
+	s.deliver(ev)
+	return cm.ID, nil
+}
+
+// CommitCommentAs posts a comment on commit sha of a repository as login
+// from the browser and delivers its commit_comment webhook, as GitHub
+// would. The repository is created if missing. It returns the comment's id.
+func (s *Sandbox) CommitCommentAs(fullName, sha, login, body string) (int64, error) {
+	if body == "" || sha == "" {
+		return 0, fmt.Errorf("sandbox: comment on commit %q of %s: the body or the commit is empty", sha, fullName)
+	}
+	s.mu.Lock()
+	rp, err := s.ensureRepo(fullName, RepoOptions{})
+	if err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	u := s.addUser(login)
+	cm := s.addComment(rp, &comment{Kind: kindCommit, CommitID: sha, Body: body, User: login})
+	ev := s.commentEvent("created", cm, u, nil)
+	s.mu.Unlock()
+	s.save()
+	s.deliver(ev)
 	return cm.ID, nil
 }

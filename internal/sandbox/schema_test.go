@@ -121,10 +121,20 @@ func TestShapesMatchGitHubSchemas(t *testing.T) {
 	}
 	call("GET", rp+fmt.Sprintf("pulls/comments/%d", reviewID), alice, nil, 200)
 	call("POST", rp+fmt.Sprintf("pulls/%d/comments/%d/replies", pullN, reviewID), alice, map[string]string{"body": "Because."}, 201)
+	if _, err := r.sb.ReviewCommentAs(repo, pullN, "bob", "main.go", 20, "@ai3-mvp help"); err != nil {
+		t.Fatal(err)
+	}
+	call("GET", rp+fmt.Sprintf("pulls/%d/comments?per_page=2", pullN), alice, nil, 200)
+	call("GET", rp+fmt.Sprintf("pulls/%d/comments?since=2000-01-01T00:00:00Z", pullN), inst, nil, 200)
 	sha := strings.Repeat("ab", 20)
 	cc := call("POST", rp+"commits/"+sha+"/comments", alice, map[string]any{"body": "Nice commit", "path": "main.go", "line": 3}, 201)
 	call("GET", rp+fmt.Sprintf("comments/%v", cc.obj()["id"]), alice, nil, 200)
 	call("POST", rp+fmt.Sprintf("comments/%v/reactions", cc.obj()["id"]), inst, map[string]string{"content": "rocket"}, 201)
+	if _, err := r.sb.CommitCommentAs(repo, sha, "bob", "@ai3-mvp help"); err != nil {
+		t.Fatal(err)
+	}
+	call("GET", rp+"commits/"+sha+"/comments?per_page=1&page=2", alice, nil, 200)
+	call("GET", rp+"commits/"+sha+"/comments", inst, nil, 200)
 	call("POST", rp+"actions/workflows/ci.yml/dispatches", alice, map[string]any{"ref": "main", "inputs": map[string]any{"ai3_run": "job-1"}}, 204)
 	det := call("POST", rp+"actions/workflows/ci.yml/dispatches", inst, map[string]any{"ref": "main", "return_run_details": true}, 200)
 	call("GET", rp+"actions/runs?event=workflow_dispatch&per_page=5", alice, nil, 200)
