@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,8 @@ func TestEndpointsAuthenticateCallers(t *testing.T) {
 	s.sb.AddUser(outsider)
 	tokens := map[string]string{"none": "", "forged": "Bearer ghu_forged", "outsider": s.userToken(outsider),
 		"reader": s.userToken(reader), "writer": s.userToken(writer), "installation": s.installationToken()}
-	body := map[string]any{"body": "x", "content": "heart", "ref": "main", "state": "success"}
+	reviewID, _ := strconv.ParseInt(s.review, 10, 64)
+	body := map[string]any{"body": "x", "content": "heart", "ref": "main", "state": "success", "in_reply_to": reviewID}
 	type want struct{ none, forged, outsider, reader, writer, installation int }
 	read := want{401, 401, 404, 200, 200, 200}
 	comment := want{401, 401, 404, 201, 201, 201}
@@ -68,6 +70,7 @@ func TestEndpointsAuthenticateCallers(t *testing.T) {
 		{"GET", rp + "pulls/comments/" + s.review, read},
 		{"GET", rp + fmt.Sprintf("pulls/%d/comments", s.pull), read},
 		{"POST", rp + fmt.Sprintf("pulls/%d/comments/%s/replies", s.pull, s.review), comment},
+		{"POST", rp + fmt.Sprintf("pulls/%d/comments", s.pull), comment},
 		{"GET", rp + "comments/" + s.commit, read},
 		{"GET", rp + "commits/" + strings.Repeat("a", 40) + "/comments", read},
 		{"POST", rp + "commits/" + strings.Repeat("b", 40) + "/comments", comment},
@@ -306,6 +309,46 @@ func TestThreadCommentLists(t *testing.T) {
 	}
 	if seen["pull_request_review_comment"] != 6 || seen["commit_comment"] != 6 {
 		t.Errorf("webhooks: %v", seen)
+	}
+}
+
+// TestReviewCommentCreate checks POST .../pulls/{n}/comments, which
+// go-github's CreateCommentInReplyTo calls: with in_reply_to a reply in the
+// thread of that comment, else a new comment on the diff.
+func TestReviewCommentCreate(t *testing.T) {
+	s := newSeeded(t)
+	tok := s.userToken("alice")
+	path := fmt.Sprintf("repos/%s/pulls/%d/comments", repo, s.pull)
+	parent, _ := strconv.ParseInt(s.review, 10, 64)
+	reply := s.do("POST", path, tok, map[string]any{"body": "Because.", "in_reply_to": parent, "path": "ignored.go"})
+	if reply.status != 201 || reply.obj()["in_reply_to_id"] != float64(parent) || reply.obj()["path"] != "a.go" {
+		t.Fatalf("reply: %d %s", reply.status, reply.raw)
+	}
+	// A reply to a reply joins the thread of the first comment.
+	again := s.do("POST", path, tok, map[string]any{"body": "Still?", "in_reply_to": reply.obj()["id"]})
+	if again.status != 201 || again.obj()["in_reply_to_id"] != float64(parent) {
+		t.Fatalf("reply to the reply: %d %s", again.status, again.raw)
+	}
+	top := s.do("POST", path, tok, map[string]any{"body": "Typo", "commit_id": strings.Repeat("f", 40), "path": "b.go", "line": 4})
+	if top.status != 201 || top.obj()["in_reply_to_id"] != nil || top.obj()["line"] != float64(4) {
+		t.Fatalf("new comment: %d %s", top.status, top.raw)
+	}
+	for _, c := range []struct {
+		path string
+		body map[string]any
+		want int
+	}{
+		{path, map[string]any{"body": "x", "in_reply_to": 999999}, 404},
+		{path, map[string]any{"in_reply_to": parent}, 422},
+		{path, map[string]any{"body": "no place"}, 422},
+		{fmt.Sprintf("repos/%s/pulls/%d/comments", repo, s.issue), map[string]any{"body": "x", "in_reply_to": parent}, 404},
+	} {
+		if res := s.do("POST", c.path, tok, c.body); res.status != c.want {
+			t.Errorf("%s %v: %d, want %d: %s", c.path, c.body, res.status, c.want, res.raw)
+		}
+	}
+	if res := s.do("GET", path, tok, nil); len(res.list()) != 4 {
+		t.Errorf("review comments: %s", res.raw)
 	}
 }
 

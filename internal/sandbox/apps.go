@@ -31,6 +31,7 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("DELETE /api/v3/repos/{owner}/{repo}/issues/comments/{id}", s.repoRoute(readAccess, s.deleteIssueComment))
 	// .../pulls/{n}/comments and .../pulls/comments/{id} overlap the same way.
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/{a}/{b}", s.pullSubresource)
+	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/{n}/comments", repoRouteJSON(s, readAccess, s.createReviewComment))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/pulls/{n}/comments/{id}/replies", repoRouteJSON(s, readAccess, s.replyReviewComment))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/comments/{id}", s.getComment(kindCommit))
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/commits/{sha}/comments", repoRouteJSON(s, readAccess, s.createCommitComment))

@@ -272,8 +272,54 @@ func (s *Sandbox) deleteIssueComment(q *repoRequest) {
 }
 
 func (s *Sandbox) replyReviewComment(q *repoRequest, in *commentInput) {
+	s.reviewReply(q, q.r.PathValue("id"), in)
+}
+
+// reviewCommentInput is the body of POST .../pulls/{n}/comments: a new
+// review comment on the diff, or, with in_reply_to, a reply in the thread of
+// that comment (GitHub then ignores everything but the body).
+type reviewCommentInput struct {
+	commentInput
+	InReplyTo int64  `json:"in_reply_to"`
+	CommitID  string `json:"commit_id"`
+	Path      string `json:"path"`
+	Line      int    `json:"line"`
+	Position  int    `json:"position"`
+}
+
+func (s *Sandbox) createReviewComment(q *repoRequest, in *reviewCommentInput) {
+	if in.InReplyTo != 0 {
+		s.reviewReply(q, strconv.FormatInt(in.InReplyTo, 10), &in.commentInput)
+		return
+	}
+	is := q.issue()
+	if is == nil {
+		return
+	}
+	if is.PR == nil {
+		notFound(q.w)
+		return
+	}
+	if !in.supplied(q.w) {
+		return
+	}
+	line := in.Line
+	if line == 0 {
+		line = in.Position
+	}
+	if in.CommitID == "" || in.Path == "" || line <= 0 {
+		validationFailed(q.w, "commit_id, path and line (or position) are required for a new review comment.")
+		return
+	}
+	s.commentCreated(q, &comment{Kind: kindReview, Number: is.Number, Path: in.Path, Line: line, CommitID: in.CommitID,
+		Body: *in.Body, User: q.c.user.Login, ViaApp: true})
+}
+
+// reviewReply answers a reply to review comment parentID of the path's pull
+// request {n}, in the thread of its first comment; under s.mu.
+func (s *Sandbox) reviewReply(q *repoRequest, parentID string, in *commentInput) {
 	is := s.issueOf(q.rp, q.r.PathValue("n"))
-	parent := s.commentByID(q.rp, kindReview, q.r.PathValue("id"))
+	parent := s.commentByID(q.rp, kindReview, parentID)
 	if is == nil || is.PR == nil || parent == nil || parent.Number != is.Number {
 		notFound(q.w)
 		return

@@ -121,6 +121,10 @@ func TestShapesMatchGitHubSchemas(t *testing.T) {
 	}
 	call("GET", rp+fmt.Sprintf("pulls/comments/%d", reviewID), alice, nil, 200)
 	call("POST", rp+fmt.Sprintf("pulls/%d/comments/%d/replies", pullN, reviewID), alice, map[string]string{"body": "Because."}, 201)
+	call("POST", rp+fmt.Sprintf("pulls/%d/comments", pullN), alice, map[string]any{"body": "Also because.", "in_reply_to": reviewID}, 201)
+	call("POST", rp+fmt.Sprintf("pulls/%d/comments", pullN), alice, map[string]any{"body": "Typo", "commit_id": strings.Repeat("ab", 20),
+		"path": "main.go", "line": 2}, 201)
+	call("POST", rp+fmt.Sprintf("pulls/%d/comments", pullN), alice, map[string]any{"body": "Where?"}, 422)
 	if _, err := r.sb.ReviewCommentAs(repo, pullN, "bob", "main.go", 20, "@ai3-mvp help"); err != nil {
 		t.Fatal(err)
 	}
