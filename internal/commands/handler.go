@@ -305,8 +305,9 @@ func (h *Handler) refuse(ctx context.Context, log *slog.Logger, r *Request, d *g
 }
 
 // reply posts msg with the marker of this command line, unless an earlier
-// run of the same delivery already did (found by the marker). c nil means
-// the user has no login: the installation answers.
+// run of the same delivery already did (found by the marker where Reply
+// writes: FindReply). c nil means the user has no login: the installation
+// answers.
 func (h *Handler) reply(ctx context.Context, r *Request, c *github.Client, msg string) error {
 	asUser := c != nil && c == r.GitHub
 	if c == nil {
@@ -317,7 +318,7 @@ func (h *Handler) reply(ctx context.Context, r *Request, c *github.Client, msg s
 	}
 	m := jobs.Marker{Kind: "reply", ID: fmt.Sprintf("%s#%d", r.DeliveryID, r.Index)}
 	since := r.ReceivedAt.Add(-time.Minute)
-	if _, done, err := githubapp.FindMarked(ctx, c, r.Thread, since, m); err != nil {
+	if _, done, err := githubapp.FindReply(ctx, c, r.Thread, since, m); err != nil {
 		return err
 	} else if done {
 		return nil
