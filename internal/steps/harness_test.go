@@ -118,6 +118,13 @@ func fn(task string) string { return "ai3-" + task }
 // initial status comment) and starts the workflow's execution.
 func (e *env) start(w *asl.Workflow, args map[string]string) (*jobs.Job, string) {
 	e.t.Helper()
+	return e.startOn(w, args, jobs.Thread{})
+}
+
+// startOn is start on a thread of the pull request (the zero Thread: its
+// conversation).
+func (e *env) startOn(w *asl.Workflow, args map[string]string, t jobs.Thread) (*jobs.Job, string) {
+	e.t.Helper()
 	e.n++
 	var names []string
 	for _, s := range w.Steps() {
@@ -126,6 +133,9 @@ func (e *env) start(w *asl.Workflow, args map[string]string) (*jobs.Job, string)
 	id := fmt.Sprintf("%s-%d", w.Name(), e.n)
 	j := newJob(id, w.Name(), names, e.gh.addComment(e.t, e.gh.pr, jobs.Marker{Kind: "status", ID: id}.String()+" queued"), e.gh.pr)
 	j.Args = args
+	if t.Kind != "" {
+		j.Thread = t
+	}
 	if err := e.store.Create(e.ctx, j); err != nil {
 		e.t.Fatal(err)
 	}

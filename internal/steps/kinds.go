@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 )
 
@@ -77,9 +78,10 @@ func runApproval(ctx context.Context, c *Call) (Result, error) {
 		"A maintainer replies `@%s approve %s` to go on, or `@%s reject %s <reason>` to stop it.\n",
 		jobs.Marker{Kind: "reply", ID: c.Job.ID + "#" + c.Step}, c.Job.Workflow, c.Job.ID, c.Step,
 		prefixed(" ", a.Prompt), c.svc.d.BotHandle, c.Job.ID, c.svc.d.BotHandle, c.Job.ID)
-	ask := *c.Job
-	ask.StatusCommentID = 0
-	id, err := putComment(ctx, c.GitHub, &ask, body)
+	// Asked where the run was asked for: a reply in a review thread, else
+	// a new comment on the conversation or the commit.
+	asked, err := githubapp.Reply(ctx, c.GitHub, c.Job.Thread, body)
+	id := asked.ID
 	if err != nil {
 		_ = store.SwapRef(ctx, key, asking, "") // ask again on the next attempt
 		if isRevoked(err) {

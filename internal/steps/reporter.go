@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -195,34 +194,13 @@ func (r *Reporter) markRendered(ctx context.Context, jobID string, v, id int64) 
 }
 
 // putComment edits the job's status comment, or creates it when the job has
-// none, and returns its id.
+// none, and returns its id. The status comment is where the run command put
+// it (githubapp.Post): the issue or pull request conversation, also for a
+// job started from a review thread, or the commit's comments.
 func putComment(ctx context.Context, gh *github.Client, j *jobs.Job, body string) (int64, error) {
-	owner, repo, ok := strings.Cut(j.Thread.Repo, "/")
-	if !ok {
-		return 0, fmt.Errorf("job %s: repository %q is not owner/name", j.ID, j.Thread.Repo)
+	if j.StatusCommentID == 0 {
+		c, err := githubapp.Post(ctx, gh, j.Thread, body)
+		return c.ID, err
 	}
-	id := j.StatusCommentID
-	t := j.Thread
-	var err error
-	switch {
-	case t.Kind == jobs.CommitThread && id == 0:
-		var c *github.RepositoryComment
-		c, _, err = gh.Repositories.CreateComment(ctx, owner, repo, t.CommitSHA, &github.RepositoryComment{Body: &body})
-		id = c.GetID()
-	case t.Kind == jobs.CommitThread:
-		_, _, err = gh.Repositories.UpdateComment(ctx, owner, repo, id, &github.RepositoryComment{Body: &body})
-	case t.Kind == jobs.ReviewThread && id == 0:
-		var c *github.PullRequestComment
-		c, _, err = gh.PullRequests.CreateCommentInReplyTo(ctx, owner, repo, t.Number, body, t.CommentID)
-		id = c.GetID()
-	case t.Kind == jobs.ReviewThread:
-		_, _, err = gh.PullRequests.EditComment(ctx, owner, repo, id, &github.PullRequestComment{Body: &body})
-	case id == 0:
-		var c *github.IssueComment
-		c, _, err = gh.Issues.CreateComment(ctx, owner, repo, t.Number, &github.IssueComment{Body: &body})
-		id = c.GetID()
-	default:
-		_, _, err = gh.Issues.EditComment(ctx, owner, repo, id, &github.IssueComment{Body: &body})
-	}
-	return id, err
+	return j.StatusCommentID, githubapp.Edit(ctx, gh, j.Thread, j.StatusCommentID, body)
 }

@@ -173,3 +173,45 @@ func TestWorkflowRunIgnoresUnknownAndFinishedRuns(t *testing.T) {
 		t.Error("a payload that is not JSON must be refused")
 	}
 }
+
+// A job started from a review comment keeps its status comment where the
+// run command posted it — the pull request's conversation — and every step
+// edits that comment; the approval request is a reply in the review thread,
+// where the run was asked for.
+func TestJobStartedFromAReviewThread(t *testing.T) {
+	e := newEnv(t)
+	review, err := e.gh.ReviewCommentAs(repo, e.gh.pr, "alice", "main.go", 3, "@ai3-mvp run release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, arn := e.startOn(approvalWorkflow(), nil, jobs.Thread{Repo: repo, Kind: jobs.ReviewThread, Number: e.gh.pr, CommentID: review})
+	e.waitStep(j.ID, "approval", jobs.Waiting)
+	var replies []string
+	eventually(t, 30*time.Second, "the approval request in the review thread", func() bool {
+		cs, _, err := e.gh.client().PullRequests.ListComments(e.ctx, "octo", "app", e.gh.pr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = replies[:0]
+		for _, c := range cs {
+			if c.GetInReplyTo() == review {
+				replies = append(replies, c.GetBody())
+			}
+		}
+		return len(replies) > 0
+	})
+	if len(replies) != 1 || !strings.Contains(replies[0], "Approval needed") {
+		t.Errorf("review thread replies %q, want one approval request", replies)
+	}
+	if err := e.svc.Resolve(e.ctx, j.ID, "approval", steps.Outcome{Output: map[string]string{"approved_by": "bob"}, Detail: "approved by @bob"}); err != nil {
+		t.Fatal(err)
+	}
+	_, j = e.wait(arn, j.ID)
+	if j.Status != jobs.Succeeded {
+		t.Fatalf("job %s (%s %s), want succeeded", j.Status, j.Error, j.Cause)
+	}
+	body := e.comment(j) // an issue comment on the pull request
+	if !strings.Contains(row(body, "approval"), "approved by @bob") || !strings.Contains(row(body, "after"), "succeeded") {
+		t.Errorf("the status comment should show every step's end:\n%s", body)
+	}
+}
