@@ -54,9 +54,13 @@ type Execution struct {
 // Executor runs workflows' state machines.
 type Executor interface {
 	// Start starts an execution of workflow's state machine named name.
-	// Starting again with the same name and input returns the same ARN
-	// (as Step Functions does for STANDARD machines); with another input it
-	// fails with ErrExecutionExists.
+	// Starting again with the same name and input returns the same ARN,
+	// also after that execution ended (Step Functions answers a running
+	// STANDARD execution's ARN and ExecutionAlreadyExists for an ended one;
+	// the adapters look the ended one up, so a retried start that comes
+	// after its execution finished is not mistaken for a refusal); with
+	// another input it fails with ErrExecutionExists. EXPRESS executions
+	// are not idempotent by name, in AWS or locally.
 	Start(ctx context.Context, workflow, name string, input json.RawMessage) (arn string, err error)
 	// Stop aborts a running execution with an error name and cause.
 	Stop(ctx context.Context, arn, errName, cause string) error

@@ -48,6 +48,16 @@ func (e *Executor) Start(ctx context.Context, workflow, name string, input json.
 		return "", fmt.Errorf("start %s: workflow %q has no state machine: %w", name, workflow, jobs.ErrNotFound)
 	}
 	out, err := e.API.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(arn), Name: aws.String(name), Input: aws.String(string(input))})
+	var exists *types.ExecutionAlreadyExists
+	if errors.As(err, &exists) {
+		// An ended execution of this name: ours when its input is ours.
+		if x := jobs.ExecutionARN(arn, name); x != "" {
+			d, derr := e.API.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(x)})
+			if derr == nil && jobs.SameJSON([]byte(aws.ToString(d.Input)), input) {
+				return x, nil
+			}
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("start %s: %w", name, portError(err))
 	}

@@ -121,6 +121,20 @@ func Run(t *testing.T, open func(t *testing.T) Env) {
 		}
 		_ = e.Exec.SendTaskSuccess(ctx, tok, nil)
 		until(t, e, a1)
+		// A start retried after its execution ended finds it (Step Functions
+		// answers ExecutionAlreadyExists; the adapter looks it up).
+		a3, err := e.Exec.Start(ctx, Callback, "job-same", input)
+		if err != nil || a3 != a1 {
+			t.Fatalf("start after the execution ended = %q, %v; want %q", a3, err, a1)
+		}
+		if _, err := e.Exec.Start(ctx, Callback, "job-same", json.RawMessage(`{"other":1}`)); !errors.Is(err, jobs.ErrExecutionExists) {
+			t.Fatalf("start of an ended execution with another input: err = %v, want ErrExecutionExists", err)
+		}
+		select {
+		case extra := <-e.Tokens:
+			t.Fatalf("a start after the end ran a second execution (token %q)", extra)
+		case <-time.After(100 * time.Millisecond):
+		}
 	})
 
 	t.Run("stop aborts a waiting execution and voids its token", func(t *testing.T) {

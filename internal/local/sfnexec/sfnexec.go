@@ -43,6 +43,14 @@ func (e *Executor) Start(ctx context.Context, workflow, name string, input json.
 		return "", fmt.Errorf("start %s: workflow %q has no state machine: %w", name, workflow, jobs.ErrNotFound)
 	}
 	out, err := e.X.StartExecution(ctx, localsfn.StartExecutionInput{StateMachineArn: arn, Name: name, Input: string(input)})
+	if errors.Is(err, localsfn.ErrExecutionAlreadyExists) {
+		// An ended execution of this name: ours when its input is ours.
+		if x := jobs.ExecutionARN(arn, name); x != "" {
+			if d, derr := e.X.DescribeExecution(ctx, x); derr == nil && jobs.SameJSON([]byte(d.Input), input) {
+				return x, nil
+			}
+		}
+	}
 	if err != nil {
 		return "", fmt.Errorf("start %s: %w", name, portError(err))
 	}
