@@ -156,17 +156,37 @@ func (c *Auth) keyPolicy() pulumi.StringOutput {
 		Statement{Sid: "DynamoDBTableKeyGrants", Principal: root, Actions: []string{"kms:DescribeKey", "kms:CreateGrant"},
 			Resources: S(pulumi.String("*")), Condition: map[string]map[string]any{"StringEquals": via}},
 		Statement{Sid: "DynamoDBTableEncryption", Principal: root,
-			Actions:   []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"},
+			Actions:   TableKeyActions,
 			Resources: S(pulumi.String("*")), Condition: map[string]map[string]any{"StringEquals": tableCtx}},
 	)
 }
 
 // VaultStatements are the IAM statements of a function that seals or opens
-// user tokens: its items in UserTokens and the key, with the vault's context.
+// user tokens: its items in UserTokens and the key, with the vault's context,
+// and the key as DynamoDB uses it for that table on the function's behalf.
 func (c *Auth) VaultStatements() []Statement {
-	return []Statement{
+	return append([]Statement{
 		{Sid: "UserTokens", Actions: tableActions, Resources: S(c.UserTokens.Arn)},
 		{Sid: "TokenDataKeys", Actions: VaultKeyActions, Resources: S(c.Key.Arn), Condition: vaultContext()},
+	}, c.TableKeyStatements()...)
+}
+
+// TableKeyActions are what DynamoDB does with the key for a caller of the
+// UserTokens table (encrypted with it); the key policy delegates them to
+// IAM, so every role that reads or writes the table needs them.
+var TableKeyActions = []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"}
+
+// TableKeyStatements let a role that uses the UserTokens table have DynamoDB
+// use the key for it: only through DynamoDB, in this account, and only with
+// that table's encryption context (DescribeKey carries no context).
+func (c *Auth) TableKeyStatements() []Statement {
+	s := c.s
+	via := map[string]any{"kms:ViaService": "dynamodb." + s.region + ".amazonaws.com", "kms:CallerAccount": s.account}
+	table := map[string]any{"kms:ViaService": "dynamodb." + s.region + ".amazonaws.com", "kms:CallerAccount": s.account,
+		"kms:EncryptionContext:aws:dynamodb:tableName": s.name("user-tokens")}
+	return []Statement{
+		{Sid: "UserTokensTableKey", Actions: TableKeyActions, Resources: S(c.Key.Arn), Condition: map[string]map[string]any{"StringEquals": table}},
+		{Sid: "UserTokensTableKeyInfo", Actions: []string{"kms:DescribeKey"}, Resources: S(c.Key.Arn), Condition: map[string]map[string]any{"StringEquals": via}},
 	}
 }
 
@@ -207,10 +227,10 @@ func (c *Auth) Handlers(ing *Ingestion, loginPath, callbackPath string) error {
 		Package:     "revocation",
 		Description: "Deletes a user's stored tokens when they revoke the App",
 		Env:         pulumi.StringMap{"USER_TOKENS_TABLE": c.UserTokens.Name, "ARCHIVE_BUCKET": ing.Bucket.Bucket},
-		Policy: []Statement{
+		Policy: append([]Statement{
 			{Sid: "DeleteUserTokens", Actions: []string{"dynamodb:DeleteItem"}, Resources: S(c.UserTokens.Arn)},
 			{Sid: "ReadPayloads", Actions: []string{"s3:GetObject"}, Resources: S(pulumi.Sprintf("%s/*", ing.Bucket.Arn))},
-		},
+		}, c.TableKeyStatements()...),
 		DeadLetter: ing.deadLetterARN,
 	}); err != nil {
 		return err

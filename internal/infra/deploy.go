@@ -161,12 +161,24 @@ func AppEvents() []string {
 // AppPermissions are the GitHub App permissions ai3 needs.
 var AppPermissions = map[string]string{
 	"actions":       "write", // dispatch workflow runs and read their results
-	"contents":      "read",  // commit comments and the repository's files
+	"contents":      "write", // commit comments (GitHub files their writes under Contents); ai3 never pushes
 	"issues":        "write", // status comments on issues
 	"pull_requests": "write", // status comments and checks on pull requests
 	"members":       "read",  // organization membership (authorization)
 	"metadata":      "read",  // required by GitHub for every App
 }
+
+// The permissions of the installation tokens each caller of the credentials
+// Lambda asks for (finding 7 of the hardening review: each caller gets what
+// it needs, not all the App may). Every other GitHub call is made with the
+// user's token. The step, workflow-run and finalizer Lambdas write a job's
+// last comment when the user's token is gone (issue, pull request or commit
+// comment); the comment Lambda also checks organization membership and the
+// user's repository permission, reacts and refuses.
+const (
+	StepTokenPermissions    = "contents=write,issues=write,metadata=read,pull_requests=write"
+	CommandTokenPermissions = "contents=write,issues=write,members=read,metadata=read,pull_requests=write"
+)
 
 func (s *stack) outputs(ing *Ingestion, orch *Orchestration, mon *Monitoring) pulumi.Map {
 	machines := pulumi.StringMap{}

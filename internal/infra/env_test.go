@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sbalswa/ai3-mvp/internal/aws/appcreds"
 	"github.com/sbalswa/ai3-mvp/internal/aws/lambdaenv"
 	"github.com/sbalswa/ai3-mvp/workflows"
 )
@@ -123,5 +124,41 @@ func TestCommentEnvironment(t *testing.T) {
 		if want := d.one(t, "aws:sfn/stateMachine:StateMachine", prefix+"wf-"+wf).Out["arn"].StringValue(); machines[wf] != want {
 			t.Errorf("STATE_MACHINES[%s] = %q, want %s", wf, machines[wf], want)
 		}
+	}
+}
+
+// TestInstallationTokensAreNarrowed: every function that asks the
+// credentials Lambda for installation tokens names the permissions it
+// needs — a subset of the App's, never Actions (dispatches use the user's
+// token) — and only the comment Lambda reads organization members.
+func TestInstallationTokensAreNarrowed(t *testing.T) {
+	d := deployed(t)
+	callers := 0
+	for _, f := range d.byType("aws:lambda/function:Function") {
+		env := f.env()
+		if env["CREDENTIALS_FUNCTION"] == "" {
+			continue
+		}
+		callers++
+		name := strings.TrimPrefix(f.str("name"), prefix)
+		perms, err := appcreds.ParsePermissions(env["INSTALLATION_TOKEN_PERMISSIONS"])
+		if err != nil || len(perms) == 0 {
+			t.Errorf("%s: INSTALLATION_TOKEN_PERMISSIONS %q (%v): want the permissions it needs", name, env["INSTALLATION_TOKEN_PERMISSIONS"], err)
+			continue
+		}
+		for k, v := range perms {
+			if AppPermissions[k] == "" || (v == "write" && AppPermissions[k] != "write") {
+				t.Errorf("%s: asks for %s=%s, beyond the App's %q", name, k, v, AppPermissions[k])
+			}
+		}
+		if _, ok := perms["actions"]; ok {
+			t.Errorf("%s: installation tokens with actions (dispatches are made with the user's token)", name)
+		}
+		if _, ok := perms["members"]; ok != (name == "comment") {
+			t.Errorf("%s: members permission %v; only the comment Lambda checks membership", name, ok)
+		}
+	}
+	if callers < 4 {
+		t.Errorf("%d functions call the credentials Lambda; want comment, step, workflow-run and finalizer", callers)
 	}
 }

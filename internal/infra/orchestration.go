@@ -66,7 +66,8 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 			"TOKENS_KMS_KEY_ID": auth.Key.Arn, "ARCHIVE_BUCKET": ing.Bucket.Bucket, "CREDENTIALS_FUNCTION": auth.Credentials.Function.Arn,
 			"GITHUB_API_URL": pulumi.String(s.cfg.GitHubAPIURL), "GITHUB_URL": pulumi.String(s.cfg.GitHubURL),
 			"GITHUB_CLIENT_ID": pulumi.String(s.cfg.GitHubClientID), "OAUTH_CLIENT_SECRET_ARN": auth.OAuthSecret.Arn,
-			"BOT_HANDLE": pulumi.String(s.cfg.BotHandle),
+			"BOT_HANDLE":                     pulumi.String(s.cfg.BotHandle),
+			"INSTALLATION_TOKEN_PERMISSIONS": pulumi.String(StepTokenPermissions),
 		}
 	}
 	commandEnv := func() pulumi.StringMap {
@@ -76,6 +77,7 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 		m["GITHUB_APP_ID"] = pulumi.String(strconv.FormatInt(s.cfg.GitHubAppID, 10))
 		m["OAUTH_LOGIN_URL"] = ing.URL(LoginPath)
 		m["STATE_MACHINES"] = c.machineMap()
+		m["INSTALLATION_TOKEN_PERMISSIONS"] = pulumi.String(CommandTokenPermissions)
 		return m
 	}
 	shared := func(readPayloads bool) []Statement {

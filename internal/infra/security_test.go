@@ -118,17 +118,36 @@ func TestKeyPolicy(t *testing.T) {
 			t.Errorf("statement %s allows %v without the vault's encryption context: %v", s.Sid, s.Action, c)
 		}
 	}
-	// Roles that use the key carry the same condition in their own policy.
+	// Roles that use the key carry the same conditions in their own policy:
+	// the vault's context (vault users only), or DynamoDB's for the
+	// UserTokens table. The key policy delegates DynamoDB's use of the key to
+	// IAM, so every role that touches the table has the latter, or DynamoDB
+	// refuses it on AWS (the mocks cannot tell).
+	userTokens := d.one(t, "aws:dynamodb/table:Table", prefix+"user-tokens").Out["arn"].StringValue()
 	for _, r := range d.byType("aws:iam/rolePolicy:RolePolicy") {
+		touchesTable, tableKey := false, false
 		for _, s := range r.policy(t, "policy").Statement {
-			if slices.Contains(s.Action, "kms:Decrypt") || slices.Contains(s.Action, "kms:GenerateDataKey") {
-				if s.Condition["StringEquals"]["kms:EncryptionContext:"+tokens.PurposeKey] != tokens.Purpose {
-					t.Errorf("role policy %s lets %v use the key without the vault's context", r.Name, s.Action)
-				}
+			if slices.Contains(s.Resource, userTokens) && slices.ContainsFunc(s.Action, func(a string) bool { return strings.HasPrefix(a, "dynamodb:") }) {
+				touchesTable = true
+			}
+			if !slices.Contains(s.Action, "kms:Decrypt") && !slices.Contains(s.Action, "kms:GenerateDataKey") {
+				continue
+			}
+			c := s.Condition["StringEquals"]
+			switch {
+			case c["kms:EncryptionContext:"+tokens.PurposeKey] == tokens.Purpose:
 				if !slices.Contains(VaultUsers, strings.TrimPrefix(r.Name, prefix)) {
 					t.Errorf("role %s uses the vault key but is not a vault user", r.Name)
 				}
+			case c["kms:ViaService"] == "dynamodb."+testRegion+".amazonaws.com" && c["kms:CallerAccount"] == testAccount &&
+				c["kms:EncryptionContext:aws:dynamodb:tableName"] == prefix+"user-tokens":
+				tableKey = true
+			default:
+				t.Errorf("role policy %s lets %v use the key without the vault's or the table's context: %v", r.Name, s.Action, s.Condition)
 			}
+		}
+		if touchesTable && !tableKey {
+			t.Errorf("role policy %s uses the UserTokens table but may not have DynamoDB use its key", r.Name)
 		}
 	}
 }

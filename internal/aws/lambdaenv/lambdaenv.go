@@ -66,7 +66,8 @@ var Shared = []string{"JOBS_TABLE", "USER_TOKENS_TABLE", "TOKENS_KMS_KEY_ID", "A
 
 // Optional names the other variables Load reads. Load reads no variable
 // outside Required, Optional and the AWS SDK's own.
-var Optional = []string{"ARCHIVE_S3_PATH_STYLE", "GITHUB_API_URL", "GITHUB_URL", "BOT_HANDLE", "OAUTH_LOGIN_URL", "STATE_MACHINES"}
+var Optional = []string{"ARCHIVE_S3_PATH_STYLE", "GITHUB_API_URL", "GITHUB_URL", "BOT_HANDLE", "OAUTH_LOGIN_URL", "STATE_MACHINES",
+	"INSTALLATION_TOKEN_PERMISSIONS"}
 
 // Env is what a job Lambda works with.
 type Env struct {
@@ -135,6 +136,13 @@ func load(ctx context.Context, getenv func(string) string, required []string) (*
 			}
 		}
 	}
+	// The installation tokens this function asks the credentials Lambda
+	// for carry only these permissions ("issues=write,members=read"; unset:
+	// the App's).
+	perms, err := appcreds.ParsePermissions(getenv("INSTALLATION_TOKEN_PERMISSIONS"))
+	if err != nil {
+		return nil, fmt.Errorf("INSTALLATION_TOKEN_PERMISSIONS: %w", err)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
@@ -159,7 +167,7 @@ func load(ctx context.Context, getenv func(string) string, required []string) (*
 	}
 	e.Archive = archive.New(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = getenv("ARCHIVE_S3_PATH_STYLE") == "true" }),
 		getenv("ARCHIVE_BUCKET"), archive.Options{})
-	e.Installations = &appcreds.Client{Lambda: lambda.NewFromConfig(cfg), Function: getenv("CREDENTIALS_FUNCTION")}
+	e.Installations = &appcreds.Client{Lambda: lambda.NewFromConfig(cfg), Function: getenv("CREDENTIALS_FUNCTION"), Permissions: perms}
 	e.Executor = &sfnexec.Executor{API: sfn.NewFromConfig(cfg), Machines: machines}
 	return e, nil
 }
