@@ -20,7 +20,7 @@ import (
 
 // mountOperatorAPI serves what operators and `ai3 send`/`ai3 sandbox` read:
 //
-//	GET /api/deliveries?limit=N                       recent webhook deliveries, newest first
+//	GET /api/deliveries?limit=N                       recent webhook deliveries, newest first (local only: localOnly)
 //	GET /sandbox/control/info                         (sandbox mode) the stand-in's org, bot and URLs
 //	GET /sandbox/control/comments?repo=o/r&issue=N    (sandbox mode) one thread's comments
 //
@@ -28,7 +28,7 @@ import (
 // answers too, but as GitHub it wants a token; the control route needs none.
 func mountOperatorAPI(env *devEnv) {
 	if env.Bus != nil {
-		env.Mux.HandleFunc("GET /api/deliveries", env.deliveries)
+		env.Mux.Handle("GET /api/deliveries", localOnly(env.Log, apiLocalOnly, http.HandlerFunc(env.deliveries)))
 	}
 	if gh := env.GitHub; gh != nil && gh.Sandbox != nil {
 		env.Mux.HandleFunc("GET /sandbox/control/info", func(w http.ResponseWriter, r *http.Request) {

@@ -110,8 +110,10 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 	}
 	env.Executor = x
 	// The Step Functions API over the same executor, for the SDKs and the
-	// aws CLI (`aws stepfunctions --endpoint-url BASE/sfn …`).
-	api := http.StripPrefix("/sfn", sfnapi.New(x, sfnapi.Options{Logger: env.Log}))
+	// aws CLI (`aws stepfunctions --endpoint-url LOCAL/sfn …`). Local only:
+	// it reads and completes task tokens, so it answers direct clients on
+	// this machine and 403 to anyone through a proxy or tunnel.
+	api := localOnly(env.Log, sfnLocalOnly, http.StripPrefix("/sfn", sfnapi.New(x, sfnapi.Options{Logger: env.Log})))
 	env.Mux.Handle("/sfn", api) // the SDKs post to the endpoint URL itself
 	env.Mux.Handle("/sfn/", api)
 
@@ -159,8 +161,8 @@ func mountJobs(ctx context.Context, env *devEnv, out io.Writer) error {
 		}
 	})
 	fmt.Fprintf(out, "ai3 dev: commands for @%s; workflows %s on the embedded executor\n", gh.Bot, strings.Join(workflows.Names(), ", "))
-	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs\n",
-		env.BaseURL, env.BaseURL, env.BaseURL)
+	fmt.Fprintf(out, "ai3 dev: Step Functions API at %s/sfn (aws stepfunctions --endpoint-url %s/sfn …); jobs at %s/api/jobs — local only: from this machine, never through a tunnel\n",
+		env.LocalURL, env.LocalURL, env.LocalURL)
 	return nil
 }
 

@@ -184,9 +184,13 @@ func answer(w http.ResponseWriter, v any, err error) {
 
 // mountJobsAPI serves the jobs for scripts and the dashboard:
 // GET /api/jobs?limit=N&before=RFC3339 ({"jobs":[...]}, newest first) and
-// GET /api/jobs/{id} (the job with its execution history).
+// GET /api/jobs/{id} (the job with its execution history). Both are local
+// only: they answer direct clients on this machine and 403 to anyone
+// through a proxy or tunnel (localOnly). No answer carries a task token:
+// the job record's are "(held)", and so are those in the history
+// (redactHistory).
 func mountJobsAPI(env *devEnv, store jobs.Store) {
-	env.Mux.HandleFunc("GET /api/jobs", func(w http.ResponseWriter, r *http.Request) {
+	env.Mux.Handle("GET /api/jobs", localOnly(env.Log, apiLocalOnly, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := 50
 		if s := r.URL.Query().Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
@@ -213,8 +217,8 @@ func mountJobsAPI(env *devEnv, store jobs.Store) {
 			redactTokens(j)
 		}
 		answer(w, map[string]any{"jobs": list}, err)
-	})
-	env.Mux.HandleFunc("GET /api/jobs/{id}", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	env.Mux.Handle("GET /api/jobs/{id}", localOnly(env.Log, apiLocalOnly, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		j, err := store.Get(r.Context(), r.PathValue("id"))
 		if errors.Is(err, jobs.ErrNotFound) {
 			http.Error(w, `{"error":"no such job"}`, http.StatusNotFound)
@@ -224,15 +228,19 @@ func mountJobsAPI(env *devEnv, store jobs.Store) {
 			answer(w, nil, fmt.Errorf("read job: %w", err))
 			return
 		}
+		var held []string
+		for _, s := range j.Steps {
+			held = append(held, s.TaskToken)
+		}
 		redactTokens(j)
 		out := map[string]any{"job": j}
 		if j.ExecutionARN != "" && env.Executor != nil {
 			if h, err := env.Executor.GetExecutionHistory(r.Context(), j.ExecutionARN); err == nil {
-				out["history"] = h
+				out["history"] = redactHistory(h, held)
 			}
 		}
 		answer(w, out, nil)
-	})
+	})))
 }
 
 // redactTokens hides task tokens: whoever holds one can complete the step.
