@@ -35,6 +35,12 @@ var correlationRE = regexp.MustCompile(`ai3\[([A-Za-z0-9._-]+)/([A-Za-z0-9_-]+)\
 // retried or re-run step finds its run instead of dispatching again;
 // runKey maps a run to its job and step for the workflow_run handler.
 func dispatchKey(jobID, step string) string { return "dispatch#" + jobID + "#" + step }
+
+// workflowKey holds the workflow file a github.actions step dispatches,
+// written before dispatchKey: a run that ai3 has not recorded (no runKey)
+// completes the step only if it is a run of that file (see refuseRun). No
+// other kind writes it, so it also says the step is a github.actions step.
+func workflowKey(jobID, step string) string { return "actions#" + jobID + "#" + step }
 func runKey(repo string, runID int64) string {
 	return "run#" + repo + "#" + strconv.FormatInt(runID, 10)
 }
@@ -63,6 +69,9 @@ func runActions(ctx context.Context, c *Call) (Result, error) {
 	}
 	corr := correlation(c.Job.ID, c.Step)
 	store := c.svc.d.Store
+	if _, err := store.PutRef(ctx, workflowKey(c.Job.ID, c.Step), a.WorkflowFile, 0); err != nil && !errors.Is(err, jobs.ErrExists) {
+		return Result{}, &TransientError{Msg: fmt.Sprintf("step %s: %v", c.Step, err)}
+	}
 	dk := dispatchKey(c.Job.ID, c.Step)
 	state, err := store.PutRef(ctx, dk, "dispatching", 0)
 	fresh := err == nil
@@ -150,7 +159,8 @@ func (c *Call) dispatch(ctx context.Context, a actionsArgs, corr string) (int64,
 
 // findRun returns the step's run: by id when the dispatch returned one,
 // else the newest run of the workflow whose name carries corr (polled a few
-// times: a dispatched run is listed within seconds). nil: not found.
+// times: a dispatched run is listed within seconds) and that refuseRun
+// accepts as the user's dispatch of the step's workflow file. nil: not found.
 func (c *Call) findRun(ctx context.Context, a actionsArgs, corr, state string) (*github.WorkflowRun, error) {
 	owner, repo, _ := strings.Cut(c.Job.Thread.Repo, "/")
 	if id, ok := strings.CutPrefix(state, "run "); ok {
@@ -162,21 +172,98 @@ func (c *Call) findRun(ctx context.Context, a actionsArgs, corr, state string) (
 		return run, nil
 	}
 	for try := 0; try < 5; try++ {
-		runs, _, err := c.GitHub.Actions.ListWorkflowRunsByFileName(ctx, owner, repo, a.WorkflowFile,
-			&github.ListWorkflowRunsOptions{Event: "workflow_dispatch", ListOptions: github.ListOptions{PerPage: 50}})
+		runs, err := c.listRuns(ctx, a.WorkflowFile)
 		if err != nil {
 			return nil, c.githubError("list runs of "+a.WorkflowFile, err)
 		}
-		for _, r := range runs.WorkflowRuns {
-			if strings.Contains(r.GetDisplayTitle(), corr) || strings.Contains(r.GetName(), corr) {
-				return r, nil
+		for _, r := range runs {
+			if !strings.Contains(r.GetDisplayTitle(), corr) && !strings.Contains(r.GetName(), corr) {
+				continue
 			}
+			if why := refuseRun(r.WorkflowRun, r.Path, c.Job, a.WorkflowFile); why != "" {
+				c.svc.d.Log.InfoContext(ctx, "a run carrying the step's correlation id is not its dispatch: ignored",
+					"job_id", c.Job.ID, "step", c.Step, "run_id", r.GetID(), "reason", why)
+				continue
+			}
+			return r.WorkflowRun, nil
 		}
 		if err := sleep(ctx, time.Duration(200*(try+1))*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
 	return nil, nil
+}
+
+// pathedRun is a workflow run as GitHub sends it (REST answers and the
+// workflow_run webhook) with its workflow file's path, which go-github's
+// WorkflowRun does not decode.
+type pathedRun struct {
+	*github.WorkflowRun
+	Path string `json:"path"` // e.g. ".github/workflows/build.yml"
+}
+
+// listRuns lists the newest workflow_dispatch runs of workflow file made by
+// the job's user (GitHub filters; refuseRun checks again).
+func (c *Call) listRuns(ctx context.Context, file string) ([]pathedRun, error) {
+	owner, repo, _ := strings.Cut(c.Job.Thread.Repo, "/")
+	q := url.Values{"event": {"workflow_dispatch"}, "actor": {c.Job.User.Login}, "per_page": {"50"}}
+	u := fmt.Sprintf("repos/%s/%s/actions/workflows/%s/runs?%s", owner, repo, url.PathEscape(file), q.Encode())
+	req, err := c.GitHub.NewRequest("GET", u, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		WorkflowRuns []pathedRun `json:"workflow_runs"`
+	}
+	if _, err := c.GitHub.Do(ctx, req, &out); err != nil {
+		return nil, err
+	}
+	return out.WorkflowRuns, nil
+}
+
+// refuseRun says why run (whose workflow path is path) cannot be the run
+// that job j's github.actions step dispatched of workflow file, or returns
+// "" when it can be. ai3 dispatches with the user's token, so that run's
+// event is workflow_dispatch, its workflow is .github/workflows/<file>, its
+// repository is the job's and the user triggered it. The ai3[job/step] in
+// a run's name proves nothing alone: a pull request's title or a commit
+// message is the display title of the runs it triggers.
+func refuseRun(run *github.WorkflowRun, path string, j *jobs.Job, file string) string {
+	want := ".github/workflows/" + file
+	p, _, _ := strings.Cut(path, "@") // a path may name the ref: build.yml@main
+	switch {
+	case run.GetEvent() != "workflow_dispatch":
+		return fmt.Sprintf("the run's event is %q, not workflow_dispatch", run.GetEvent())
+	case p != want:
+		return fmt.Sprintf("the run's workflow is %q, not the step's %q", path, want)
+	case run.GetRepository().GetFullName() != j.Thread.Repo:
+		return fmt.Sprintf("the run is of repository %q, not the job's %q", run.GetRepository().GetFullName(), j.Thread.Repo)
+	case !triggeredBy(run, j.User):
+		return fmt.Sprintf("the run was triggered by %q, not by the job's user %q", triggerer(run).GetLogin(), j.User.Login)
+	}
+	return ""
+}
+
+// triggerer is who triggered run: its triggering_actor (who re-ran it, for
+// a re-run), else its actor.
+func triggerer(run *github.WorkflowRun) *github.User {
+	if run.TriggeringActor != nil {
+		return run.TriggeringActor
+	}
+	return run.Actor
+}
+
+// triggeredBy reports whether user u triggered run: the triggerer has u's
+// id or u's login (GitHub compares logins without case).
+func triggeredBy(run *github.WorkflowRun, u jobs.User) bool {
+	a := triggerer(run)
+	switch {
+	case a == nil:
+		return false
+	case a.GetID() != 0 && a.GetID() == u.ID:
+		return true
+	}
+	return a.GetLogin() != "" && strings.EqualFold(a.GetLogin(), u.Login)
 }
 
 // githubError classifies a failed GitHub call: revoked tokens as is,

@@ -81,7 +81,8 @@ func (s *Service) callbackError(step, jobID string, err error) error {
 // WorkflowRunHandler returns the bus handler (events.TargetWorkflowRun) that
 // resumes github.actions steps when GitHub reports their run completed. It
 // reads payloads through archive when they did not travel inline. Runs ai3
-// did not start, and steps already ended, are logged and ignored.
+// did not start, steps already ended, and runs that cannot complete the step
+// they name (see HandleWorkflowRun) are logged and ignored.
 func (s *Service) WorkflowRunHandler(archive events.Archive) events.Handler {
 	return events.HandlerFunc(events.TargetWorkflowRun, func(ctx context.Context, env *events.Envelope) error {
 		body, err := events.Load(ctx, archive, env)
@@ -92,18 +93,30 @@ func (s *Service) WorkflowRunHandler(archive events.Archive) events.Handler {
 	})
 }
 
-// HandleWorkflowRun applies one workflow_run webhook payload.
+// HandleWorkflowRun applies one workflow_run webhook payload. A completed
+// run completes only a waiting github.actions step: the step that recorded
+// the run's id when it dispatched it (runKey), or else the step its name
+// carries as ai3[job/step] when refuseRun finds the run is the user's
+// dispatch of that step's workflow file in the job's repository. Anything
+// else is ignored with no error, so the event is not retried.
 func (s *Service) HandleWorkflowRun(ctx context.Context, deliveryID string, payload []byte) error {
 	var ev github.WorkflowRunEvent
+	var withPath struct {
+		WorkflowRun struct {
+			Path string `json:"path"`
+		} `json:"workflow_run"`
+	}
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		return events.Permanent(fmt.Errorf("workflow_run %s: decode: %w", deliveryID, err))
 	}
+	_ = json.Unmarshal(payload, &withPath) // a path that is not a string reads as none: refuseRun refuses it
 	log := s.d.Log.With("delivery_id", deliveryID, "run_id", ev.GetWorkflowRun().GetID())
 	if ev.GetAction() != "completed" || ev.WorkflowRun == nil {
 		return nil
 	}
 	repo := ev.GetRepo().GetFullName()
 	ref, err := s.d.Store.GetRef(ctx, runKey(repo, ev.WorkflowRun.GetID()))
+	recorded := err == nil
 	if errors.Is(err, jobs.ErrNotFound) {
 		// Not recorded yet (the step is still looking for it): the run name
 		// says whose it is.
@@ -131,7 +144,39 @@ func (s *Service) HandleWorkflowRun(ctx context.Context, deliveryID string, payl
 		log.InfoContext(ctx, "workflow_run for a step that is not waiting: ignored", "job_id", jobID, "step", step)
 		return nil
 	}
+	why, err := s.refuseCompletion(ctx, j, step, ev.WorkflowRun, withPath.WorkflowRun.Path, recorded)
+	if err != nil {
+		return fmt.Errorf("workflow_run %s: %w", deliveryID, err)
+	}
+	if why != "" {
+		log.InfoContext(ctx, "workflow_run cannot complete the step it names: ignored", "job_id", jobID, "step", step, "reason", why)
+		return nil
+	}
 	_, _ = s.d.Store.PutRef(ctx, runKey(repo, ev.WorkflowRun.GetID()), ref, 0)
 	log.InfoContext(ctx, "workflow_run completed: resuming the step", "job_id", jobID, "step", step, "conclusion", ev.WorkflowRun.GetConclusion())
 	return s.completeRun(ctx, jobID, step, ev.WorkflowRun)
+}
+
+// refuseCompletion says why run (whose workflow path is path) must not
+// complete step of job j, or returns "" when it may. Only a github.actions
+// step is completed by a run: one that claimed its dispatch (dispatchKey).
+// A run ai3 recorded (recorded: runKey) is the step's own; any other must
+// be the user's dispatch of the workflow file the step recorded
+// (workflowKey), as refuseRun checks.
+func (s *Service) refuseCompletion(ctx context.Context, j *jobs.Job, step string, run *github.WorkflowRun, path string, recorded bool) (string, error) {
+	_, err := s.d.Store.GetRef(ctx, dispatchKey(j.ID, step))
+	if errors.Is(err, jobs.ErrNotFound) {
+		return "the step is not a github.actions step that dispatched a run", nil
+	}
+	if err != nil || recorded {
+		return "", err
+	}
+	file, err := s.d.Store.GetRef(ctx, workflowKey(j.ID, step))
+	if errors.Is(err, jobs.ErrNotFound) {
+		return "the step recorded no workflow file to compare the run with", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return refuseRun(run, path, j, file), nil
 }
