@@ -155,9 +155,28 @@ func (h *Handler) Handle(ctx context.Context, env *events.Envelope) error {
 		return events.Permanent(err)
 	}
 	log = log.With("repo", base.Thread.Repo, "user", base.User.Login)
-	gh, err := h.userClient(ctx, base.User.ID)
+	gh, why, err := h.userClient(ctx, base.User.ID)
 	if err != nil {
 		return err
+	}
+	if gh == nil {
+		// No login to act with: the one write made as the App is the reply
+		// saying why — whatever the commands were (no 👀, no help, nothing
+		// else as the App). The authorizer says why first when the person
+		// may not run commands at all (not a member, no write access), so
+		// they are not sent to log in for nothing; else the login link.
+		r := *base
+		r.Invocation, r.Index = invs[0], 0
+		d := &githubapp.Denied{Reason: why, Login: base.User.Login, Repo: base.Thread.Repo}
+		err := h.Authorizer.CheckInstallation(ctx, r.InstallationID, r.Thread.Repo, tokens.User{ID: r.User.ID, Login: r.User.Login})
+		var denied *githubapp.Denied
+		switch {
+		case errors.As(err, &denied):
+			d = denied
+		case err != nil:
+			return err
+		}
+		return h.refuse(ctx, log, &r, d)
 	}
 	base.GitHub = gh
 	if err := h.acknowledge(ctx, base); err != nil {
@@ -218,29 +237,26 @@ func (h *Handler) request(env *events.Envelope, p *commentPayload) (*Request, er
 	return r, nil
 }
 
-// userClient returns a client acting as the user, or nil when they have no
-// usable login (never logged in, revoked, expired).
-func (h *Handler) userClient(ctx context.Context, userID int64) (*github.Client, error) {
+// userClient returns a client acting as the user, or nil and why when they
+// have no usable login (never logged in or revoked: NoToken; expired:
+// ReauthRequired).
+func (h *Handler) userClient(ctx context.Context, userID int64) (*github.Client, githubapp.Reason, error) {
 	if _, err := h.Tokens.Token(ctx, userID); err != nil {
-		if errors.Is(err, tokens.ErrNotFound) || errors.Is(err, tokens.ErrReauthRequired) {
-			return nil, nil
+		switch {
+		case errors.Is(err, tokens.ErrNotFound):
+			return nil, githubapp.NoToken, nil
+		case errors.Is(err, tokens.ErrReauthRequired):
+			return nil, githubapp.ReauthRequired, nil
 		}
-		return nil, fmt.Errorf("read login of user %d: %w", userID, err)
+		return nil, "", fmt.Errorf("read login of user %d: %w", userID, err)
 	}
-	return h.GitHub.User(ctx, userID)
+	c, err := h.GitHub.User(ctx, userID)
+	return c, "", err
 }
 
-// acknowledge puts 👀 on the comment: with the user's token, or the
-// installation's when the user has none (they get told why next).
+// acknowledge puts 👀 on the comment with the user's token.
 func (h *Handler) acknowledge(ctx context.Context, r *Request) error {
-	c := r.GitHub
-	if c == nil {
-		var err error
-		if c, err = h.GitHub.Installation(ctx, r.InstallationID); err != nil {
-			return err
-		}
-	}
-	return githubapp.React(ctx, c, r.Thread, "eyes")
+	return githubapp.React(ctx, r.GitHub, r.Thread, "eyes")
 }
 
 // run routes one command line and replies.
@@ -293,7 +309,11 @@ func (h *Handler) run(ctx context.Context, log *slog.Logger, r *Request) error {
 // installation token, since the user has no token the bot may use.
 func (h *Handler) refuse(ctx context.Context, log *slog.Logger, r *Request, d *githubapp.Denied) error {
 	log.Info("not authorized", "reason", d.Reason)
-	msg := fmt.Sprintf("@%s, I can't run `%s` for you: %s.", r.User.Login, r.Name, d.Error())
+	name := r.Name
+	if name == "" {
+		name = "help"
+	}
+	msg := fmt.Sprintf("@%s, I can't run `%s` for you: %s.", r.User.Login, name, d.Error())
 	if (d.Reason == githubapp.NoToken || d.Reason == githubapp.ReauthRequired) && h.LoginURL != "" {
 		msg += fmt.Sprintf(" [Connect your GitHub account](%s), then ask again.", h.LoginURL)
 	}
@@ -306,16 +326,10 @@ func (h *Handler) refuse(ctx context.Context, log *slog.Logger, r *Request, d *g
 
 // reply posts msg with the marker of this command line, unless an earlier
 // run of the same delivery already did (found by the marker where Reply
-// writes: FindReply). c nil means the user has no login: the installation
-// answers.
+// writes: FindReply), with c: the user's client, or the installation's for
+// a refusal.
 func (h *Handler) reply(ctx context.Context, r *Request, c *github.Client, msg string) error {
-	asUser := c != nil && c == r.GitHub
-	if c == nil {
-		var err error
-		if c, err = h.GitHub.Installation(ctx, r.InstallationID); err != nil {
-			return err
-		}
-	}
+	asUser := c == r.GitHub
 	m := jobs.Marker{Kind: "reply", ID: fmt.Sprintf("%s#%d", r.DeliveryID, r.Index)}
 	since := r.ReceivedAt.Add(-time.Minute)
 	if _, done, err := githubapp.FindReply(ctx, c, r.Thread, since, m); err != nil {

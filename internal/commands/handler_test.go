@@ -351,3 +351,33 @@ func jsonText(s string) string {
 	out := strings.TrimSpace(b.String())
 	return out[1 : len(out)-1]
 }
+
+// Without a login, whatever the comment asks, the App writes exactly one
+// thing — the reply saying why, with the login link — and nothing else: no
+// 👀, no help, no answer to the commands themselves.
+func TestWithoutALoginTheAppWritesOnlyTheRefusal(t *testing.T) {
+	for _, say := range []string{"@ai3-mvp help", "@ai3-mvp ping", "@ai3-mvp whoami", "@ai3-mvp", "@ai3-mvp nonsense",
+		"@ai3-mvp login", "@ai3-mvp run checks\n@ai3-mvp status"} {
+		t.Run(say, func(t *testing.T) {
+			r := newRig(t)
+			r.gh.EnsureUser("frank") // a member with write who never logged in
+			env := r.say("frank", say)
+			before := len(r.gh.Writes())
+			if err := r.handle(env); err != nil {
+				t.Fatal(err)
+			}
+			ws := r.gh.Writes()[before:]
+			if len(ws) != 1 {
+				t.Fatalf("%d writes, want the one refusal: %+v", len(ws), ws)
+			}
+			w := ws[0]
+			if w.Token != "installation" || w.Method != "POST" || !strings.HasSuffix(w.Path, fmt.Sprintf("/issues/%d/comments", r.pr)) ||
+				!strings.Contains(w.Body, "https://ai3.example/oauth/login") || !strings.Contains(w.Body, "@frank") {
+				t.Fatalf("write %+v, want the refusal with the login link, as the installation", w)
+			}
+			if len(r.exec.starts) != 0 {
+				t.Fatal("a job started without a login")
+			}
+		})
+	}
+}

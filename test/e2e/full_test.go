@@ -99,7 +99,7 @@ func TestWholeSystem(t *testing.T) {
 	if len(wantDispatch) > 0 {
 		t.Errorf("never dispatched: %v", wantDispatch)
 	}
-	s.auditTokens(t, checksPR, map[int64]string{refused: "installation", checksCmd: "dave", bobCmd: "bob"})
+	s.auditTokens(t, checksPR, map[int64]string{refused: "nobody", checksCmd: "dave", bobCmd: "bob"})
 	s.botCommentsStartNothing(t, 3)
 }
 
@@ -290,7 +290,8 @@ func (s *sandboxDev) dispatches(t *testing.T, login string) map[string]int {
 }
 
 // auditTokens checks who made each write: the installation only for dave's
-// refusal and its 👀 (he had no token yet); dave for everything of his
+// refusal (he had no token yet: no 👀 either, the refusal is the one write
+// made as the App); dave for everything of his
 // checks run; alice for everything of her ci and deploy runs except bob's 👀
 // on his approval and his reply, made with bob's token. reactors says whose
 // token must react to which comment.
@@ -327,8 +328,8 @@ func (s *sandboxDev) auditTokens(t *testing.T, davesPR int, reactors map[int64]s
 			t.Errorf("%s %s made by %s, want %s: %.200q", w.Method, w.Path, by, want, w.Body)
 		}
 	}
-	if counts["installation"] != 2 || counts["bob"] != 2 {
-		t.Errorf("writes by token: %v; want 2 installation writes (the refusal and its 👀) and 2 of bob's", counts)
+	if counts["installation"] != 1 || counts["bob"] != 2 {
+		t.Errorf("writes by token: %v; want 1 installation write (the refusal) and 2 of bob's", counts)
 	}
 }
 
