@@ -90,6 +90,12 @@ func runActions(ctx context.Context, c *Call) (Result, error) {
 		}
 	}
 	if fresh {
+		// The dispatch is a write made with the user's token: it takes a
+		// slot of their budget, as the status comment writes do.
+		if err := c.pace(ctx, nil); err != nil {
+			_ = store.SwapRef(ctx, dk, "dispatching", "") // nothing was sent: the next attempt dispatches at once
+			return Result{}, err
+		}
 		id, err := c.dispatch(ctx, a, corr)
 		if err != nil {
 			return Result{}, err

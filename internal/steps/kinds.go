@@ -44,6 +44,21 @@ func (c *Call) Hold(ctx context.Context, link, detail string) error {
 	return nil
 }
 
+// pace waits for a slot of the job user's write budget (Deps.Pacer) before
+// a write made with their token, as the Reporter does before each status
+// comment write; hold, when not nil, is told of each pause first. Without a
+// Pacer it returns at once.
+func (c *Call) pace(ctx context.Context, hold func(wait time.Duration) error) error {
+	if c.svc.d.Pacer == nil {
+		return nil
+	}
+	err := c.svc.d.Pacer.Wait(ctx, c.Job.User.ID, hold)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	return &TransientError{Msg: fmt.Sprintf("step %s: wait for the user's write budget: %v", c.Step, err)}
+}
+
 // runApproval asks for an approval once, on the job's thread, and waits: the
 // approve command completes the token with {"approved_by":"<login>"}, reject
 // fails it with ai3.ApprovalRejected (cause: who rejected, and why).
@@ -73,6 +88,21 @@ func runApproval(ctx context.Context, c *Call) (Result, error) {
 		}
 	} else if err != nil {
 		return Result{}, &TransientError{Msg: fmt.Sprintf("step %s: %v", c.Step, err)}
+	}
+	// The request is a write made with the user's token: it takes a slot of
+	// their budget, and the deadline moves past every pause for one, so no
+	// other attempt asks meanwhile.
+	err = c.pace(ctx, func(wait time.Duration) error {
+		next := "asking " + strconv.FormatInt(c.svc.d.Now().Add(wait+2*time.Minute).UnixNano(), 10)
+		if err := store.SwapRef(ctx, key, asking, next); err != nil {
+			return fmt.Errorf("extend the approval request's deadline: %w", err)
+		}
+		asking = next
+		return nil
+	})
+	if err != nil {
+		_ = store.SwapRef(ctx, key, asking, "") // ask on the next attempt (unless another attempt took over)
+		return Result{}, err
 	}
 	body := fmt.Sprintf("%s\n**Approval needed** to go on with `%s` (job `%s`, step `%s`).%s\n\n"+
 		"A maintainer replies `@%s approve %s` to go on, or `@%s reject %s <reason>` to stop it.\n",

@@ -1,12 +1,16 @@
 package steps_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
 )
@@ -151,4 +155,86 @@ func TestFindRunAdoptsOnlyTheUsersDispatch(t *testing.T) {
 	if d, err := e.ex.WaitExecution(e.ctx, arn); err != nil || d.Status != "FAILED" {
 		t.Errorf("execution %v %v: want failed", d, err)
 	}
+}
+
+// slotPacer records who waits for a write slot; it pauses once per wait
+// (telling hold) and grants the slot, or refuses every slot.
+type slotPacer struct {
+	refuse bool
+	mu     sync.Mutex
+	users  []int64
+}
+
+func (p *slotPacer) Wait(_ context.Context, userID int64, hold func(time.Duration) error) error {
+	p.mu.Lock()
+	p.users = append(p.users, userID)
+	p.mu.Unlock()
+	if hold != nil {
+		if err := hold(time.Second); err != nil {
+			return err
+		}
+	}
+	if p.refuse {
+		return errors.New("no slot left in the user's budget")
+	}
+	return nil
+}
+
+func (p *slotPacer) Penalize(context.Context, int64, time.Duration) error { return nil }
+
+// waiters returns the users that waited for a slot.
+func (p *slotPacer) waiters() []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]int64(nil), p.users...)
+}
+
+// An Actions dispatch and an approval request are writes made with the
+// user's token: without a slot of the user's budget neither is made.
+func TestDispatchAndApprovalTakeAWriteSlot(t *testing.T) {
+	for _, w := range []*asl.Workflow{actionsWorkflow(), approvalWorkflow()} {
+		t.Run(w.Name(), func(t *testing.T) {
+			p := &slotPacer{refuse: true}
+			e := newEnv(t, func(_ *env, d *steps.Deps) { d.Pacer = p })
+			j, arn := e.start(w, nil)
+			step := w.Steps()[0].Name()
+			asked := func() bool { return strings.Contains(strings.Join(e.gh.comments(t, e.gh.pr), "\n"), "Approval needed") }
+			eventually(t, 30*time.Second, "the step to fail, dispatch or ask", func() bool {
+				j, _ := e.store.Get(e.ctx, j.ID)
+				return j.Steps[step].Status == jobs.Failed || len(e.gh.Runs()) > 0 || asked()
+			})
+			if runs := e.gh.Runs(); len(runs) != 0 {
+				t.Fatalf("dispatched %+v without a write slot", runs)
+			}
+			if asked() {
+				t.Fatal("asked for approval without a write slot")
+			}
+			if d, err := e.ex.WaitExecution(e.ctx, arn); err != nil || d.Status != "FAILED" {
+				t.Errorf("execution %v %v: want failed, no slot was granted", d, err)
+			}
+			for _, u := range p.waiters() {
+				if u != j.User.ID {
+					t.Errorf("waited for a slot of user %d, want the job's user %d", u, j.User.ID)
+				}
+			}
+		})
+	}
+	// With slots granted, after a pause, the approval is asked once.
+	p := &slotPacer{}
+	e := newEnv(t, func(_ *env, d *steps.Deps) { d.Pacer = p })
+	j, _ := e.start(approvalWorkflow(), nil)
+	eventually(t, 30*time.Second, "the approval request", func() bool {
+		return strings.Contains(strings.Join(e.gh.comments(t, e.gh.pr), "\n"), "Approval needed")
+	})
+	if _, err := e.svc.Step(e.ctx, e.payload("approval")); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	for _, body := range e.gh.comments(t, e.gh.pr) {
+		asked += strings.Count(body, "Approval needed")
+	}
+	if asked != 1 {
+		t.Errorf("approval asked %d times, want once", asked)
+	}
+	e.stillWaiting(j.ID, "approval")
 }
