@@ -15,6 +15,27 @@ import (
 // errGaveUp: a comment write failed after its retries.
 var errGaveUp = errors.New("status comment write given up")
 
+// writeBudgetKey marks a context whose status-comment writes may wait at
+// most until a deadline (see withWriteBudget).
+type writeBudgetKey struct{}
+
+// withWriteBudget bounds the time the status-comment writes made under ctx
+// may spend waiting — for a slot of the user's budget and between retries —
+// to d. A step's own writes run under it: the step's work and its timeout
+// come first, and a write given up is not lost, only deferred (the next
+// change, the finaliser or Reconcile writes the newest state).
+func withWriteBudget(ctx context.Context, d time.Duration, now time.Time) context.Context {
+	if d <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, writeBudgetKey{}, now.Add(d))
+}
+
+func writeDeadline(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(writeBudgetKey{}).(time.Time)
+	return t, ok
+}
+
 // maxRounds bounds the writes of one Publish: a job that changes faster than
 // its comment can be written is left to the next caller.
 const maxRounds = 50
@@ -137,10 +158,19 @@ func (r *Reporter) writeLatest(ctx context.Context, l *lease, userID int64) erro
 // own backoff. A held lease is extended over every wait, and a lease lost to
 // another writer stops the tries (errLeaseLost).
 func (r *Reporter) retrying(ctx context.Context, l *lease, userID int64, write func() error) error {
+	deadline, bounded := writeDeadline(ctx)
 	for attempt := 1; ; attempt++ {
 		var err error
 		if userID != 0 && r.d.Pacer != nil {
-			err = r.d.Pacer.Wait(ctx, userID, func(wait time.Duration) error { return r.extend(ctx, l, wait) })
+			wctx, cancel := ctx, context.CancelFunc(func() {})
+			if bounded {
+				wctx, cancel = context.WithDeadline(ctx, deadline)
+			}
+			err = r.d.Pacer.Wait(wctx, userID, func(wait time.Duration) error { return r.extend(ctx, l, wait) })
+			cancel()
+			if err != nil && bounded && ctx.Err() == nil && wctx.Err() != nil {
+				return fmt.Errorf("%w: no slot of the user's write budget within the step's wait", errGaveUp)
+			}
 		} else {
 			err = r.extend(ctx, l, 0)
 		}
@@ -162,6 +192,9 @@ func (r *Reporter) retrying(ctx context.Context, l *lease, userID int64, write f
 			wait = 0
 		}
 		wait = max(wait, time.Duration(1<<min(attempt-1, 6))*time.Second)
+		if bounded && r.d.Now().Add(wait).After(deadline) {
+			return fmt.Errorf("%w: the next try would come after the step's wait: %w", errGaveUp, err)
+		}
 		r.d.Log.InfoContext(ctx, "status comment write retried", "job_id", l.jobID(), "attempt", attempt, "wait", wait.String(), "err", err)
 		if err := r.extend(ctx, l, wait); err != nil {
 			return err

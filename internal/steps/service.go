@@ -79,6 +79,11 @@ type Deps struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// WriteAttempts bounds the tries of one comment write (default 6).
 	WriteAttempts int
+	// StepWriteWait bounds how long a step waits for its own status-comment
+	// writes — for a slot of the user's write budget and between retries —
+	// before it leaves the write to the next change, the finaliser or
+	// Reconcile (default 10 s; a checks step may run 30 s in all).
+	StepWriteWait time.Duration
 }
 
 // Service runs steps and reports their progress.
@@ -109,6 +114,9 @@ func New(d Deps) *Service {
 	}
 	if d.WriteAttempts <= 0 {
 		d.WriteAttempts = 6
+	}
+	if d.StepWriteWait <= 0 {
+		d.StepWriteWait = 10 * time.Second
 	}
 	if d.Render == nil {
 		d.Render = statusRenderer(d)
@@ -184,7 +192,7 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 		return nil, &TransientError{Msg: fmt.Sprintf("step %s: record start: %v", p.Step, err)}
 	}
 	log.InfoContext(ctx, "step started", "attempt", attempt)
-	if err := s.rep.Publish(ctx, j.ID); errors.Is(err, errRevoked) {
+	if err := s.rep.Publish(s.stepWrites(ctx), j.ID); errors.Is(err, errRevoked) {
 		return nil, s.revoked(ctx, p.Step, j.ID, err)
 	}
 	// Everything the step does on GitHub is done as the user: without their
@@ -198,7 +206,7 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 		return nil, s.revoked(ctx, p.Step, j.ID, runErr)
 	}
 	if runErr != nil {
-		s.finish(ctx, j.ID, p.Step, func(st *jobs.Step) {
+		s.finish(s.stepWrites(ctx), j.ID, p.Step, func(st *jobs.Step) {
 			st.Status = jobs.Failed
 			if retryable(runErr) {
 				st.Status = jobs.Retrying
@@ -212,7 +220,7 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 	if err != nil {
 		return nil, &InputError{Msg: fmt.Sprintf("step %s: encode result: %v", p.Step, err)}
 	}
-	s.finish(ctx, j.ID, p.Step, func(st *jobs.Step) {
+	s.finish(s.stepWrites(ctx), j.ID, p.Step, func(st *jobs.Step) {
 		if res.Link != "" {
 			st.Link = res.Link
 		}
@@ -235,6 +243,13 @@ func (s *Service) Step(ctx context.Context, raw json.RawMessage) (json.RawMessag
 	})
 	log.InfoContext(ctx, "step done", "attempt", attempt, "waiting", res.Wait)
 	return out, nil
+}
+
+// stepWrites bounds the waits of the status-comment writes a step makes
+// itself (Deps.StepWriteWait): under a busy user's budget the step's work
+// and timeout come first, and the comment catches up with the next change.
+func (s *Service) stepWrites(ctx context.Context) context.Context {
+	return withWriteBudget(ctx, s.d.StepWriteWait, s.d.Now())
 }
 
 // finish records a step's outcome and publishes it. A step that another
