@@ -162,15 +162,7 @@ func (r *Reporter) retrying(ctx context.Context, l *lease, userID int64, write f
 	for attempt := 1; ; attempt++ {
 		var err error
 		if userID != 0 && r.d.Pacer != nil {
-			wctx, cancel := ctx, context.CancelFunc(func() {})
-			if bounded {
-				wctx, cancel = context.WithDeadline(ctx, deadline)
-			}
-			err = r.d.Pacer.Wait(wctx, userID, func(wait time.Duration) error { return r.extend(ctx, l, wait) })
-			cancel()
-			if err != nil && bounded && ctx.Err() == nil && wctx.Err() != nil {
-				return fmt.Errorf("%w: no slot of the user's write budget within the step's wait", errGaveUp)
-			}
+			err = r.waitSlot(ctx, l, userID, deadline, bounded)
 		} else {
 			err = r.extend(ctx, l, 0)
 		}
@@ -203,6 +195,36 @@ func (r *Reporter) retrying(ctx context.Context, l *lease, userID int64, write f
 			return err
 		}
 	}
+}
+
+// errNoSlot: the user's next write slot is further away than a bounded
+// writer may wait.
+var errNoSlot = fmt.Errorf("%w: no slot of the user's write budget within the step's wait", errGaveUp)
+
+// boundedPacer is a Pacer that can decline a slot too far away without
+// spending it (internal/jobs/pace.Pacer is one).
+type boundedPacer interface {
+	WaitWithin(ctx context.Context, userID int64, limit time.Duration, hold func(wait time.Duration) error) (bool, error)
+}
+
+// waitSlot waits for the user's next write slot, extending the lease over
+// the wait; a bounded writer waits only until deadline (errNoSlot), and
+// spends no slot it will not use where the Pacer allows.
+func (r *Reporter) waitSlot(ctx context.Context, l *lease, userID int64, deadline time.Time, bounded bool) error {
+	hold := func(wait time.Duration) error {
+		if bounded && r.d.Now().Add(wait).After(deadline) {
+			return errNoSlot
+		}
+		return r.extend(ctx, l, wait)
+	}
+	if bp, ok := r.d.Pacer.(boundedPacer); ok && bounded {
+		got, err := bp.WaitWithin(ctx, userID, max(0, deadline.Sub(r.d.Now())), hold)
+		if err == nil && !got {
+			err = errNoSlot
+		}
+		return err
+	}
+	return r.d.Pacer.Wait(ctx, userID, hold)
 }
 
 // markRendered records that version v of the job is on its comment (id).

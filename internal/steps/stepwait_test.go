@@ -19,8 +19,18 @@ type gatePacer struct {
 	waits atomic.Int64
 }
 
-func (p *gatePacer) Wait(ctx context.Context, _ int64, _ func(time.Duration) error) error {
+func (p *gatePacer) Wait(ctx context.Context, _ int64, hold func(time.Duration) error) error {
 	p.waits.Add(1)
+	if hold != nil {
+		select {
+		case <-p.open:
+			return nil
+		default:
+			if err := hold(time.Hour); err != nil { // as a Pacer says how long it will pause
+				return err
+			}
+		}
+	}
 	select {
 	case <-p.open:
 		return nil

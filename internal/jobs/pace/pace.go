@@ -198,8 +198,16 @@ func (p *Pacer) update(ctx context.Context, userID int64, change func(b *budget,
 // Reserve takes the user's next write slot and returns how long to wait for
 // it (0: write now). The slot is spent even if the caller never writes.
 func (p *Pacer) Reserve(ctx context.Context, userID int64) (time.Duration, error) {
+	d, _, err := p.reserve(ctx, userID, -1)
+	return d, err
+}
+
+// reserve is Reserve, taking no slot (ok false) when the slot is more than
+// limit away; limit < 0: no limit.
+func (p *Pacer) reserve(ctx context.Context, userID int64, limit time.Duration) (wait time.Duration, ok bool, err error) {
 	perMinute, perHour := p.perMinute(), p.perHour()
 	var slot time.Time
+	ok = true
 	_, now, err := p.update(ctx, userID, func(b *budget, now time.Time) {
 		slot = now
 		if b.blocked.After(slot) {
@@ -221,6 +229,9 @@ func (p *Pacer) Reserve(ctx context.Context, userID int64) (time.Duration, error
 		// Stored to the millisecond; every bound above already is, so only
 		// now's fraction is dropped.
 		slot = time.UnixMilli(slot.UnixMilli())
+		if ok = limit < 0 || slot.Sub(now) <= limit; !ok {
+			return // too far away: the budget stays as it was
+		}
 		b.slots = append(b.slots, slot)
 		keep := max(perMinute, perHour)
 		cut := 0
@@ -229,10 +240,10 @@ func (p *Pacer) Reserve(ctx context.Context, userID int64) (time.Duration, error
 		}
 		b.slots = b.slots[cut:]
 	})
-	if err != nil {
-		return 0, err
+	if err != nil || !ok {
+		return 0, false, err
 	}
-	return max(0, slot.Sub(now)), nil
+	return max(0, slot.Sub(now)), true, nil
 }
 
 func later(a, b time.Time) time.Time {
@@ -274,6 +285,42 @@ func (p *Pacer) Wait(ctx context.Context, userID int64, hold func(wait time.Dura
 		}
 		if !b.blocked.After(p.now()) {
 			return nil
+		}
+	}
+}
+
+// WaitWithin is Wait for a writer that may wait at most limit: when the
+// user's next slot is further away it takes none (the budget is left for
+// writers that can wait) and returns false. A step's own status-comment
+// writes use it, so a busy user's budget never eats the step's timeout.
+func (p *Pacer) WaitWithin(ctx context.Context, userID int64, limit time.Duration, hold func(wait time.Duration) error) (bool, error) {
+	deadline := p.now().Add(limit)
+	for {
+		d, ok, err := p.reserve(ctx, userID, max(0, deadline.Sub(p.now())))
+		if err != nil || !ok {
+			return false, err
+		}
+		if d == 0 {
+			return true, nil
+		}
+		if hold != nil {
+			if err := hold(d); err != nil {
+				return false, err
+			}
+		}
+		if err := p.sleep(ctx, d); err != nil {
+			return false, err
+		}
+		v, err := p.Store.GetRef(ctx, Key(userID))
+		if err != nil && !errors.Is(err, jobs.ErrNotFound) {
+			return false, fmt.Errorf("read %s: %w", Key(userID), err)
+		}
+		b, err := decode(v)
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", Key(userID), err)
+		}
+		if !b.blocked.After(p.now()) {
+			return true, nil
 		}
 	}
 }

@@ -288,3 +288,39 @@ func TestContextEnds(t *testing.T) {
 }
 
 var _ jobs.Store = (*memStore)(nil)
+
+// TestWaitWithinSpendsNoSlotItWillNotUse: a writer that may wait 10 s takes
+// a slot within that time and waits for it; when the next slot is further
+// away it takes none, and the writers that can wait get the same slots as if
+// it had never asked.
+func TestWaitWithinSpendsNoSlotItWillNotUse(t *testing.T) {
+	ctx := context.Background()
+	clock := testenv.NewClock(t0)
+	p := &pace.Pacer{Store: newMemStore(), PerMinute: 2, Now: clock.Now, Sleep: advancing(clock)}
+	if ok, err := p.WaitWithin(ctx, 1, 10*time.Second, nil); err != nil || !ok {
+		t.Fatalf("first slot: %v, %v; want it now", ok, err)
+	}
+	if ok, err := p.WaitWithin(ctx, 1, 10*time.Second, nil); err != nil || !ok || !clock.Now().Equal(t0) {
+		t.Fatalf("second slot: %v, %v at %s; want it now", ok, err, clock.Now())
+	}
+	// The third slot is a minute after the first: too far for 10 s.
+	var held []time.Duration
+	for range 3 {
+		ok, err := p.WaitWithin(ctx, 1, 10*time.Second, func(d time.Duration) error { held = append(held, d); return nil })
+		if err != nil || ok {
+			t.Fatalf("third slot within 10 s: %v, %v; want none", ok, err)
+		}
+	}
+	if len(held) != 0 || !clock.Now().Equal(t0) {
+		t.Errorf("declined slots waited: held %v, clock moved %s", held, clock.Now().Sub(t0))
+	}
+	if d, err := p.Reserve(ctx, 1); err != nil || d != time.Minute {
+		t.Errorf("the next writer that can wait: %s, %v; want the slot a minute on, untouched by the declined ones", d, err)
+	}
+	// Within the limit it waits for its slot, announcing the wait first.
+	clock.Advance(50 * time.Second)
+	ok, err := p.WaitWithin(ctx, 1, 20*time.Second, func(d time.Duration) error { held = append(held, d); return nil })
+	if err != nil || !ok || len(held) != 1 || held[0] != 10*time.Second {
+		t.Errorf("a slot 10 s away within 20 s: %v, %v, held %v; want it after a 10 s wait", ok, err, held)
+	}
+}
