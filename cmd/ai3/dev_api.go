@@ -31,10 +31,10 @@ func mountOperatorAPI(env *devEnv) {
 		env.Mux.Handle("GET /api/deliveries", localOnly(env.Log, apiLocalOnly, http.HandlerFunc(env.deliveries)))
 	}
 	if gh := env.GitHub; gh != nil && gh.Sandbox != nil {
-		env.Mux.HandleFunc("GET /sandbox/control/info", func(w http.ResponseWriter, r *http.Request) {
+		handleLocal(env, "GET /sandbox/control/info", func(w http.ResponseWriter, r *http.Request) {
 			answer(w, sandboxInfo{Sandbox: true, Org: gh.Org, Bot: gh.Bot, APIURL: gh.APIURL, WebURL: gh.WebURL}, nil)
 		})
-		env.Mux.HandleFunc("GET /sandbox/control/comments", env.sandboxThread)
+		env.Mux.Handle("GET /sandbox/control/comments", localOnly(env.Log, apiLocalOnly, http.HandlerFunc(env.sandboxThread)))
 	}
 }
 

@@ -196,3 +196,10 @@ func hideTokens(v any, tokens map[string]bool) any {
 	}
 	return v
 }
+
+// handleLocal registers h at pattern for direct local clients only: the
+// sandbox's control routes post comments and approvals as anyone, so a
+// tunnel must not reach them.
+func handleLocal(env *devEnv, pattern string, h http.HandlerFunc) {
+	env.Mux.Handle(pattern, localOnly(env.Log, apiLocalOnly, h))
+}

@@ -123,12 +123,19 @@ func TestDevOperatorEndpointsRefuseForwarded(t *testing.T) {
 			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden || !strings.Contains(err.Error(), "AccessDeniedException") {
 				t.Errorf("/sfn ListStateMachines answered %v, want 403 AccessDeniedException", err)
 			}
-			for _, path := range []string{"/api/jobs", "/api/jobs/some-job", "/api/deliveries", "/sfn/"} {
+			for _, path := range []string{"/api/jobs", "/api/jobs/some-job", "/api/deliveries", "/sfn/",
+				"/sandbox/control/writes", "/sandbox/control/info", "/sandbox/control/runs"} {
 				req, _ := http.NewRequest("GET", d.URL+path, nil)
 				code, body := do(t, via, req)
 				if code != http.StatusForbidden || !strings.Contains(body, "this machine only") || strings.Contains(body, "203.0.113.7") {
 					t.Errorf("GET %s answered %d %s, want 403 saying it is local only", path, code, body)
 				}
+			}
+			// The sandbox's control routes post as anyone: local only too.
+			req, _ := http.NewRequest("POST", d.URL+"/sandbox/control/comments",
+				strings.NewReader(`{"repo":"ai3-sandbox/app","issue":1,"user":"alice","body":"@ai3-mvp run deploy"}`))
+			if code, body := do(t, via, req); code != http.StatusForbidden {
+				t.Errorf("POST /sandbox/control/comments answered %d %s, want 403", code, body)
 			}
 			// The webhook is what a tunnel is for: it answers as it did.
 			for i, signed := range []bool{true, false} {
@@ -146,7 +153,7 @@ func TestDevOperatorEndpointsRefuseForwarded(t *testing.T) {
 	if _, err := sfnClient(d.URL, nil).ListStateMachines(ctx, &sfn.ListStateMachinesInput{}); err != nil {
 		t.Fatalf("/sfn from loopback: %v", err)
 	}
-	for path, want := range map[string]int{"/api/jobs": 200, "/api/jobs/some-job": 404, "/api/deliveries": 200} {
+	for path, want := range map[string]int{"/api/jobs": 200, "/api/jobs/some-job": 404, "/api/deliveries": 200, "/sandbox/control/writes": 200} {
 		if code := d.JSON(t, "GET", path, nil, nil); code != want {
 			t.Errorf("GET %s from loopback answered %d, want %d", path, code, want)
 		}

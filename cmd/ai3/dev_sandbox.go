@@ -27,7 +27,7 @@ import (
 //	GET  /sandbox/control/writes                                                         → [{method,path,token,login,...}]
 //	GET  /sandbox/control/runs                                                           → [{ID,Repo,Workflow,DisplayTitle,Status,...}] (persisted)
 func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
-	env.Mux.HandleFunc("POST /sandbox/control/pulls", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/pulls", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Repo, Title, User, Head string
 			Additions, Deletions    int
@@ -41,7 +41,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 			Additions: in.Additions, Deletions: in.Deletions, Labels: in.Labels, Conflicting: in.Conflicting})
 		answer(w, map[string]any{"number": n}, err)
 	})
-	env.Mux.HandleFunc("POST /sandbox/control/comments", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/comments", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Repo  string
 			Issue int
@@ -55,7 +55,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		id, err := sb.CommentAs(in.Repo, in.Issue, in.User, in.Body)
 		answer(w, map[string]any{"id": id}, err)
 	})
-	env.Mux.HandleFunc("POST /sandbox/control/users", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/users", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Login      string
 			Member     *bool
@@ -85,7 +85,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		}
 		answer(w, map[string]any{"id": u.ID, "login": u.Login}, nil)
 	})
-	env.Mux.HandleFunc("POST /sandbox/control/actions", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/actions", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Repo         string
 			WorkflowFile string `json:"workflow_file"`
@@ -97,7 +97,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		sb.SetConclusion(in.Repo, in.WorkflowFile, in.Conclusion)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	env.Mux.HandleFunc("POST /sandbox/control/signin", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/signin", func(w http.ResponseWriter, r *http.Request) {
 		var in struct{ Login string }
 		if !decode(w, r, &in) {
 			return
@@ -109,7 +109,7 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		sb.SignIn(in.Login)
 		w.WriteHeader(http.StatusNoContent)
 	})
-	env.Mux.HandleFunc("POST /sandbox/control/faults", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "POST /sandbox/control/faults", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Method, Path string
 			Count        int
@@ -129,10 +129,10 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	env.Mux.HandleFunc("GET /sandbox/control/runs", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "GET /sandbox/control/runs", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, sb.Runs(), nil)
 	})
-	env.Mux.HandleFunc("GET /sandbox/control/writes", func(w http.ResponseWriter, r *http.Request) {
+	handleLocal(env, "GET /sandbox/control/writes", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, sb.Writes(), nil)
 	})
 }
