@@ -20,7 +20,7 @@ import (
 //
 //	POST /sandbox/control/pulls     {"repo","title","user","head","additions","deletions","labels","conflicting"} → {"number"}
 //	POST /sandbox/control/comments  {"repo","issue","user","body"}                       → {"id"} (delivers issue_comment)
-//	POST /sandbox/control/users     {"login","member","permission","repo","logged_in"}  → {"id","login"}
+//	POST /sandbox/control/users     {"login","member","permission","repo","logged_in","login_expired"} → {"id","login"}
 //	POST /sandbox/control/actions   {"repo","workflow_file","conclusion"}                → 204
 //	POST /sandbox/control/signin    {"login"}                                            → 204 (the browser's GitHub user for /oauth/login)
 //	POST /sandbox/control/faults    {"method","path","count","status","delay_ms"}        → 204 (path as path.Match reads it, from the stand-in's root)
@@ -62,6 +62,9 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 			Permission string
 			Repo       string
 			LoggedIn   *bool `json:"logged_in"`
+			// LoginExpired stores a login whose access and refresh tokens
+			// have both expired: the next use asks the person to log in again.
+			LoginExpired bool `json:"login_expired"`
 		}
 		if !decode(w, r, &in) {
 			return
@@ -79,6 +82,12 @@ func mountSandboxControl(env *devEnv, sb *sandbox.Sandbox) {
 		}
 		if in.LoggedIn != nil {
 			if err := setSandboxLogin(r.Context(), env, u, *in.LoggedIn); err != nil {
+				answer(w, nil, err)
+				return
+			}
+		}
+		if in.LoginExpired {
+			if err := expireSandboxLogin(r.Context(), env, u); err != nil {
 				answer(w, nil, err)
 				return
 			}
@@ -161,6 +170,22 @@ func setSandboxLogin(ctx context.Context, env *devEnv, u sandbox.User, in bool) 
 		return err
 	}
 	return nil
+}
+
+// expireSandboxLogin stores for u a login that can no longer be refreshed
+// (both tokens past their expiry), as the vault holds one a person last used
+// months ago.
+func expireSandboxLogin(ctx context.Context, env *devEnv, u sandbox.User) error {
+	if env.Jobs == nil || env.Vault == nil {
+		return errors.New("commands are not mounted")
+	}
+	if err := env.Jobs.SwapRef(ctx, noLoginKey(u.Login), "1", ""); err != nil && !errors.Is(err, jobs.ErrConflict) {
+		return err
+	}
+	past := time.Now().Add(-time.Hour)
+	return env.Vault.Save(ctx, tokens.User{ID: u.ID, Login: u.Login}, tokens.Grant{
+		AccessToken: "ghu_sandboxExpired" + strconv.FormatInt(u.ID, 10), RefreshToken: "ghr_sandboxExpired" + strconv.FormatInt(u.ID, 10),
+		AccessExpiresAt: past, RefreshExpiresAt: past})
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -286,3 +286,47 @@ func (s *sandboxDev) postWebhook(t testing.TB, event, delivery, hook string, bod
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestExpiredLoginThroughTheBus: through the receiver, the bus and the
+// embedded executor, a person whose stored login can no longer be refreshed
+// is told, with the installation token (the one write made as the App), to
+// log in again — with the link — and nothing starts; after logging in again
+// the same command runs as them.
+func TestExpiredLoginThroughTheBus(t *testing.T) {
+	s := startSandbox(t)
+	pr := s.pull("erin", "fix: expired")
+	s.user(map[string]any{"login": "erin", "login_expired": true})
+	before := len(s.writes())
+	s.comment("erin", pr, "@ai3-mvp run checks")
+	w := s.waitWrite("erin's refusal", replyWith(pr, "GitHub login has expired: log in again"))
+	if w.Token != "installation" || !strings.Contains(w.Body, "/oauth/login") {
+		t.Fatalf("refusal %+v: want the installation's token and the login link", w)
+	}
+	time.Sleep(time.Second) // time for a wrong write or run to show
+	var others []write
+	for _, x := range s.writes()[before:] {
+		if x.Path != w.Path || x.Body != w.Body {
+			if !(x.Method == "POST" && strings.HasSuffix(x.Path, fmt.Sprintf("/issues/%d/comments", pr)) && strings.Contains(x.Body, "@ai3-mvp run checks")) {
+				others = append(others, x)
+			}
+		}
+	}
+	if len(others) != 0 {
+		t.Errorf("writes besides erin's own comment and the refusal: %+v", others)
+	}
+	if js := s.jobs(); len(js) != 0 {
+		t.Fatalf("an expired login started jobs: %+v", js)
+	}
+	// Logged in again (the stand-in's users are connected unless told
+	// otherwise), the command runs with erin's own token.
+	s.user(map[string]any{"login": "erin", "logged_in": false})
+	s.user(map[string]any{"login": "erin", "logged_in": true})
+	again := s.comment("erin", pr, "@ai3-mvp run checks")
+	if r := s.waitWrite("👀 on erin's second command", reactionOn(again)); r.Token != "user" || r.Login != "erin" {
+		t.Fatalf("after logging in again, erin's command was acknowledged with %s/%s", r.Token, r.Login)
+	}
+	job := s.waitJobOf("checks", "erin")
+	if got := s.waitFinal(job, 60*time.Second); got.Status != "succeeded" {
+		t.Fatalf("job %s ended %s", job, got.Status)
+	}
+}
