@@ -44,7 +44,7 @@
 // StartExecution (idempotent by name for STANDARD), DescribeExecution,
 // ListExecutions, StopExecution, GetExecutionHistory and ExecutionHistoryPage
 // with AWS's event types and details, SendTask* — which package sfnapi serves
-// as the Step Functions JSON API; and and a status-change callback shaped like EventBridge's "Step
+// as the Step Functions JSON API; and a status-change callback shaped like EventBridge's "Step
 // Functions Execution Status Change". With a database (OpenDB), a STANDARD
 // execution writes a checkpoint and its history at every top-level
 // transition, records issued task tokens and the finished iterations and

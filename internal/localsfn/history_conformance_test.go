@@ -21,8 +21,9 @@ import (
 // input and output compare as JSON values.
 //
 // The cases in historyKnownGaps still differ, for the reasons given there;
-// under CI=true any other case that differs fails the test, and so does a
-// known gap that now matches (remove it from the list).
+// any other case that differs fails the test, and so does a known gap that
+// now matches (remove it from the list). CI=true only turns a missing
+// ../shared/asl-conformance from a skip into a failure.
 func TestConformanceHistories(t *testing.T) {
 	cases := loadCases(t)
 	recorded, equal := 0, 0
