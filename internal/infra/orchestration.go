@@ -138,7 +138,10 @@ func NewOrchestration(s *stack, name string, a OrchestrationArgs) (*Orchestratio
 		Package: "finalizer", Description: "Records a finished execution and renders the final status; reconciles jobs on a schedule",
 		// The scheduled reconcile may write several comments, each paced.
 		Timeout: 300, Env: stepEnv(), DeadLetter: ing.deadLetterARN,
-		Policy: append(shared(false), Statement{Sid: "DescribeExecutions", Actions: []string{"states:DescribeExecution"}, Resources: executionARNs}),
+		// Reconcile describes executions, and completes a github.actions
+		// step whose run ended while its workflow_run webhook was lost.
+		Policy: append(shared(false), Statement{Sid: "DescribeExecutions", Actions: []string{"states:DescribeExecution"}, Resources: executionARNs},
+			Statement{Sid: "TaskTokens", Actions: taskTokenActions, Resources: machineARNs}),
 	}); err != nil {
 		return nil, err
 	}

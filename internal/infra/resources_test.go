@@ -350,11 +350,24 @@ func TestEventRules(t *testing.T) {
 	if perm := d.one(t, "aws:lambda/permission:Permission", prefix+"rule-reconcile"); perm.str("sourceArn") != sched.Out["arn"].StringValue() {
 		t.Errorf("reconcile invoke permission %v", perm.In)
 	}
-	// Reconcile describes executions: the finalizer may, only of ai3's machines.
-	var describes []string
+	// Reconcile describes executions, and completes the task token of a
+	// step whose run's webhook was lost: the finalizer may, only of ai3's
+	// machines.
+	var describes, completes []string
 	for _, s := range d.one(t, "aws:iam/rolePolicy:RolePolicy", prefix+"finalizer").policy(t, "policy").Statement {
 		if slices.Contains(s.Action, "states:DescribeExecution") {
 			describes = append(describes, s.Resource...)
+		}
+		if slices.Contains(s.Action, "states:SendTaskSuccess") && slices.Contains(s.Action, "states:SendTaskFailure") {
+			completes = append(completes, s.Resource...)
+		}
+	}
+	if len(completes) != len(workflows.Names()) {
+		t.Errorf("the finalizer may complete task tokens of %v, want each of ai3's state machines", completes)
+	}
+	for _, r := range completes {
+		if !strings.Contains(r, ":stateMachine:"+prefix+"wf-") {
+			t.Errorf("the finalizer may complete task tokens of %s, not one of ai3's machines", r)
 		}
 	}
 	if len(describes) != len(workflows.Names()) {

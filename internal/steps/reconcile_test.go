@@ -3,6 +3,7 @@ package steps_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -105,6 +106,16 @@ func TestReconcileLeavesRunningJobsAlone(t *testing.T) {
 	w.Step("ok", asl.InvokeAndWait(steps.Task).With("kind", steps.KindApproval))
 	j, _ := e.start(w, nil)
 	e.waitStep(j.ID, "ok", jobs.Waiting)
+	// The step is Waiting before it asks and records its outcome: wait
+	// until it has finished (its request posted, the comment caught up and
+	// the store quiet), so only Reconcile could change the job below.
+	eventually(t, 30*time.Second, "the approval step to finish", func() bool {
+		n := e.store.Updates()
+		time.Sleep(200 * time.Millisecond)
+		cur, err := e.store.Get(e.ctx, j.ID)
+		asked := slices.ContainsFunc(e.gh.comments(t, e.gh.pr), func(c string) bool { return strings.Contains(c, "Approval needed") })
+		return err == nil && asked && cur.Rendered >= cur.Version && e.store.Updates() == n
+	})
 	before, _ := e.store.Get(e.ctx, j.ID)
 	updates := e.store.Updates()
 	if n, err := e.svc.Finalizer().Reconcile(e.ctx, steps.ReconcileLimit); err != nil || n != 0 {
