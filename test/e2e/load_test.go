@@ -195,7 +195,7 @@ func (s *sandboxDev) allSucceeded(t *testing.T, n int) bool {
 }
 
 // waitQuiet waits until the server has logged nothing new for quiet.
-func (s *sandboxDev) waitQuiet(t *testing.T, quiet time.Duration) {
+func (s *sandboxDev) waitQuiet(t testing.TB, quiet time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	last, since := len(s.Logs()), time.Now()
