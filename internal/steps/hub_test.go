@@ -177,6 +177,15 @@ func writesBy(ws []sandbox.Write, by, path string) int {
 // commentWrites is the PATCH path pattern of issue comments, for FailNext.
 const commentWrites = "/api/v3/repos/*/*/issues/comments/*"
 
+// dropRunDetails removes return_run_details from a dispatch request's body.
+func dropRunDetails(r *http.Request) {
+	var body map[string]any
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	delete(body, "return_run_details")
+	b, _ := json.Marshal(body)
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+}
+
 // withoutRunDetails returns an API root that forwards to h but drops
 // return_run_details from dispatches, as GitHub Enterprise Server versions
 // that predate it do (they answer 204 without the run).
@@ -185,11 +194,7 @@ func (h *hub) withoutRunDetails(t testing.TB) string {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/dispatches") {
-			var body map[string]any
-			_ = json.NewDecoder(r.Body).Decode(&body)
-			delete(body, "return_run_details")
-			b, _ := json.Marshal(body)
-			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			dropRunDetails(r)
 		}
 		proxy.ServeHTTP(w, r)
 	}))

@@ -1,7 +1,6 @@
 package steps_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log"
@@ -135,11 +134,7 @@ func newRunReads(t *testing.T, h *hub, withoutDetails bool) *runReads {
 			rr.n.Add(1)
 		}
 		if withoutDetails && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/dispatches") {
-			var body map[string]any
-			_ = json.NewDecoder(r.Body).Decode(&body)
-			delete(body, "return_run_details")
-			b, _ := json.Marshal(body)
-			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+			dropRunDetails(r)
 		}
 		proxy.ServeHTTP(w, r)
 	}))
