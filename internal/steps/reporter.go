@@ -146,8 +146,13 @@ func (r *Reporter) writeLatest(ctx context.Context, l *lease, userID int64) erro
 	case isRevoked(err):
 		return fmt.Errorf("%w: %w", errRevoked, err)
 	}
-	// Given up after retries: the step goes on.
-	r.d.Log.WarnContext(ctx, "status comment write failed", "job_id", l.job, "err", err)
+	// Given up after retries, or deferred by a step's bounded wait: the
+	// step goes on, and a later writer writes the newest state.
+	if errors.Is(err, errNoSlot) {
+		r.d.Log.InfoContext(ctx, "status comment write deferred: the user's write budget is busy", "job_id", l.job)
+	} else {
+		r.d.Log.WarnContext(ctx, "status comment write failed", "job_id", l.job, "err", err)
+	}
 	return errGaveUp
 }
 
