@@ -31,6 +31,16 @@ type Spec struct {
 	ApproverMustDiffer bool
 }
 
+// Has reports whether the workflow takes the argument name.
+func (s Spec) Has(name string) bool {
+	for _, p := range s.Params {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // specs are the workflows' run settings, by workflow name.
 var specs = map[string]Spec{
 	"checks": {Params: []Param{

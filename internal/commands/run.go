@@ -45,6 +45,11 @@ func (d *Deps) run(ctx context.Context, r *Request) (string, error) {
 	if err != nil {
 		return "", Userf("%s. Usage: `@%s %s`.", upperFirst(err.Error()), d.Bot, spec.Usage(name))
 	}
+	if r.Thread.Kind == jobs.CommitThread && spec.Has("ref") && args["ref"] == "" {
+		// GitHub dispatches a workflow at a branch or tag, never at a bare
+		// commit: say so now rather than fail the first Actions step.
+		return "", Userf("GitHub Actions runs a workflow at a branch or tag, not at a commit. Say which: `@%s run %s ref=<branch or tag>`, or ask on the pull request.", d.Bot, name)
+	}
 	id := JobID(name, r.DeliveryID, r.Index)
 	j, err := d.Jobs.Get(ctx, id)
 	created := false // this attempt made the job, so no status comment can exist yet

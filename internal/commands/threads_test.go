@@ -211,3 +211,30 @@ func TestRetriedRunInReviewPostsOneStatus(t *testing.T) {
 		t.Fatalf("executions started: %v, want one", r.exec.starts)
 	}
 }
+
+// A workflow that dispatches GitHub Actions cannot run at a bare commit
+// (GitHub dispatches at a branch or tag): on a commit it is refused with
+// the way out, and with ref= it runs at that ref.
+func TestRunOnACommitNeedsABranchForActions(t *testing.T) {
+	r := newRig(t)
+	r.login("alice")
+	if err := r.handle(r.sayOnCommit("alice", "@ai3-mvp run ci")); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.exec.starts) != 0 {
+		t.Fatalf("ci started at a commit: %v", r.exec.starts)
+	}
+	if ws := r.written("/commits/"+commitSHA+"/comments", "runs a workflow at a branch or tag"); len(ws) != 1 || ws[0].Login != "alice" ||
+		!strings.Contains(ws[0].Body, "run ci ref=") {
+		t.Fatalf("replies %+v, want one by alice saying how to give a ref", ws)
+	}
+	if err := r.handle(r.sayOnCommit("alice", "@ai3-mvp run ci ref=release-1")); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.exec.starts) != 1 {
+		t.Fatalf("executions %v, want ci at release-1", r.exec.starts)
+	}
+	if j, err := r.store.Get(context.Background(), r.exec.starts[0]); err != nil || j.Ref != "release-1" || j.HeadSHA != commitSHA {
+		t.Fatalf("job %+v (%v), want ref release-1 for commit %s", j, err, commitSHA)
+	}
+}
