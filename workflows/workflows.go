@@ -90,6 +90,11 @@ func actions(file string, inputs map[string]string, minutes int) *asl.StepTask {
 	return t.Retry(transient(5)...).Timeout(minutes * 60)
 }
 
+// pinned has an actions step dispatch only while the job's branch still
+// points at the commit the job started at (github.actions pin_head): after a
+// push to the branch, the step fails instead of running the new commit.
+func pinned(t *asl.StepTask) *asl.StepTask { return t.With("pin_head", true) }
+
 // Checks is the EXPRESS workflow of fast pull-request checks: title
 // convention, diff size, labels and mergeability, read from GitHub with the
 // user's token at the same time; summary concludes.
@@ -132,21 +137,25 @@ func CI() *asl.Workflow {
 // Deploy is the STANDARD release workflow: build via Actions, a human
 // approval, staging via Actions, a smoke test of smoke_url, production via
 // Actions. The Actions workflows' environments (staging, production) make
-// GitHub record the deployments and their statuses.
+// GitHub record the deployments and their statuses. GitHub dispatches at a
+// branch, so the three Actions steps are pinned: on a pull request (or a
+// commit) each dispatches only while the branch is still at the job's
+// commit, the one built, approved and shown; a push since fails the step,
+// and deploy is run again for the new commit.
 func Deploy() *asl.Workflow {
 	w := asl.NewWorkflow("deploy", asl.Standard).
 		Comment("Build, approval gate, deploy to staging, smoke test, deploy to production.").
 		Timeout(7 * 24 * 3600).
 		ReportFailuresWith(steps.Task)
-	w.Step("build", actions("build.yml", nil, 60).Comment("Builds and stores the release artifact."))
+	w.Step("build", pinned(actions("build.yml", nil, 60)).Comment("Builds and stores the release artifact."))
 	w.Step("approval", asl.InvokeAndWait(steps.Task).With("kind", steps.KindApproval).
 		With("prompt", "Deploy to staging, then production?").Retry(transient(5)...).Timeout(3*24*3600).
 		Comment("Waits for a maintainer's approve or reject.")).
 		Needs("build")
-	w.Step("deploy_staging", actions("deploy.yml", map[string]string{"environment": "staging"}, 60)).Needs("approval")
+	w.Step("deploy_staging", pinned(actions("deploy.yml", map[string]string{"environment": "staging"}, 60))).Needs("approval")
 	w.Step("smoke_test", asl.Invoke(steps.Task).With("kind", steps.KindHTTP).With("url", "{args.smoke_url}").
 		With("expect_status", 200).With("retries", 5).With("interval_seconds", 10).Retry(transient(5)...).
 		Timeout(300).Comment("GET smoke_url answers 200.")).Needs("deploy_staging")
-	w.Step("deploy_production", actions("deploy.yml", map[string]string{"environment": "production"}, 60)).Needs("smoke_test")
+	w.Step("deploy_production", pinned(actions("deploy.yml", map[string]string{"environment": "production"}, 60))).Needs("smoke_test")
 	return w
 }

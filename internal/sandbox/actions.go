@@ -109,7 +109,7 @@ func (s *Sandbox) dispatch(q *repoRequest, in *dispatchInput) {
 		title = strings.TrimSpace(wf.Name + " " + fmt.Sprint(v))
 	}
 	run := &run{ID: s.newID(), Repo: rp.fullName(), Workflow: wf.File, Name: wf.Name, DisplayTitle: title, Branch: branch,
-		SHA: fakeSHA(rp.fullName() + ":" + branch), Status: "queued", Number: rp.RunNumber, Actor: q.c.user.Login, Inputs: in.Inputs,
+		SHA: rp.branchHead(branch), Status: "queued", Number: rp.RunNumber, Actor: q.c.user.Login, Inputs: in.Inputs,
 		CreatedAt: now, UpdatedAt: now}
 	s.st.Runs[run.ID] = run
 	s.changed()

@@ -22,6 +22,7 @@ func (s *Sandbox) routes() {
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}", s.repoRoute(readAccess, s.getRepo))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/issues/{n}", s.repoRoute(readAccess, s.getIssue))
 	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/pulls/{n}", s.repoRoute(readAccess, s.getPull))
+	m.HandleFunc("GET /api/v3/repos/{owner}/{repo}/git/ref/{ref...}", s.repoRoute(readAccess, s.getGitRef))
 
 	m.HandleFunc("POST /api/v3/repos/{owner}/{repo}/issues/{n}/comments", repoRouteJSON(s, readAccess, s.createIssueComment))
 	// .../issues/{n}/comments and .../issues/comments/{id} overlap for

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 func (s *Sandbox) getRepo(q *repoRequest) {
@@ -28,6 +30,25 @@ func (s *Sandbox) getPull(q *repoRequest) {
 	default:
 		writeJSON(q.w, http.StatusOK, s.pullJSON(q.rp, is))
 	}
+}
+
+// getGitRef answers GET /repos/{owner}/{repo}/git/ref/heads/{branch}: the
+// branch's head (see PushBranch). The stand-in has no tags: any other ref is
+// not found.
+func (s *Sandbox) getGitRef(q *repoRequest) {
+	rp := q.rp
+	branch, ok := strings.CutPrefix(q.r.PathValue("ref"), "heads/")
+	if !ok || branch == "" {
+		notFound(q.w)
+		return
+	}
+	sha := rp.branchHead(branch)
+	writeJSON(q.w, http.StatusOK, map[string]any{
+		"ref":     "refs/heads/" + branch,
+		"node_id": base64.StdEncoding.EncodeToString([]byte("0:REF_" + rp.fullName() + ":refs/heads/" + branch)),
+		"url":     s.api("repos", rp.Owner, rp.Name, "git", "refs", "heads", branch),
+		"object":  map[string]any{"type": "commit", "sha": sha, "url": s.api("repos", rp.Owner, rp.Name, "git", "commits", sha)},
+	})
 }
 
 // pullHookJSON is a pull request as webhooks carry it; under s.mu.

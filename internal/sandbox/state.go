@@ -96,9 +96,20 @@ type repo struct {
 	Issues        map[int]*issue       `json:"issues"`
 	Workflows     map[string]*workflow `json:"workflows"` // by file name
 	RunNumber     int                  `json:"run_number"`
+	// Branches holds the heads of pushed branches (PushBranch); any other
+	// branch name exists at fakeSHA("<owner>/<name>:<branch>").
+	Branches map[string]string `json:"branches,omitempty"`
 }
 
 func (r *repo) fullName() string { return r.Owner + "/" + r.Name }
+
+// branchHead is the commit branch points at.
+func (r *repo) branchHead(branch string) string {
+	if sha, ok := r.Branches[branch]; ok {
+		return sha
+	}
+	return fakeSHA(r.fullName() + ":" + branch)
+}
 
 type issue struct {
 	ID        int64     `json:"id"`
@@ -349,7 +360,9 @@ func (s *Sandbox) CreatePull(fullName string, o PullOptions) (int, error) {
 		o.Base = r.DefaultBranch
 	}
 	if o.HeadSHA == "" {
-		o.HeadSHA = fakeSHA(fullName + ":" + o.Head)
+		o.HeadSHA = r.branchHead(o.Head)
+	} else {
+		setBranch(r, o.Head, o.HeadSHA)
 	}
 	if o.Title == "" {
 		o.Title = "Sandbox pull request"
@@ -362,6 +375,40 @@ func (s *Sandbox) CreatePull(fullName string, o PullOptions) (int, error) {
 	is.PR = &pullInfo{ID: s.newID(), HeadRef: o.Head, HeadSHA: o.HeadSHA, BaseRef: o.Base, BaseSHA: fakeSHA(fullName + ":" + o.Base),
 		Additions: o.Additions, Deletions: o.Deletions, ChangedFiles: o.ChangedFiles, Mergeable: &mergeable, MergeableState: state, Draft: o.Draft}
 	return is.Number, nil
+}
+
+// PushBranch moves branch of repo (created if missing) to commit sha, as a
+// push does: a branch read answers sha from then on, a dispatch at the
+// branch runs sha, and the open pull requests from the branch have sha as
+// their head.
+func (s *Sandbox) PushBranch(fullName, branch, sha string) error {
+	s.mu.Lock()
+	defer s.save()
+	defer s.mu.Unlock()
+	r, err := s.ensureRepo(fullName, RepoOptions{})
+	if err != nil {
+		return err
+	}
+	if branch == "" || len(sha) != 40 {
+		return fmt.Errorf("sandbox: push to %s: want a branch and a 40-hex commit, got %q and %q", fullName, branch, sha)
+	}
+	setBranch(r, branch, sha)
+	for _, is := range r.Issues {
+		if is.PR != nil && is.State == "open" && is.PR.HeadRef == branch {
+			is.PR.HeadSHA = sha
+			is.UpdatedAt = s.now().UTC()
+		}
+	}
+	s.changed()
+	return nil
+}
+
+// setBranch records that branch of r points at sha.
+func setBranch(r *repo, branch, sha string) {
+	if r.Branches == nil {
+		r.Branches = map[string]string{}
+	}
+	r.Branches[branch] = sha
 }
 
 // AddWorkflow declares a workflow file (".github/workflows/<file>") with its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -50,12 +51,17 @@ type actionsArgs struct {
 	WorkflowFile string            `json:"workflow_file"`
 	Ref          string            `json:"ref"`
 	Inputs       map[string]string `json:"inputs"`
+	// PinHead dispatches only while the job's ref still points at the
+	// commit the job started at (see checkPin).
+	PinHead bool `json:"pin_head"`
 }
 
 // runActions dispatches workflow_file at the job's ref with the user's token
 // and waits for the run's workflow_run "completed" webhook. Arguments:
 // workflow_file (required), ref (default: the job's ref, else the
-// repository's default branch), inputs (string map; ai3_run is added).
+// repository's default branch), inputs (string map; ai3_run is added),
+// pin_head (bool: refuse to dispatch once the job's branch has moved on from
+// the job's commit, see checkPin).
 func runActions(ctx context.Context, c *Call) (Result, error) {
 	var a actionsArgs
 	if err := c.Args(&a); err != nil {
@@ -90,6 +96,14 @@ func runActions(ctx context.Context, c *Call) (Result, error) {
 		}
 	}
 	if fresh {
+		// Only a dispatch still to be made is checked: a step whose earlier
+		// attempt dispatched waits for the run it started.
+		if a.PinHead {
+			if err := c.checkPin(ctx, a); err != nil {
+				_ = store.SwapRef(ctx, dk, "dispatching", "") // nothing was sent
+				return Result{}, err
+			}
+		}
 		// The dispatch is a write made with the user's token: it takes a
 		// slot of their budget, as the status comment writes do.
 		if err := c.pace(ctx, nil); err != nil {
@@ -161,6 +175,54 @@ func (c *Call) dispatch(ctx context.Context, a actionsArgs, corr string) (int64,
 	}
 	c.svc.d.Log.InfoContext(ctx, "dispatched workflow", "job_id", c.Job.ID, "step", c.Step, "workflow_file", a.WorkflowFile, "ref", ref, "run_id", out.WorkflowRunID)
 	return out.WorkflowRunID, nil
+}
+
+// checkPin is pin_head's check before a dispatch. GitHub dispatches at a
+// branch, so the run gets whatever the branch's head is at that moment; for a
+// job that names its commit (HeadSHA: pull request, review and commit
+// threads) checkPin reads the branch with the user's token and refuses, with
+// a CheckFailedError (not retried), when it no longer points at that commit:
+// a push since the job started (after an approval, say) would otherwise ship
+// a commit that nobody built, approved or was shown. It checks only a step
+// that dispatches at the job's own ref; a step whose ref argument names
+// another ref dispatches there unchecked, since the job's commit says nothing
+// about that ref. A job ref that is not a branch (a tag) cannot be checked
+// and is refused: a tag can be moved as easily as a branch.
+func (c *Call) checkPin(ctx context.Context, a actionsArgs) error {
+	j := c.Job
+	if j.HeadSHA == "" || j.Ref == "" || (a.Ref != "" && a.Ref != j.Ref) {
+		return nil
+	}
+	notBranch := &CheckFailedError{Msg: fmt.Sprintf("step %s: pin_head: %s has no branch %s (a tag?), so ai3 cannot check that it still points at %s, the commit this job started at: %s was not dispatched. Give a branch as ref=, or run %s from an issue, where the job names no commit.",
+		c.Step, j.Thread.Repo, j.Ref, shortSHA(j.HeadSHA), a.WorkflowFile, j.Workflow)}
+	branch := j.Ref
+	if strings.HasPrefix(branch, "refs/") {
+		var ok bool
+		if branch, ok = strings.CutPrefix(branch, "refs/heads/"); !ok {
+			return notBranch
+		}
+	}
+	owner, repo, _ := strings.Cut(j.Thread.Repo, "/")
+	ref, resp, err := c.GitHub.Git.GetRef(ctx, owner, repo, "heads/"+branch)
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return notBranch
+		}
+		return c.githubError("read branch "+branch, err)
+	}
+	if head := ref.GetObject().GetSHA(); !strings.EqualFold(head, j.HeadSHA) {
+		return &CheckFailedError{Msg: fmt.Sprintf("step %s: %s is now at %s, not at %s, the commit this job started at: %s was not dispatched (pin_head). Run %s again for the new commit.",
+			c.Step, branch, shortSHA(head), shortSHA(j.HeadSHA), a.WorkflowFile, j.Workflow)}
+	}
+	return nil
+}
+
+// shortSHA is a commit id's first seven characters, as GitHub shows it.
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }
 
 // findRun returns the step's run: by id when the dispatch returned one,
