@@ -228,13 +228,40 @@ func TestRunOnACommitNeedsABranchForActions(t *testing.T) {
 		!strings.Contains(ws[0].Body, "run ci ref=") {
 		t.Fatalf("replies %+v, want one by alice saying how to give a ref", ws)
 	}
+	release := strings.Repeat("7e", 20)
+	if err := r.gh.PushBranch(repo, "release-1", release); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.handle(r.sayOnCommit("alice", "@ai3-mvp run ci ref=release-1")); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.exec.starts) != 1 {
 		t.Fatalf("executions %v, want ci at release-1", r.exec.starts)
 	}
-	if j, err := r.store.Get(context.Background(), r.exec.starts[0]); err != nil || j.Ref != "release-1" || j.HeadSHA != commitSHA {
-		t.Fatalf("job %+v (%v), want ref release-1 for commit %s", j, err, commitSHA)
+	// The job runs, and pins, release-1's commit: what ref= names.
+	if j, err := r.store.Get(context.Background(), r.exec.starts[0]); err != nil || j.Ref != "release-1" || j.HeadSHA != release {
+		t.Fatalf("job %+v (%v), want ref release-1 at %s", j, err, release)
+	}
+}
+
+// An explicit ref= on a pull request runs that branch at its current
+// commit, not the pull request's head: deploy's pinned steps compare the
+// branch with the commit the job started at.
+func TestRunWithRefPinsThatBranchesCommit(t *testing.T) {
+	r := newRig(t)
+	r.login("alice")
+	main := strings.Repeat("a1", 20)
+	if err := r.gh.PushBranch(repo, "main", main); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.handle(r.say("alice", "@ai3-mvp run ci ref=main")); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.exec.starts) != 1 {
+		t.Fatalf("executions %v, want one", r.exec.starts)
+	}
+	j, err := r.store.Get(context.Background(), r.exec.starts[0])
+	if err != nil || j.Ref != "main" || j.HeadSHA != main {
+		t.Fatalf("job %+v (%v), want main at %s", j, err, main)
 	}
 }
