@@ -125,6 +125,17 @@ func (e *env) start(w *asl.Workflow, args map[string]string) (*jobs.Job, string)
 // conversation).
 func (e *env) startOn(w *asl.Workflow, args map[string]string, t jobs.Thread) (*jobs.Job, string) {
 	e.t.Helper()
+	return e.startWith(w, args, func(j *jobs.Job) {
+		if t.Kind != "" {
+			j.Thread = t
+		}
+	})
+}
+
+// startWith is start with the new job record adjusted by set before it is
+// stored.
+func (e *env) startWith(w *asl.Workflow, args map[string]string, set func(j *jobs.Job)) (*jobs.Job, string) {
+	e.t.Helper()
 	e.n++
 	var names []string
 	for _, s := range w.Steps() {
@@ -133,9 +144,7 @@ func (e *env) startOn(w *asl.Workflow, args map[string]string, t jobs.Thread) (*
 	id := fmt.Sprintf("%s-%d", w.Name(), e.n)
 	j := newJob(id, w.Name(), names, e.gh.addComment(e.t, e.gh.pr, jobs.Marker{Kind: "status", ID: id}.String()+" queued"), e.gh.pr)
 	j.Args = args
-	if t.Kind != "" {
-		j.Thread = t
-	}
+	set(j)
 	if err := e.store.Create(e.ctx, j); err != nil {
 		e.t.Fatal(err)
 	}

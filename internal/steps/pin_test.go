@@ -8,7 +8,6 @@ import (
 
 	"github.com/sbalswa/ai3-mvp/internal/asl"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
-	"github.com/sbalswa/ai3-mvp/internal/localsfn"
 	"github.com/sbalswa/ai3-mvp/internal/sandbox"
 	"github.com/sbalswa/ai3-mvp/internal/steps"
 	"github.com/sbalswa/ai3-mvp/workflows"
@@ -34,30 +33,7 @@ func pinnedWorkflow(pin bool, ref string) *asl.Workflow {
 // for a job that names no commit, as one started on an issue).
 func (e *env) startAt(w *asl.Workflow, args map[string]string, ref, headSHA string) (*jobs.Job, string) {
 	e.t.Helper()
-	e.n++
-	var names []string
-	for _, s := range w.Steps() {
-		names = append(names, s.Name())
-	}
-	id := fmt.Sprintf("%s-%d", w.Name(), e.n)
-	j := newJob(id, w.Name(), names, e.gh.addComment(e.t, e.gh.pr, jobs.Marker{Kind: "status", ID: id}.String()+" queued"), e.gh.pr)
-	j.Args, j.Ref, j.HeadSHA = args, ref, headSHA
-	if err := e.store.Create(e.ctx, j); err != nil {
-		e.t.Fatal(err)
-	}
-	def, err := w.Definition(fn)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	arn, err := e.ex.CreateStateMachine(e.ctx, w.Name(), def, string(w.Type()))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	out, err := e.ex.StartExecution(e.ctx, localsfn.StartExecutionInput{StateMachineArn: arn, Name: j.ID, Input: string(jobs.InputOf(j).JSON())})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return j, out.ExecutionArn
+	return e.startWith(w, args, func(j *jobs.Job) { j.Ref, j.HeadSHA = ref, headSHA })
 }
 
 // prHead is the head commit of the hub's pull request (feature-x), the
