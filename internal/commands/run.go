@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -115,27 +114,13 @@ func (d *Deps) newJob(ctx context.Context, r *Request, id, workflow string, args
 		// An explicit ref is what the job runs: its commit now, not the
 		// thread's, is the one the job pins (deploy's steps refuse a branch
 		// that moved since); a tag or unknown ref pins nothing.
-		sha, err := d.branchHead(ctx, r, ref)
+		sha, _, err := githubapp.BranchHead(ctx, r.GitHub, r.Thread.Repo, ref)
 		if err != nil {
 			return nil, err
 		}
 		j.Ref, j.HeadSHA = ref, sha
 	}
 	return j, nil
-}
-
-// branchHead returns the commit branch points at now, read with the user's
-// token; "" when it is not a branch.
-func (d *Deps) branchHead(ctx context.Context, r *Request, branch string) (string, error) {
-	owner, repo, _ := strings.Cut(r.Thread.Repo, "/")
-	ref, resp, err := r.GitHub.Git.GetRef(ctx, owner, repo, "heads/"+strings.TrimPrefix(branch, "refs/heads/"))
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read branch %s of %s: %w", branch, r.Thread.Repo, err)
-	}
-	return ref.GetObject().GetSHA(), nil
 }
 
 // resolveRef fills the ref the workflow runs at: a pull request's head, a

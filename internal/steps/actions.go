@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/sbalswa/ai3-mvp/internal/githubapp"
 	"github.com/sbalswa/ai3-mvp/internal/jobs"
 )
 
@@ -195,22 +195,18 @@ func (c *Call) checkPin(ctx context.Context, a actionsArgs) error {
 	}
 	notBranch := &CheckFailedError{Msg: fmt.Sprintf("step %s: pin_head: %s has no branch %s (a tag?), so ai3 cannot check that it still points at %s, the commit this job started at: %s was not dispatched. Give a branch as ref=, or run %s from an issue, where the job names no commit.",
 		c.Step, j.Thread.Repo, j.Ref, shortSHA(j.HeadSHA), a.WorkflowFile, j.Workflow)}
-	branch := j.Ref
-	if strings.HasPrefix(branch, "refs/") {
-		var ok bool
-		if branch, ok = strings.CutPrefix(branch, "refs/heads/"); !ok {
-			return notBranch
-		}
+	if strings.HasPrefix(j.Ref, "refs/") && !strings.HasPrefix(j.Ref, "refs/heads/") {
+		return notBranch
 	}
-	owner, repo, _ := strings.Cut(j.Thread.Repo, "/")
-	ref, resp, err := c.GitHub.Git.GetRef(ctx, owner, repo, "heads/"+branch)
-	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusNotFound {
-			return notBranch
-		}
+	branch := strings.TrimPrefix(j.Ref, "refs/heads/")
+	head, ok, err := githubapp.BranchHead(ctx, c.GitHub, j.Thread.Repo, branch)
+	switch {
+	case err != nil:
 		return c.githubError("read branch "+branch, err)
+	case !ok:
+		return notBranch
 	}
-	if head := ref.GetObject().GetSHA(); !strings.EqualFold(head, j.HeadSHA) {
+	if !strings.EqualFold(head, j.HeadSHA) {
 		return &CheckFailedError{Msg: fmt.Sprintf("step %s: %s is now at %s, not at %s, the commit this job started at: %s was not dispatched (pin_head). Run %s again for the new commit.",
 			c.Step, branch, shortSHA(head), shortSHA(j.HeadSHA), a.WorkflowFile, j.Workflow)}
 	}
