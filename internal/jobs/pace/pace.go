@@ -259,34 +259,8 @@ func later(a, b time.Time) time.Time {
 // a penalty arrives while it sleeps (another writer was told to retry
 // after), it takes a new slot after the penalty.
 func (p *Pacer) Wait(ctx context.Context, userID int64, hold func(wait time.Duration) error) error {
-	for {
-		d, err := p.Reserve(ctx, userID)
-		if err != nil {
-			return err
-		}
-		if d == 0 {
-			return nil
-		}
-		if hold != nil {
-			if err := hold(d); err != nil {
-				return err
-			}
-		}
-		if err := p.sleep(ctx, d); err != nil {
-			return err
-		}
-		v, err := p.Store.GetRef(ctx, Key(userID))
-		if err != nil && !errors.Is(err, jobs.ErrNotFound) {
-			return fmt.Errorf("read %s: %w", Key(userID), err)
-		}
-		b, err := decode(v)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", Key(userID), err)
-		}
-		if !b.blocked.After(p.now()) {
-			return nil
-		}
-	}
+	_, err := p.wait(ctx, userID, -1, hold)
+	return err
 }
 
 // WaitWithin is Wait for a writer that may wait at most limit: when the
@@ -294,9 +268,18 @@ func (p *Pacer) Wait(ctx context.Context, userID int64, hold func(wait time.Dura
 // writers that can wait) and returns false. A step's own status-comment
 // writes use it, so a busy user's budget never eats the step's timeout.
 func (p *Pacer) WaitWithin(ctx context.Context, userID int64, limit time.Duration, hold func(wait time.Duration) error) (bool, error) {
+	return p.wait(ctx, userID, max(0, limit), hold)
+}
+
+// wait is Wait and WaitWithin: limit < 0 is no limit.
+func (p *Pacer) wait(ctx context.Context, userID int64, limit time.Duration, hold func(wait time.Duration) error) (bool, error) {
 	deadline := p.now().Add(limit)
 	for {
-		d, ok, err := p.reserve(ctx, userID, max(0, deadline.Sub(p.now())))
+		left := time.Duration(-1)
+		if limit >= 0 {
+			left = max(0, deadline.Sub(p.now()))
+		}
+		d, ok, err := p.reserve(ctx, userID, left)
 		if err != nil || !ok {
 			return false, err
 		}
